@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * etrace.bpf.c - one generic program for every syscall.
+ *
+ * sys_enter filters (own pid, syscall set, traced processes, comm), then records the
+ * registers and reads input arguments into per-thread in-flight state (task storage: freed
+ * with the thread, so nothing leaks when a thread dies mid-syscall). sys_exit reads output
+ * arguments, retries input reads that faulted at entry, and sends the whole event to the
+ * ring buffer in one exact-size copy. What to read for each argument is the capture plan
+ * user space writes into `plans`, computed from tracefs, BTF and formats/.
+ */
+#include "core_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "etrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* keep the shared record types in the object's BTF so the skeleton generates them */
+struct etrace_chunk *etrace_chunk_type __attribute__((unused));
+struct etrace_record *etrace_record_type __attribute__((unused));
+enum etrace_limits *etrace_limits_type __attribute__((unused));
+enum etrace_kind *etrace_kind_type __attribute__((unused));
+enum etrace_when *etrace_when_type __attribute__((unused));
+enum etrace_size_src *etrace_size_src_type __attribute__((unused));
+enum etrace_plan_flags *etrace_plan_flags_type __attribute__((unused));
+enum etrace_record_flags *etrace_record_flags_type __attribute__((unused));
+enum etrace_chunk_flags *etrace_chunk_flags_type __attribute__((unused));
+enum etrace_stat *etrace_stat_type __attribute__((unused));
+enum etrace_pid_state *etrace_pid_state_type __attribute__((unused));
+
+/* set by user space before load */
+const volatile __u32 self_tgid = 0;
+const volatile __u8 filter_pids = 0;
+const volatile __u8 filter_comms = 0;
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by user space */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ETRACE_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct etrace_plan);
+} plans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[ETRACE_COMM_LEN]);
+	__type(value, __u8);
+} comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ETRACE_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct etrace_counts);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ETRACE_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/*
+ * In-flight state of one thread: the record being built, then its payload. The payload
+ * array has ETRACE_ARG_MAX bytes of slack so that the verifier can check every write with
+ * independent bounds on offset (< DATA_MAX) and length (<= ARG_MAX); the logical budget
+ * stays ETRACE_DATA_MAX.
+ */
+struct inflight {
+	struct etrace_record rec;
+	__u8 data[ETRACE_DATA_MAX + ETRACE_ARG_MAX + 8];
+	__u8 active;
+	__u8 reread; /* bit i: input argument i faulted at entry */
+	__u8 pad[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* Start a chunk at the current end of the payload; NULL when the budget is spent. */
+static __always_inline struct etrace_chunk *chunk_start(struct inflight *fl, __u32 *room)
+{
+	__u32 off = fl->rec.data_len;
+
+	if (off > ETRACE_DATA_MAX - sizeof(struct etrace_chunk)) {
+		fl->rec.flags |= ETRACE_R_DATA_TRUNC;
+		return NULL;
+	}
+	*room = ETRACE_DATA_MAX - sizeof(struct etrace_chunk) - off;
+	off &= ETRACE_DATA_MAX - 1;
+	return (struct etrace_chunk *)&fl->data[off];
+}
+
+static __always_inline void chunk_finish(struct inflight *fl, struct etrace_chunk *c, __u32 arg,
+					 __u32 flags, __u32 len)
+{
+	c->arg = arg;
+	c->flags = flags;
+	c->len = len;
+	fl->rec.data_len += sizeof(*c) + len;
+	fl->rec.nchunks++;
+}
+
+/*
+ * Append one chunk read from user (or, with kernel set, kernel) memory. Returns 0, or -1
+ * when the read faulted.
+ */
+/* how append_mem reads: packed with the argument index and chunk flags into one word */
+#define RD_USER 0
+#define RD_USER_STR 1
+#define RD_KERNEL_STR 2
+#define SPEC(arg, flags, mode) ((arg) | ((flags) << 8) | ((mode) << 16))
+
+static __noinline int append_mem(struct inflight *fl, __u32 spec, const void *src, __u64 want,
+				 __u32 cap)
+{
+	__u32 arg = spec & 0xff, flags = (spec >> 8) & 0xff, mode = spec >> 16;
+	__u32 is_str = mode != RD_USER, room = 0;
+	__u64 n;
+	long got;
+	struct etrace_chunk *c = chunk_start(fl, &room);
+
+	if (!c)
+		return 0;
+	if (want > cap) {
+		want = cap;
+		flags |= ETRACE_C_TRUNC;
+	}
+	if (want > room) {
+		want = room;
+		flags |= ETRACE_C_TRUNC;
+		fl->rec.flags |= ETRACE_R_DATA_TRUNC;
+	}
+	n = want;
+	barrier_var(n);
+	if (n > ETRACE_ARG_MAX)
+		n = ETRACE_ARG_MAX;
+	barrier_var(n);
+	if (n == 0) {
+		if (is_str)
+			flags |= ETRACE_C_TRUNC;
+		chunk_finish(fl, c, arg, flags, 0);
+		return 0;
+	}
+	if (is_str) {
+		if (mode == RD_KERNEL_STR)
+			got = bpf_probe_read_kernel_str((void *)(c + 1), n, src);
+		else
+			got = bpf_probe_read_user_str((void *)(c + 1), n, src);
+		if (got > 0) {
+			if (got == n)
+				flags |= ETRACE_C_TRUNC;
+			got -= 1; /* drop the NUL */
+		}
+	} else {
+		got = bpf_probe_read_user((void *)(c + 1), n, src);
+		if (got == 0)
+			got = n;
+	}
+	if (got < 0) {
+		chunk_finish(fl, c, arg, flags | ETRACE_C_FAULT, 0);
+		return -1;
+	}
+	chunk_finish(fl, c, arg, flags, (__u32)got);
+	return 0;
+}
+
+/*
+ * A NULL-terminated array of user string pointers: one ETRACE_C_ELEM chunk per element,
+ * then an ETRACE_C_END chunk when the terminator was reached. Returns -1 when the first
+ * pointer could not be read.
+ */
+static __noinline int append_strarray(struct inflight *fl, __u32 arg, __u32 flags,
+				      const char *const *argv, __u32 cap)
+{
+	for (int i = 0; i < ETRACE_STRARRAY_MAX; i++) {
+		const char *p = NULL;
+		__u32 room = 0;
+		struct etrace_chunk *c;
+
+		if (bpf_probe_read_user(&p, sizeof(p), &argv[i])) {
+			c = chunk_start(fl, &room);
+			if (c)
+				chunk_finish(fl, c, arg, flags | ETRACE_C_FAULT | ETRACE_C_END, 0);
+			return i == 0 ? -1 : 0;
+		}
+		if (!p) {
+			c = chunk_start(fl, &room);
+			if (c)
+				chunk_finish(fl, c, arg, flags | ETRACE_C_END, 0);
+			return 0;
+		}
+		if (fl->rec.data_len > ETRACE_DATA_MAX - sizeof(struct etrace_chunk)) {
+			fl->rec.flags |= ETRACE_R_DATA_TRUNC;
+			return 0;
+		}
+		if (append_mem(fl, SPEC(arg, flags | ETRACE_C_ELEM, RD_USER_STR), p, cap, cap) && i == 0)
+			return -1;
+	}
+	return 0; /* no END chunk: the array was longer than ETRACE_STRARRAY_MAX */
+}
+
+static __always_inline __u64 plan_size(const struct etrace_arg_plan *ap, struct inflight *fl)
+{
+	__u64 count;
+
+	switch (ap->size_src) {
+	case ETRACE_S_ARG: {
+		__u32 j = ap->size_arg;
+
+		if (j >= ETRACE_MAX_ARGS)
+			return 0;
+		count = fl->rec.args[j];
+		break;
+	}
+	case ETRACE_S_RET:
+		count = fl->rec.ret < 0 ? 0 : fl->rec.ret;
+		break;
+	default:
+		count = 1;
+	}
+	if (count > ETRACE_DATA_MAX)
+		count = ETRACE_DATA_MAX; /* keeps the product from overflowing */
+	return count * ap->elem_size;
+}
+
+/* Read argument i as the plan says. Returns -1 when a read faulted. */
+static __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap, __u32 i,
+				  __u32 flags)
+{
+	const void *ptr;
+
+	if (i >= ETRACE_MAX_ARGS)
+		return 0;
+	ptr = (const void *)fl->rec.args[i];
+	if (!ptr) /* NULL: the register value says it all */
+		return 0;
+	switch (ap->kind) {
+	case ETRACE_K_STR:
+		return append_mem(fl, SPEC(i, flags, RD_USER_STR), ptr, ap->max_len, ap->max_len);
+	case ETRACE_K_BUF:
+		return append_mem(fl, SPEC(i, flags, RD_USER), ptr, plan_size(ap, fl), ap->max_len);
+	case ETRACE_K_STRARRAY:
+		return append_strarray(fl, i, flags, ptr, ap->max_len);
+	}
+	return 0;
+}
+
+static __always_inline void capture_entry(struct inflight *fl, const struct etrace_plan *plan)
+{
+	for (__u32 i = 0; i < ETRACE_MAX_ARGS; i++) {
+		const struct etrace_arg_plan *ap = &plan->args[i];
+
+		if (ap->kind == ETRACE_K_NONE || !(ap->when & ETRACE_W_ENTRY))
+			continue;
+		if (capture_arg(fl, ap, i, 0)) {
+			fl->reread |= 1 << i;
+			stat_inc(ETRACE_ST_ENTRY_FAULT);
+		}
+	}
+}
+
+static __always_inline void capture_exit(struct inflight *fl, const struct etrace_plan *plan)
+{
+	for (__u32 i = 0; i < ETRACE_MAX_ARGS; i++) {
+		const struct etrace_arg_plan *ap = &plan->args[i];
+
+		if (ap->kind == ETRACE_K_NONE)
+			continue;
+		if (fl->reread & (1 << i)) {
+			/* the kernel has faulted the page in while it ran the syscall */
+			if (capture_arg(fl, ap, i, ETRACE_C_EXIT | ETRACE_C_REREAD))
+				stat_inc(ETRACE_ST_REREAD_FAIL);
+			else
+				stat_inc(ETRACE_ST_REREAD_OK);
+			continue;
+		}
+		if ((ap->when & ETRACE_W_EXIT) && fl->rec.ret >= 0)
+			capture_arg(fl, ap, i, ETRACE_C_EXIT);
+	}
+}
+
+static __always_inline void emit(struct inflight *fl)
+{
+	__u32 nr = fl->rec.nr;
+	__u32 len = fl->rec.data_len;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	struct etrace_counts *cnt;
+	long err;
+
+	if (len > ETRACE_DATA_MAX)
+		len = ETRACE_DATA_MAX;
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	err = bpf_ringbuf_output(&events, &fl->rec, sizeof(fl->rec) + len, flags);
+	cnt = bpf_map_lookup_elem(&counts, &nr);
+	if (cnt) {
+		if (err)
+			cnt->lost++;
+		else
+			cnt->sent++;
+	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	__u32 nr = id;
+	struct etrace_plan *plan;
+	struct task_struct *task;
+	struct inflight *fl;
+
+	if (tgid == self_tgid || id < 0 || id >= ETRACE_MAX_SYSCALLS)
+		return 0;
+	plan = bpf_map_lookup_elem(&plans, &nr);
+	if (!plan || !(plan->flags & ETRACE_P_ENABLED))
+		return 0;
+	if (filter_pids) {
+		__u32 *state = bpf_map_lookup_elem(&pids, &tgid);
+
+		if (!state)
+			return 0;
+		if (*state == ETRACE_PID_PENDING_EXEC) {
+			if (!(plan->flags & ETRACE_P_EXEC))
+				return 0;
+			*state = ETRACE_PID_TRACED;
+		}
+	}
+	if (filter_comms) {
+		char comm[ETRACE_COMM_LEN] = {};
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!bpf_map_lookup_elem(&comms, comm))
+			return 0;
+	}
+
+	task = bpf_get_current_task_btf();
+	fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!fl) {
+		struct etrace_counts *cnt = bpf_map_lookup_elem(&counts, &nr);
+
+		stat_inc(ETRACE_ST_NO_STORAGE);
+		if (cnt)
+			cnt->lost++;
+		return 0;
+	}
+
+	fl->rec.ts_enter = bpf_ktime_get_boot_ns();
+	fl->rec.ts_exit = 0;
+	fl->rec.args[0] = regs->di;
+	fl->rec.args[1] = regs->si;
+	fl->rec.args[2] = regs->dx;
+	fl->rec.args[3] = regs->r10;
+	fl->rec.args[4] = regs->r8;
+	fl->rec.args[5] = regs->r9;
+	fl->rec.ret = 0;
+	fl->rec.pid = tgid;
+	fl->rec.tid = (__u32)pid_tgid;
+	fl->rec.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	fl->rec.nr = nr;
+	fl->rec.data_len = 0;
+	fl->rec.flags = 0;
+	fl->rec.nchunks = 0;
+	bpf_get_current_comm(fl->rec.comm, sizeof(fl->rec.comm));
+	fl->reread = 0;
+
+	capture_entry(fl, plan);
+
+	if (plan->flags & ETRACE_P_NORETURN) {
+		fl->active = 0;
+		emit(fl);
+		return 0;
+	}
+	fl->active = 1;
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *fl = bpf_task_storage_get(&inflight, task, NULL, 0);
+	struct etrace_plan *plan;
+	__u32 nr;
+
+	if (!fl || !fl->active)
+		return 0;
+	fl->active = 0;
+	nr = fl->rec.nr;
+	plan = bpf_map_lookup_elem(&plans, &nr);
+	if (!plan)
+		return 0;
+	fl->rec.ret = ret;
+	fl->rec.ts_exit = bpf_ktime_get_boot_ns();
+	fl->rec.flags |= ETRACE_R_EXITED;
+	capture_exit(fl, plan);
+	emit(fl);
+	return 0;
+}
+
+/*
+ * A successful execve replaces the address space its arguments were in, so an input read
+ * that faulted at entry cannot be retried at exit. Here, before the syscall returns, the
+ * kernel's copy of the filename and the new image's argv/envp area are still at hand.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *fl = bpf_task_storage_get(&inflight, task, NULL, 0);
+	struct etrace_plan *plan;
+	__u32 nr, strarrays = 0;
+
+	if (!fl || !fl->active || !fl->reread)
+		return 0;
+	nr = fl->rec.nr;
+	plan = bpf_map_lookup_elem(&plans, &nr);
+	if (!plan || !(plan->flags & ETRACE_P_EXEC))
+		return 0;
+	for (__u32 i = 0; i < ETRACE_MAX_ARGS; i++) {
+		const struct etrace_arg_plan *ap = &plan->args[i];
+		unsigned long start, end;
+
+		if (ap->kind == ETRACE_K_STRARRAY)
+			strarrays++;
+		if (!(fl->reread & (1 << i)))
+			continue;
+		if (ap->kind == ETRACE_K_STR) {
+			const char *name = BPF_CORE_READ(bprm, filename);
+
+			append_mem(fl, SPEC(i, ETRACE_C_EXIT | ETRACE_C_REREAD, RD_KERNEL_STR), name,
+				   ap->max_len, ap->max_len);
+		} else if (ap->kind == ETRACE_K_STRARRAY) {
+			/* the first array is argv, the second envp */
+			if (strarrays == 1) {
+				start = BPF_CORE_READ(task, mm, arg_start);
+				end = BPF_CORE_READ(task, mm, arg_end);
+			} else {
+				start = BPF_CORE_READ(task, mm, env_start);
+				end = BPF_CORE_READ(task, mm, env_end);
+			}
+			append_mem(fl, SPEC(i, ETRACE_C_EXIT | ETRACE_C_REREAD | ETRACE_C_BLOB, RD_USER),
+				   (const void *)start, end - start, ETRACE_ARG_MAX);
+		} else {
+			continue;
+		}
+		fl->reread &= ~(1 << i);
+		stat_inc(ETRACE_ST_EXEC_REREAD);
+	}
+	return 0;
+}
+
+/* A traced process's children are traced: the pid set follows forks in the kernel. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid, ctgid, traced = ETRACE_PID_TRACED;
+	__u32 *state;
+
+	if (!filter_pids)
+		return 0;
+	ptgid = parent->tgid;
+	ctgid = child->tgid;
+	if (ptgid == ctgid)
+		return 0; /* a thread: its process is already in the set */
+	state = bpf_map_lookup_elem(&pids, &ptgid);
+	if (state && *state == ETRACE_PID_TRACED)
+		bpf_map_update_elem(&pids, &ctgid, &traced, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p)
+{
+	__u32 tgid;
+
+	if (!filter_pids)
+		return 0;
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0; /* other threads of the process live on */
+	tgid = p->tgid;
+	bpf_map_delete_elem(&pids, &tgid);
+	return 0;
+}

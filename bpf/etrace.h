@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * etrace.h - the one definition of everything the kernel side and user space share:
+ * the record written to the ring buffer, the per-syscall capture plan, the counters.
+ * Rust sees these through the libbpf-cargo skeleton (`etrace_skel::types`); never copy
+ * them by hand. Constants are enums, not #defines, so that they reach BTF and so the
+ * skeleton too.
+ */
+#ifndef ETRACE_H
+#define ETRACE_H
+
+enum etrace_limits {
+	ETRACE_MAX_ARGS = 6,
+	ETRACE_COMM_LEN = 16,
+	ETRACE_MAX_SYSCALLS = 1024, /* syscall numbers index the plan and counter arrays */
+	ETRACE_DATA_MAX = 16384,    /* payload budget of one event; a power of two */
+	ETRACE_ARG_MAX = 8192,      /* hard cap of one argument chunk; a power of two */
+	ETRACE_STRARRAY_MAX = 128,  /* most elements read from argv/envp-style arrays */
+};
+
+/* what to read behind an argument: enum etrace_kind */
+enum etrace_kind {
+	ETRACE_K_NONE = 0, /* the register value is all there is */
+	ETRACE_K_STR = 1, /* NUL-terminated string */
+	ETRACE_K_BUF = 2, /* bytes: fixed size, or sized by an argument / the return value */
+	ETRACE_K_STRARRAY = 3, /* NULL-terminated array of string pointers */
+};
+
+/* when to read it: bitmask */
+enum etrace_when {
+	ETRACE_W_ENTRY = 1,
+	ETRACE_W_EXIT = 2, /* only when the syscall returned >= 0 */
+};
+
+/* where a ETRACE_K_BUF size comes from */
+enum etrace_size_src {
+	ETRACE_S_FIXED = 0, /* elem_size bytes */
+	ETRACE_S_ARG = 1, /* args[size_arg] * elem_size bytes */
+	ETRACE_S_RET = 2, /* ret * elem_size bytes */
+};
+
+struct etrace_arg_plan {
+	__u8 kind;
+	__u8 when;
+	__u8 size_src;
+	__u8 size_arg;
+	__u32 elem_size;
+	__u32 max_len; /* capture cap in bytes (per element for strarray) */
+};
+
+/* etrace_plan.flags */
+enum etrace_plan_flags {
+	ETRACE_P_ENABLED = 1, /* trace this syscall */
+	ETRACE_P_NORETURN = 2, /* emit at entry: exit, exit_group never return */
+	ETRACE_P_EXEC = 4, /* execve / execveat: arms a launched command */
+};
+
+struct etrace_plan {
+	struct etrace_arg_plan args[ETRACE_MAX_ARGS];
+	__u32 flags;
+	__u32 pad;
+};
+
+/* etrace_record.flags */
+enum etrace_record_flags {
+	ETRACE_R_EXITED = 1, /* ret and ts_exit are valid */
+	ETRACE_R_DATA_TRUNC = 2, /* the event's payload budget ran out */
+};
+
+/*
+ * One syscall. Followed by data_len bytes of chunks: each a struct etrace_chunk and
+ * chunk.len bytes of data (no padding).
+ */
+struct etrace_record {
+	__u64 ts_enter; /* CLOCK_BOOTTIME, ns */
+	__u64 ts_exit;
+	__u64 args[ETRACE_MAX_ARGS];
+	__s64 ret;
+	__u32 pid; /* thread-group id */
+	__u32 tid;
+	__u32 ppid;
+	__u32 nr;
+	__u32 data_len;
+	__u16 flags;
+	__u16 nchunks;
+	char comm[ETRACE_COMM_LEN];
+};
+
+/* etrace_chunk.flags */
+enum etrace_chunk_flags {
+	ETRACE_C_EXIT = 1, /* read at exit (else at entry) */
+	ETRACE_C_TRUNC = 2, /* more data than was captured */
+	ETRACE_C_FAULT = 4, /* the user-memory read failed */
+	ETRACE_C_REREAD = 8, /* entry read faulted; this is the re-read at exit or exec */
+	ETRACE_C_ELEM = 16, /* one element of a string array */
+	ETRACE_C_END = 32, /* end of a string array (its NULL terminator was read) */
+	ETRACE_C_BLOB = 64, /* a whole string array as NUL-separated strings */
+};
+
+struct etrace_chunk {
+	__u8 arg;
+	__u8 flags;
+	__u16 len;
+};
+
+struct etrace_counts {
+	__u64 sent;
+	__u64 lost;
+};
+
+/* indices of the per-CPU stats array */
+enum etrace_stat {
+	ETRACE_ST_ENTRY_FAULT = 0, /* an input read faulted at entry */
+	ETRACE_ST_REREAD_OK = 1, /* ... and the re-read at exit got it */
+	ETRACE_ST_REREAD_FAIL = 2, /* ... and the re-read at exit failed too */
+	ETRACE_ST_EXEC_REREAD = 3, /* ... and sched_process_exec supplied it */
+	ETRACE_ST_NO_STORAGE = 4, /* no per-thread in-flight state could be allocated */
+	ETRACE_ST_MAX = 8,
+};
+
+/* values of the traced-process map */
+enum etrace_pid_state {
+	ETRACE_PID_PENDING_EXEC = 1, /* launched by etrace; traced from its execve on */
+	ETRACE_PID_TRACED = 2,
+};
+
+#endif /* ETRACE_H */

@@ -1,0 +1,258 @@
+//! bpf: loads etrace's eBPF program (embedded skeleton), turns the schema into the capture plan
+//! and filters it reads from its maps, and reads its sent/lost counters back.
+
+use std::collections::BTreeMap;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+
+use anyhow::{Context, Result};
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::{MapCore, MapFlags, OpenObject};
+
+use crate::schema::{Capture, Schema, SizeRef, Syscall};
+use crate::skel::types::{
+    etrace_arg_plan, etrace_counts, etrace_kind as K, etrace_limits as L, etrace_pid_state, etrace_plan,
+    etrace_plan_flags as P, etrace_size_src as S, etrace_stat, etrace_when as W,
+};
+use crate::skel::{EtraceSkel, EtraceSkelBuilder};
+
+/// Longest string read behind a `const char *` (PATH_MAX).
+pub const STRING_CAP: u32 = 4096;
+
+/// What the kernel side is told before it is loaded.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub self_tgid: u32,
+    /// Only processes in the traced-pid set (a launched command and its descendants).
+    pub filter_pids: bool,
+    /// Only these comms (empty: all).
+    pub comms: Vec<String>,
+    pub ringbuf_bytes: u32,
+    /// Wake the consumer once this much data waits; below it the consumer polls.
+    pub wakeup_bytes: u64,
+}
+
+/// Capture caps, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    /// Buffers (read/write data) and argv elements.
+    pub bytes: u32,
+}
+
+/// Why loading failed, in words a user can act on.
+fn explain_load_error(e: &libbpf_rs::Error) -> Option<&'static str> {
+    match e.kind() {
+        libbpf_rs::ErrorKind::PermissionDenied => {
+            Some("loading the eBPF program was refused: etrace needs root (CAP_BPF and CAP_PERFMON); run it with sudo")
+        }
+        _ => None,
+    }
+}
+
+/// Open, configure and load the skeleton; attach nothing yet.
+pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<EtraceSkel<'o>> {
+    let open = EtraceSkelBuilder::default().open(obj).context("opening the eBPF object")?;
+    let mut open = open;
+    {
+        let ro = open.maps.rodata_data.as_deref_mut().context("the eBPF object has no .rodata")?;
+        ro.self_tgid = cfg.self_tgid;
+        ro.filter_pids = u8::from(cfg.filter_pids);
+        ro.filter_comms = u8::from(!cfg.comms.is_empty());
+        ro.wakeup_bytes = cfg.wakeup_bytes;
+    }
+    open.maps.events.set_max_entries(cfg.ringbuf_bytes).context("sizing the ring buffer")?;
+    let skel = match open.load() {
+        Ok(s) => s,
+        Err(e) => {
+            if let Some(msg) = explain_load_error(&e) {
+                anyhow::bail!(msg);
+            }
+            return Err(anyhow::Error::new(e).context("loading the eBPF program"));
+        }
+    };
+    for c in &cfg.comms {
+        let mut key = [0u8; L::ETRACE_COMM_LEN.0 as usize];
+        let b = c.as_bytes();
+        let n = b.len().min(key.len() - 1);
+        key[..n].copy_from_slice(&b[..n]);
+        skel.maps.comms.update(&key, &[1], MapFlags::ANY).context("writing the comm filter")?;
+    }
+    Ok(skel)
+}
+
+/// Attach the programs: tracing starts.
+pub fn attach(skel: &mut EtraceSkel<'_>) -> Result<()> {
+    skel.attach().map_err(|e| match explain_load_error(&e) {
+        Some(m) => anyhow::anyhow!(m),
+        None => anyhow::Error::new(e).context("attaching to the syscall tracepoints"),
+    })
+}
+
+/// Detach every program: no new events after this returns.
+pub fn detach(skel: &mut EtraceSkel<'_>) {
+    skel.links = Default::default();
+}
+
+fn size_src(s: &SizeRef) -> (u8, u8, u32) {
+    match s {
+        SizeRef::Ret => (S::ETRACE_S_RET.0 as u8, 0, 1),
+        SizeRef::Arg(i) => (S::ETRACE_S_ARG.0 as u8, *i, 1),
+        SizeRef::Fixed(n) => (S::ETRACE_S_FIXED.0 as u8, 0, *n),
+    }
+}
+
+fn when(dir: crate::formats::Dir) -> u8 {
+    let mut w = 0;
+    if dir.at_entry() {
+        w |= W::ETRACE_W_ENTRY.0;
+    }
+    if dir.at_exit() {
+        w |= W::ETRACE_W_EXIT.0;
+    }
+    w as u8
+}
+
+/// The kernel-side plan for one syscall.
+pub fn plan_for(sc: &Syscall, caps: Caps) -> etrace_plan {
+    let mut plan = etrace_plan { flags: P::ETRACE_P_ENABLED.0, ..Default::default() };
+    if sc.noreturn {
+        plan.flags |= P::ETRACE_P_NORETURN.0;
+    }
+    if sc.is_exec() {
+        plan.flags |= P::ETRACE_P_EXEC.0;
+    }
+    let arg_max = L::ETRACE_ARG_MAX.0;
+    for (i, a) in sc.args.iter().take(6).enumerate() {
+        let ap = &mut plan.args[i];
+        match &a.capture {
+            Capture::None => {}
+            Capture::Str { dir } => {
+                *ap = etrace_arg_plan { kind: K::ETRACE_K_STR.0 as u8, when: when(*dir), max_len: STRING_CAP, ..Default::default() };
+            }
+            Capture::StrArray { dir } => {
+                *ap = etrace_arg_plan {
+                    kind: K::ETRACE_K_STRARRAY.0 as u8,
+                    when: when(*dir),
+                    max_len: caps.bytes.clamp(256, STRING_CAP),
+                    ..Default::default()
+                };
+            }
+            Capture::Bytes { dir, size } => {
+                let (src, arg, elem) = size_src(size);
+                *ap = etrace_arg_plan {
+                    kind: K::ETRACE_K_BUF.0 as u8,
+                    when: when(*dir),
+                    size_src: src,
+                    size_arg: arg,
+                    elem_size: elem,
+                    max_len: caps.bytes.min(arg_max),
+                };
+            }
+            Capture::Fixed { dir, layout } => {
+                let size = layout.size().unwrap_or(0).min(arg_max);
+                *ap = etrace_arg_plan {
+                    kind: K::ETRACE_K_BUF.0 as u8,
+                    when: when(*dir),
+                    size_src: S::ETRACE_S_FIXED.0 as u8,
+                    elem_size: size,
+                    max_len: size,
+                    ..Default::default()
+                };
+            }
+            Capture::Array { dir, count, elem } => {
+                let esize = elem.size().unwrap_or(0);
+                let (src, arg, n) = size_src(count);
+                *ap = etrace_arg_plan {
+                    kind: K::ETRACE_K_BUF.0 as u8,
+                    when: when(*dir),
+                    size_src: src,
+                    size_arg: arg,
+                    elem_size: esize * n,
+                    max_len: STRING_CAP.min(arg_max),
+                };
+            }
+        }
+    }
+    plan
+}
+
+/// View a plain-old-data skeleton type as bytes for a map update.
+fn pod_bytes<T: Copy>(v: &T) -> &[u8] {
+    // SAFETY: only used with the skeleton's repr(C) integer structs (etrace_plan, u32), which
+    // have no padding bytes (checked by the size assertions below).
+    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+}
+const _: () = assert!(std::mem::size_of::<etrace_arg_plan>() == 12);
+const _: () = assert!(std::mem::size_of::<etrace_plan>() == 80);
+
+/// Write the plans of the selected syscalls into the kernel's plan array.
+pub fn write_plans(skel: &EtraceSkel<'_>, schema: &Schema, selected: &dyn Fn(&Syscall) -> bool, caps: Caps) -> Result<usize> {
+    let mut n = 0;
+    for (nr, sc) in &schema.syscalls {
+        if *nr >= L::ETRACE_MAX_SYSCALLS.0 || !selected(sc) {
+            continue;
+        }
+        let plan = plan_for(sc, caps);
+        skel.maps.plans.update(&nr.to_ne_bytes(), pod_bytes(&plan), MapFlags::ANY).with_context(|| format!("writing the plan of {}", sc.name))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The raw fd of the traced-process map, for a launched child to register itself.
+pub fn pids_fd(skel: &EtraceSkel<'_>) -> RawFd {
+    skel.maps.pids.as_fd().as_raw_fd()
+}
+
+pub const PID_PENDING_EXEC: u32 = etrace_pid_state::ETRACE_PID_PENDING_EXEC.0;
+
+/// Per-syscall (sent, lost), summed over CPUs; only syscalls with any.
+pub fn counts(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, (u64, u64)>> {
+    let mut out = BTreeMap::new();
+    for nr in 0..L::ETRACE_MAX_SYSCALLS.0 {
+        let Some(per_cpu) = skel.maps.counts.lookup_percpu(&nr.to_ne_bytes(), MapFlags::ANY).context("reading counters")? else {
+            continue;
+        };
+        let (mut sent, mut lost) = (0, 0);
+        for v in per_cpu {
+            if v.len() >= std::mem::size_of::<etrace_counts>() {
+                // SAFETY: the value is an etrace_counts (two u64) written by the kernel.
+                let c: etrace_counts = unsafe { std::ptr::read_unaligned(v.as_ptr().cast()) };
+                sent += c.sent;
+                lost += c.lost;
+            }
+        }
+        if sent + lost > 0 {
+            out.insert(nr, (sent, lost));
+        }
+    }
+    Ok(out)
+}
+
+/// How the input-argument reads went (see bpf/etrace.h, enum etrace_stat).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    pub entry_fault: u64,
+    pub reread_ok: u64,
+    pub reread_fail: u64,
+    pub exec_reread: u64,
+    pub no_storage: u64,
+}
+
+pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<ReadStats> {
+    let get = |idx: etrace_stat| -> Result<u64> {
+        let vals = skel.maps.stats.lookup_percpu(&idx.0.to_ne_bytes(), MapFlags::ANY).context("reading stats")?;
+        Ok(vals
+            .unwrap_or_default()
+            .iter()
+            .map(|v| v.get(..8).map_or(0, |b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8]))))
+            .sum())
+    };
+    Ok(ReadStats {
+        entry_fault: get(etrace_stat::ETRACE_ST_ENTRY_FAULT)?,
+        reread_ok: get(etrace_stat::ETRACE_ST_REREAD_OK)?,
+        reread_fail: get(etrace_stat::ETRACE_ST_REREAD_FAIL)?,
+        exec_reread: get(etrace_stat::ETRACE_ST_EXEC_REREAD)?,
+        no_storage: get(etrace_stat::ETRACE_ST_NO_STORAGE)?,
+    })
+}

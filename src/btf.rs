@@ -1,0 +1,419 @@
+//! btf: resolves the C types tracefs declares through kernel BTF (btf-rs) into sizes,
+//! signedness and struct layouts, following typedefs, qualifiers, nested structs, unions,
+//! arrays, enums and bitfields.
+
+use std::path::Path;
+
+use btf_rs::{Btf, BtfType, Type};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+
+#[derive(Debug, Error)]
+pub enum BtfError {
+    #[error(
+        "no kernel BTF at {0}: this kernel was built without CONFIG_DEBUG_INFO_BTF, which \
+         etrace needs to size syscall structs"
+    )]
+    Missing(String),
+    #[error("cannot read BTF from {path}: {msg}")]
+    Read { path: String, msg: String },
+    #[error("type `{0}` is not in the kernel's BTF")]
+    Unknown(String),
+    #[error("BTF lookup of `{ty}` failed: {msg}")]
+    Lookup { ty: String, msg: String },
+}
+
+/// The shape of a kernel type, enough to decode bytes of it. Serializable: a dump carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Layout {
+    Void,
+    Int { size: u32, signed: bool, is_char: bool, is_bool: bool },
+    Float { size: u32 },
+    Enum { size: u32, signed: bool },
+    Ptr,
+    Array { elem: Box<Layout>, len: u32 },
+    Struct { name: String, size: u32, union: bool, members: Vec<Member> },
+    /// A type BTF only declares (forward declaration) or one without a size.
+    Opaque { name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Empty for an anonymous struct or union member.
+    pub name: String,
+    pub bit_offset: u32,
+    /// Width of a bitfield; 0 for an ordinary member.
+    pub bit_size: u32,
+    pub layout: Layout,
+}
+
+impl Layout {
+    /// Size in bytes, when the type has one.
+    pub fn size(&self) -> Option<u32> {
+        match self {
+            Layout::Int { size, .. } | Layout::Float { size } | Layout::Enum { size, .. } => {
+                Some(*size)
+            }
+            Layout::Ptr => Some(8),
+            Layout::Array { elem, len } => elem.size().map(|s| s * len),
+            Layout::Struct { size, .. } => Some(*size),
+            Layout::Void | Layout::Opaque { .. } => None,
+        }
+    }
+}
+
+/// A declared parameter type, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    /// The register value itself: an integer of this size and signedness, or a pointer.
+    pub value: Layout,
+    /// Number of `*` levels (a typedef to a pointer counts as one).
+    pub depth: u32,
+    /// What a one-level pointer points to.
+    pub pointee: Option<Layout>,
+    /// The pointee is declared const (an input).
+    pub const_pointee: bool,
+    /// `const char *const *`-style: a pointer to pointers to const char.
+    pub string_array: bool,
+    /// The pointee is `char`.
+    pub char_pointee: bool,
+}
+
+/// Kernel BTF, opened once.
+pub struct KernelBtf {
+    btf: Btf,
+}
+
+const MAX_DEPTH: u32 = 16;
+
+impl KernelBtf {
+    /// Open raw BTF from a file (default: /sys/kernel/btf/vmlinux).
+    pub fn open(path: &Path) -> Result<KernelBtf, BtfError> {
+        if !path.exists() {
+            return Err(BtfError::Missing(path.display().to_string()));
+        }
+        let btf = Btf::from_file(path)
+            .map_err(|e| BtfError::Read { path: path.display().to_string(), msg: e.to_string() })?;
+        Ok(KernelBtf { btf })
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<KernelBtf, BtfError> {
+        let btf = Btf::from_bytes(bytes)
+            .map_err(|e| BtfError::Read { path: "<bytes>".into(), msg: e.to_string() })?;
+        Ok(KernelBtf { btf })
+    }
+
+    fn lookup_err(ty: &str, e: impl std::fmt::Display) -> BtfError {
+        BtfError::Lookup { ty: ty.to_string(), msg: e.to_string() }
+    }
+
+    /// Find a named type: `struct stat`, `union bpf_attr`, `enum x`, a typedef or a base type.
+    pub fn named(&self, name: &str) -> Result<Type, BtfError> {
+        let (kind, bare) = match name.split_once(' ') {
+            Some(("struct", n)) => (Some("struct"), n),
+            Some(("union", n)) => (Some("union"), n),
+            Some(("enum", n)) => (Some("enum"), n),
+            _ => (None, name),
+        };
+        if bare == "void" {
+            return Ok(Type::Void);
+        }
+        // pahole writes `long unsigned int`, clang `unsigned long`: try both spellings
+        let canonical = canonical_int_name(bare);
+        let mut types = self.btf.resolve_types_by_name(&canonical).unwrap_or_default();
+        if canonical != bare {
+            types.extend(self.btf.resolve_types_by_name(bare).unwrap_or_default());
+        }
+        let pick = types.into_iter().find(|t| match (kind, t) {
+            (Some("struct"), Type::Struct(_)) => true,
+            (Some("union"), Type::Union(_)) => true,
+            (Some("enum"), Type::Enum(_) | Type::Enum64(_)) => true,
+            (Some(_), Type::Fwd(_)) => false,
+            (None, Type::Int(_) | Type::Typedef(_) | Type::Float(_)) => true,
+            _ => false,
+        });
+        pick.ok_or_else(|| BtfError::Unknown(name.to_string()))
+    }
+
+    /// Follow typedefs and qualifiers to the underlying type.
+    fn strip(&self, mut t: Type, ctx: &str) -> Result<Type, BtfError> {
+        for _ in 0..MAX_DEPTH * 4 {
+            match &t {
+                Type::Typedef(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
+                Type::Const(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
+                Type::Volatile(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
+                Type::Restrict(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
+                Type::TypeTag(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
+                _ => return Ok(t),
+            }
+        }
+        Err(Self::lookup_err(ctx, "typedef chain too long"))
+    }
+
+    fn name_of(&self, t: &dyn BtfType) -> String {
+        self.btf.resolve_name(t).unwrap_or_default()
+    }
+
+    /// The layout of a BTF type, nested structs and arrays expanded, pointers not followed.
+    pub fn layout(&self, t: Type, ctx: &str, depth: u32) -> Result<Layout, BtfError> {
+        if depth > MAX_DEPTH {
+            return Err(Self::lookup_err(ctx, "types nested too deep"));
+        }
+        let t = self.strip(t, ctx)?;
+        Ok(match &t {
+            Type::Void => Layout::Void,
+            Type::Int(i) => Layout::Int {
+                size: i.size() as u32,
+                signed: i.is_signed(),
+                is_char: i.is_char() || self.name_of(i).ends_with("char"),
+                is_bool: i.is_bool(),
+            },
+            Type::Float(f) => Layout::Float { size: f.size() as u32 },
+            Type::Enum(e) => Layout::Enum { size: e.size() as u32, signed: e.is_signed() },
+            Type::Enum64(e) => Layout::Enum { size: e.size() as u32, signed: e.is_signed() },
+            Type::Ptr(_) => Layout::Ptr,
+            Type::Array(a) => {
+                let elem = self.btf.resolve_chained_type(a).map_err(|e| Self::lookup_err(ctx, e))?;
+                Layout::Array { elem: Box::new(self.layout(elem, ctx, depth + 1)?), len: a.len() as u32 }
+            }
+            Type::Struct(s) | Type::Union(s) => {
+                let union = matches!(t, Type::Union(_));
+                let mut members = Vec::with_capacity(s.members.len());
+                for m in &s.members {
+                    let mt = self.btf.resolve_chained_type(m).map_err(|e| Self::lookup_err(ctx, e))?;
+                    members.push(Member {
+                        name: self.name_of(m),
+                        bit_offset: m.bit_offset(),
+                        bit_size: m.bitfield_size().unwrap_or(0),
+                        layout: self.layout(mt, ctx, depth + 1)?,
+                    });
+                }
+                Layout::Struct { name: self.name_of(s), size: s.size() as u32, union, members }
+            }
+            Type::Fwd(f) => Layout::Opaque { name: self.name_of(f) },
+            other => Layout::Opaque { name: other.name().to_string() },
+        })
+    }
+
+    /// Resolve a declared parameter type such as `const struct iovec *` or `unsigned long`.
+    pub fn resolve(&self, ctype: &str) -> Result<Resolved, BtfError> {
+        let decl = Decl::parse(ctype);
+        let base = self.named(&decl.base)?;
+        let base_layout = self.layout(base.clone(), ctype, 0)?;
+        let char_base = matches!(base_layout, Layout::Int { is_char: true, .. });
+        match decl.depth {
+            0 => {
+                // a typedef may itself be a pointer (cap_user_header_t)
+                let stripped = self.strip(base, ctype)?;
+                if let Type::Ptr(p) = &stripped {
+                    let target = self.btf.resolve_chained_type(p).map_err(|e| Self::lookup_err(ctype, e))?;
+                    let pointee = self.layout(target, ctype, 0)?;
+                    return Ok(Resolved {
+                        value: Layout::Ptr,
+                        depth: 1,
+                        char_pointee: matches!(pointee, Layout::Int { is_char: true, .. }),
+                        pointee: Some(pointee),
+                        const_pointee: false,
+                        string_array: false,
+                    });
+                }
+                Ok(Resolved {
+                    value: base_layout,
+                    depth: 0,
+                    pointee: None,
+                    const_pointee: false,
+                    string_array: false,
+                    char_pointee: false,
+                })
+            }
+            1 => Ok(Resolved {
+                value: Layout::Ptr,
+                depth: 1,
+                pointee: Some(base_layout),
+                const_pointee: decl.const_base,
+                string_array: false,
+                char_pointee: char_base,
+            }),
+            d => Ok(Resolved {
+                value: Layout::Ptr,
+                depth: d,
+                pointee: None,
+                const_pointee: decl.const_base,
+                string_array: d == 2 && char_base && decl.const_base,
+                char_pointee: false,
+            }),
+        }
+    }
+}
+
+/// A declared type split into its base name and pointer levels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decl {
+    pub base: String,
+    pub depth: u32,
+    /// `const` qualifies the base type (before the first `*`).
+    pub const_base: bool,
+}
+
+impl Decl {
+    pub fn parse(ctype: &str) -> Decl {
+        let spaced = ctype.replace('*', " * ");
+        let mut base = Vec::new();
+        let mut depth = 0;
+        let mut const_base = false;
+        for w in spaced.split_whitespace() {
+            match w {
+                "*" => depth += 1,
+                "const" if depth == 0 => const_base = true,
+                "const" | "volatile" | "restrict" | "__user" => {}
+                _ if depth == 0 => base.push(w),
+                _ => {}
+            }
+        }
+        Decl { base: base.join(" "), depth, const_base }
+    }
+}
+
+/// BTF spells base types the way the compiler does: `long unsigned int`, not `unsigned long`.
+fn canonical_int_name(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    if !words.iter().all(|w| matches!(*w, "unsigned" | "signed" | "long" | "short" | "int" | "char")) {
+        return name.to_string();
+    }
+    let unsigned = words.contains(&"unsigned");
+    let signed = words.contains(&"signed");
+    let longs = words.iter().filter(|w| **w == "long").count();
+    let short = words.contains(&"short");
+    let char_ = words.contains(&"char");
+    let core = if char_ {
+        return match (unsigned, signed) {
+            (true, _) => "unsigned char".into(),
+            (_, true) => "signed char".into(),
+            _ => "char".into(),
+        };
+    } else if short {
+        "short"
+    } else if longs >= 2 {
+        "long long"
+    } else if longs == 1 {
+        "long"
+    } else {
+        ""
+    };
+    match (core, unsigned) {
+        ("", true) => "unsigned int".into(),
+        ("", false) => "int".into(),
+        (c, true) => format!("{c} unsigned int"),
+        (c, false) => format!("{c} int"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// BTF of testdata/btf/types.c, compiled with `clang -g -target bpf` (see testdata/README.md).
+    fn snapshot() -> KernelBtf {
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/btf/types.btf")).unwrap();
+        KernelBtf::from_bytes(&bytes).unwrap()
+    }
+
+    #[test]
+    fn canonical_int_names() {
+        assert_eq!(canonical_int_name("unsigned long"), "long unsigned int");
+        assert_eq!(canonical_int_name("unsigned"), "unsigned int");
+        assert_eq!(canonical_int_name("long long"), "long long int");
+        assert_eq!(canonical_int_name("unsigned short"), "short unsigned int");
+        assert_eq!(canonical_int_name("int"), "int");
+        assert_eq!(canonical_int_name("unsigned char"), "unsigned char");
+        assert_eq!(canonical_int_name("umode_t"), "umode_t");
+    }
+
+    #[test]
+    fn decl_parse() {
+        let d = Decl::parse("const char *const *");
+        assert_eq!((d.base.as_str(), d.depth, d.const_base), ("char", 2, true));
+        let d = Decl::parse("struct stat *");
+        assert_eq!((d.base.as_str(), d.depth, d.const_base), ("struct stat", 1, false));
+        let d = Decl::parse("unsigned long");
+        assert_eq!((d.base.as_str(), d.depth), ("unsigned long", 0));
+    }
+
+    #[test]
+    fn snapshot_resolves_scalars_with_signedness() {
+        let b = snapshot();
+        let r = b.resolve("int").unwrap();
+        assert_eq!(r.value, Layout::Int { size: 4, signed: true, is_char: false, is_bool: false });
+        let r = b.resolve("unsigned long").unwrap();
+        assert_eq!(r.value, Layout::Int { size: 8, signed: false, is_char: false, is_bool: false });
+        // typedef chain: umode_t -> unsigned short
+        let r = b.resolve("umode_t").unwrap();
+        assert_eq!(r.value, Layout::Int { size: 2, signed: false, is_char: false, is_bool: false });
+        let r = b.resolve("loff_t").unwrap();
+        assert_eq!(r.value, Layout::Int { size: 8, signed: true, is_char: false, is_bool: false });
+    }
+
+    #[test]
+    fn snapshot_resolves_struct_layouts() {
+        let b = snapshot();
+        let r = b.resolve("struct stat *").unwrap();
+        assert_eq!(r.depth, 1);
+        assert!(!r.const_pointee);
+        let Some(Layout::Struct { size, members, .. }) = &r.pointee else { panic!("{r:?}") };
+        assert_eq!(*size, 144);
+        let st_size = members.iter().find(|m| m.name == "st_size").unwrap();
+        assert_eq!(st_size.bit_offset, 48 * 8);
+        assert_eq!(st_size.layout, Layout::Int { size: 8, signed: true, is_char: false, is_bool: false });
+        let r = b.resolve("const struct iovec *").unwrap();
+        assert!(r.const_pointee);
+        assert_eq!(r.pointee.as_ref().and_then(Layout::size), Some(16));
+        let r = b.resolve("const char *const *").unwrap();
+        assert!(r.string_array);
+        let r = b.resolve("const char *").unwrap();
+        assert!(r.char_pointee && r.const_pointee);
+    }
+
+    #[test]
+    fn snapshot_bitfields_unions_arrays_enums() {
+        let b = snapshot();
+        let r = b.resolve("struct etrace_test_bits *").unwrap();
+        let Some(Layout::Struct { members, size, .. }) = r.pointee else { panic!() };
+        assert_eq!(size, 16);
+        let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["lo", "hi", "", "tag", "kind"]);
+        assert_eq!((members[0].bit_size, members[1].bit_size, members[1].bit_offset), (3, 5, 3));
+        assert!(matches!(&members[2].layout, Layout::Struct { union: true, .. }));
+        assert_eq!(
+            members[3].layout,
+            Layout::Array {
+                elem: Box::new(Layout::Int { size: 1, signed: true, is_char: true, is_bool: false }),
+                len: 4
+            }
+        );
+        assert!(matches!(members[4].layout, Layout::Enum { size: 4, .. }));
+        // typedef to a pointer counts as one pointer level
+        let r = b.resolve("cap_user_header_t").unwrap();
+        assert_eq!((r.depth, r.value.clone()), (1, Layout::Ptr));
+        assert_eq!(r.pointee.and_then(|p| p.size()), Some(8));
+    }
+
+    #[test]
+    fn unknown_type_is_an_error() {
+        let b = snapshot();
+        assert!(matches!(b.resolve("struct no_such_thing *"), Err(BtfError::Unknown(_))));
+    }
+
+    #[test]
+    fn live_kernel_btf_sizes_struct_stat() {
+        // This machine and CI have kernel BTF; the layout must match the uapi struct stat.
+        let b = KernelBtf::open(Path::new(VMLINUX)).expect("kernel BTF at /sys/kernel/btf/vmlinux");
+        let r = b.resolve("struct stat *").unwrap();
+        let Some(Layout::Struct { size, members, .. }) = r.pointee else { panic!() };
+        assert_eq!(size, 144);
+        let off = |n: &str| members.iter().find(|m| m.name == n).unwrap().bit_offset / 8;
+        assert_eq!((off("st_mode"), off("st_size"), off("st_mtime")), (24, 48, 88));
+        assert_eq!(b.resolve("struct __kernel_timespec *").unwrap().pointee.unwrap().size(), Some(16));
+    }
+}

@@ -1,0 +1,312 @@
+//! formats: the data files under formats/ (syscall numbers, errno names, capture rules), embedded
+//! in the binary and parsed once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use thiserror::Error;
+
+/// The x86_64 syscall table: `<number> <name>`.
+pub const SYSCALLS_X86_64: &str = include_str!("../formats/syscalls-x86_64.tbl");
+/// errno values: `<number> <NAME> <description>`.
+pub const ERRNO: &str = include_str!("../formats/errno.tbl");
+/// Capture rules: see the head of the file for its syntax.
+pub const CAPTURE_RULES: &str = include_str!("../formats/capture.rules");
+
+#[derive(Debug, Error)]
+#[error("formats/{file}:{line}: {msg}")]
+pub struct FormatError {
+    pub file: &'static str,
+    pub line: usize,
+    pub msg: String,
+}
+
+/// Where a captured length comes from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SizeSrc {
+    /// The syscall's return value.
+    Ret,
+    /// Another parameter, by its tracefs name.
+    Param(String),
+    /// A constant.
+    Fixed(u32),
+}
+
+/// When an argument is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Dir {
+    In,
+    Out,
+    InOut,
+}
+
+impl Dir {
+    pub fn at_entry(self) -> bool {
+        matches!(self, Dir::In | Dir::InOut)
+    }
+    pub fn at_exit(self) -> bool {
+        matches!(self, Dir::Out | Dir::InOut)
+    }
+}
+
+/// What a rule says to read behind a parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleKind {
+    String,
+    Bytes(SizeSrc),
+    Struct,
+    Array(SizeSrc),
+    StrArray,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgRule {
+    pub kind: RuleKind,
+    pub dir: Dir,
+}
+
+/// Whole-syscall attributes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyscallAttrs {
+    pub noreturn: bool,
+    pub ret_hex: bool,
+}
+
+/// The parsed capture rules.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// (syscall, parameter) -> rule
+    pub args: HashMap<(String, String), ArgRule>,
+    pub syscalls: HashMap<String, SyscallAttrs>,
+}
+
+impl Rules {
+    pub fn arg(&self, syscall: &str, param: &str) -> Option<&ArgRule> {
+        self.args.get(&(syscall.to_string(), param.to_string()))
+    }
+    pub fn attrs(&self, syscall: &str) -> SyscallAttrs {
+        self.syscalls.get(syscall).cloned().unwrap_or_default()
+    }
+}
+
+/// Lines that carry data: comments and blank lines removed, with their 1-based numbers.
+fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().filter_map(|(i, l)| {
+        let l = l.split('#').next().unwrap_or("").trim();
+        (!l.is_empty()).then_some((i + 1, l))
+    })
+}
+
+/// Parse a syscall table: number -> name.
+pub fn parse_syscall_table(text: &str) -> Result<BTreeMap<u32, String>, FormatError> {
+    let file = "syscalls-x86_64.tbl";
+    let mut out = BTreeMap::new();
+    for (line, l) in data_lines(text) {
+        let err = |msg: String| FormatError { file, line, msg };
+        let mut it = l.split_whitespace();
+        let (Some(nr), Some(name), None) = (it.next(), it.next(), it.next()) else {
+            return Err(err(format!("expected `<number> <name>`, got `{l}`")));
+        };
+        let nr: u32 = nr
+            .parse()
+            .map_err(|_| err(format!("`{nr}` is not a syscall number")))?;
+        if out.insert(nr, name.to_string()).is_some() {
+            return Err(err(format!("number {nr} listed twice")));
+        }
+    }
+    Ok(out)
+}
+
+/// An errno value's name and description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Errno {
+    pub name: String,
+    pub desc: String,
+}
+
+/// Parse the errno table: value -> (name, description).
+pub fn parse_errno(text: &str) -> Result<HashMap<i64, Errno>, FormatError> {
+    let file = "errno.tbl";
+    let mut out = HashMap::new();
+    for (line, l) in data_lines(text) {
+        let mut it = l.splitn(3, ' ');
+        let (Some(nr), Some(name)) = (it.next(), it.next()) else {
+            return Err(FormatError { file, line, msg: format!("expected `<number> <NAME> <description>`, got `{l}`") });
+        };
+        let nr: i64 = nr.parse().map_err(|_| FormatError {
+            file,
+            line,
+            msg: format!("`{nr}` is not a number"),
+        })?;
+        let desc = it.next().unwrap_or("").trim().to_string();
+        out.insert(nr, Errno { name: name.to_string(), desc });
+    }
+    Ok(out)
+}
+
+fn parse_size(s: &str) -> SizeSrc {
+    if s == "ret" {
+        SizeSrc::Ret
+    } else if let Ok(n) = s.parse() {
+        SizeSrc::Fixed(n)
+    } else {
+        SizeSrc::Param(s.to_string())
+    }
+}
+
+fn parse_kind(s: &str) -> Option<RuleKind> {
+    let call = |prefix: &str| {
+        s.strip_prefix(prefix)
+            .and_then(|r| r.strip_prefix('('))
+            .and_then(|r| r.strip_suffix(')'))
+            .filter(|inner| !inner.is_empty() && !inner.contains(char::is_whitespace))
+    };
+    Some(match s {
+        "string" => RuleKind::String,
+        "struct" => RuleKind::Struct,
+        "strarray" => RuleKind::StrArray,
+        "none" => RuleKind::None,
+        _ => {
+            if let Some(inner) = call("bytes") {
+                RuleKind::Bytes(parse_size(inner))
+            } else if let Some(inner) = call("array") {
+                RuleKind::Array(parse_size(inner))
+            } else {
+                return None;
+            }
+        }
+    })
+}
+
+/// Parse the capture rules file.
+pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
+    let file = "capture.rules";
+    let mut rules = Rules::default();
+    for (line, l) in data_lines(text) {
+        let err = |msg: String| FormatError { file, line, msg };
+        let mut words = l.split_whitespace();
+        let target = words.next().unwrap_or_default();
+        let rest: Vec<&str> = words.collect();
+        if let Some((sys, param)) = target.split_once('.') {
+            let (kind, dir) = match rest.as_slice() {
+                [k] => (*k, None),
+                [k, d] => (*k, Some(*d)),
+                _ => return Err(err(format!("expected `<syscall>.<param> <kind> [in|out|inout]`, got `{l}`"))),
+            };
+            let kind = parse_kind(kind).ok_or_else(|| err(format!("unknown kind `{kind}`")))?;
+            let dir = match dir {
+                Some("in") => Dir::In,
+                Some("out") => Dir::Out,
+                Some("inout") => Dir::InOut,
+                Some(d) => return Err(err(format!("unknown direction `{d}` (in, out or inout)"))),
+                None => match &kind {
+                    RuleKind::Bytes(SizeSrc::Ret) | RuleKind::Array(SizeSrc::Ret) => Dir::Out,
+                    _ => Dir::In,
+                },
+            };
+            let key = (sys.to_string(), param.to_string());
+            if rules.args.insert(key, ArgRule { kind, dir }).is_some() {
+                return Err(err(format!("`{target}` has two rules")));
+            }
+        } else {
+            if rest.is_empty() {
+                return Err(err(format!("`{target}` needs an attribute (noreturn, ret=hex)")));
+            }
+            let attrs = rules.syscalls.entry(target.to_string()).or_default();
+            for a in rest {
+                match a {
+                    "noreturn" => attrs.noreturn = true,
+                    "ret=hex" => attrs.ret_hex = true,
+                    _ => return Err(err(format!("unknown attribute `{a}`"))),
+                }
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// All of formats/, parsed.
+#[derive(Debug, Clone)]
+pub struct Formats {
+    pub syscalls: BTreeMap<u32, String>,
+    pub errno: HashMap<i64, Errno>,
+    pub rules: Rules,
+}
+
+impl Formats {
+    /// Parse the tables embedded in the binary.
+    pub fn embedded() -> Result<Formats, FormatError> {
+        Ok(Formats {
+            syscalls: parse_syscall_table(SYSCALLS_X86_64)?,
+            errno: parse_errno(ERRNO)?,
+            rules: parse_rules(CAPTURE_RULES)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_tables_parse_with_known_entries() {
+        let f = Formats::embedded().unwrap();
+        assert_eq!(f.syscalls.get(&0).map(String::as_str), Some("read"));
+        assert_eq!(f.syscalls.get(&257).map(String::as_str), Some("openat"));
+        assert_eq!(f.syscalls.get(&59).map(String::as_str), Some("execve"));
+        // the definition's name, as tracefs calls it, not the uapi __NR_ name
+        assert_eq!(f.syscalls.get(&4).map(String::as_str), Some("newstat"));
+        assert_eq!(f.syscalls.get(&262).map(String::as_str), Some("newfstatat"));
+        assert_eq!(f.syscalls.get(&462).map(String::as_str), Some("mseal"));
+        assert_eq!(f.errno[&2].name, "ENOENT");
+        assert_eq!(f.errno[&2].desc, "No such file or directory");
+        assert_eq!(f.errno[&512].name, "ERESTARTSYS");
+        let r = &f.rules;
+        assert_eq!(
+            r.arg("read", "buf"),
+            Some(&ArgRule { kind: RuleKind::Bytes(SizeSrc::Ret), dir: Dir::Out })
+        );
+        assert_eq!(
+            r.arg("write", "buf"),
+            Some(&ArgRule { kind: RuleKind::Bytes(SizeSrc::Param("count".into())), dir: Dir::In })
+        );
+        assert_eq!(
+            r.arg("poll", "ufds"),
+            Some(&ArgRule { kind: RuleKind::Array(SizeSrc::Param("nfds".into())), dir: Dir::InOut })
+        );
+        assert_eq!(
+            r.arg("pipe2", "fildes"),
+            Some(&ArgRule { kind: RuleKind::Array(SizeSrc::Fixed(2)), dir: Dir::Out })
+        );
+        assert!(r.attrs("exit_group").noreturn);
+        assert!(r.attrs("mmap").ret_hex);
+        assert!(!r.attrs("read").noreturn);
+    }
+
+    #[test]
+    fn rule_direction_defaults_follow_the_size_source() {
+        let r = parse_rules("a.b bytes(ret)\nc.d bytes(n)\ne.f array(ret)\n").unwrap();
+        assert_eq!(r.arg("a", "b").unwrap().dir, Dir::Out);
+        assert_eq!(r.arg("c", "d").unwrap().dir, Dir::In);
+        assert_eq!(r.arg("e", "f").unwrap().dir, Dir::Out);
+    }
+
+    #[test]
+    fn bad_rules_name_the_line() {
+        let e = parse_rules("# c\nread.buf bytes(ret) out\nwrite.buf blob\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.to_string().contains("unknown kind `blob`"), "{e}");
+        let e = parse_rules("read.buf bytes(ret) sideways\n").unwrap_err();
+        assert!(e.to_string().contains("unknown direction"), "{e}");
+        let e = parse_rules("read.buf bytes()\n").unwrap_err();
+        assert!(e.to_string().contains("unknown kind"), "{e}");
+        let e = parse_rules("read.buf string\nread.buf none\n").unwrap_err();
+        assert!(e.to_string().contains("two rules"), "{e}");
+        let e = parse_rules("exit\n").unwrap_err();
+        assert!(e.to_string().contains("needs an attribute"), "{e}");
+        let e = parse_syscall_table("0 read\n0 write\n").unwrap_err();
+        assert!(e.to_string().contains("listed twice"), "{e}");
+        let e = parse_syscall_table("x read\n").unwrap_err();
+        assert!(e.to_string().contains("not a syscall number"), "{e}");
+    }
+}

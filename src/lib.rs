@@ -1,0 +1,24 @@
+//! etrace: an strace-like syscall tracer powered by eBPF, driven by the kernel's own metadata
+//! (tracefs formats for parameters, BTF for layouts). See ARCHITECTURE in shared docs and
+//! README.md for the data flow.
+
+#[allow(clippy::all, dead_code, non_camel_case_types, non_snake_case, non_upper_case_globals, unused)]
+pub mod skel {
+    include!(concat!(env!("OUT_DIR"), "/etrace.skel.rs"));
+}
+
+pub mod bpf;
+pub mod btf;
+pub mod cli;
+pub mod decode;
+pub mod event;
+pub mod formats;
+pub mod launch;
+pub mod live;
+pub mod output;
+pub mod record;
+pub mod render_json;
+pub mod render_text;
+pub mod schema;
+pub mod stats;
+pub mod tracefs;

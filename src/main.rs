@@ -1,0 +1,21 @@
+//! main: parses the command line, sets up logging, runs etrace and maps errors to one line and
+//! a non-zero exit.
+
+use clap::Parser;
+use etrace::cli::Cli;
+
+fn main() {
+    let cli = Cli::parse();
+    let mut log = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if let Some(level) = &cli.log_level {
+        log.parse_filters(level);
+    }
+    log.format_timestamp(None).format_target(false).init();
+    match etrace::live::run(&cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("etrace: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! render_json: one JSON object per event (JSON Lines), following the contract in
+//! ARCHITECTURE.md: `syscall`, `nr`, `pid`, `tid`, `ppid`, `comm`, `ts`, `args`, `ret`, plus
+//! `errno`, `duration_ns`, `truncated` and `unreadable` beside them.
+
+use std::io::{self, Write};
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+use crate::event::{Event, Value};
+
+/// Bytes as a JSON string when they are UTF-8, else `{"hex": "..."}`.
+struct JsonBytes<'a>(&'a [u8]);
+
+impl Serialize for JsonBytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(self.0) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => {
+                let mut hex = String::with_capacity(self.0.len() * 2);
+                for b in self.0 {
+                    hex.push_str(&format!("{b:02x}"));
+                }
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("hex", &hex)?;
+                m.end()
+            }
+        }
+    }
+}
+
+struct JsonValue<'a>(&'a Value);
+
+impl Serialize for JsonValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::UInt(u) | Value::Ptr(u) => s.serialize_u64(*u),
+            Value::Str { bytes, .. } | Value::Bytes { bytes, .. } => JsonBytes(bytes).serialize(s),
+            Value::Struct(fields) => {
+                let mut m = s.serialize_map(Some(fields.len()))?;
+                for (k, v) in fields {
+                    m.serialize_entry(k, &JsonValue(v))?;
+                }
+                m.end()
+            }
+            Value::Array { items, .. } => {
+                let mut q = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    q.serialize_element(&JsonValue(v))?;
+                }
+                q.end()
+            }
+            Value::Unreadable(_) => s.serialize_none(),
+        }
+    }
+}
+
+struct Args<'a, 's>(&'a [(&'s str, Value)]);
+
+impl Serialize for Args<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, &JsonValue(v))?;
+        }
+        m.end()
+    }
+}
+
+/// Serialize adapter for an event.
+pub struct JsonEvent<'a, 's>(pub &'a Event<'s>);
+
+impl Serialize for JsonEvent<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("syscall", &e.syscall)?;
+        m.serialize_entry("nr", &e.nr)?;
+        m.serialize_entry("pid", &e.pid)?;
+        m.serialize_entry("tid", &e.tid)?;
+        m.serialize_entry("ppid", &e.ppid)?;
+        m.serialize_entry("comm", &String::from_utf8_lossy(&e.comm))?;
+        m.serialize_entry("ts", &e.ts)?;
+        m.serialize_entry("args", &Args(&e.args))?;
+        m.serialize_entry("ret", &e.ret)?;
+        if let Some(errno) = e.errno {
+            m.serialize_entry("errno", errno)?;
+        }
+        if let Some(d) = e.duration_ns {
+            m.serialize_entry("duration_ns", &d)?;
+        }
+        let truncated: Vec<&str> = e.args.iter().filter(|(_, v)| v.is_truncated()).map(|(n, _)| *n).collect();
+        if !truncated.is_empty() {
+            m.serialize_entry("truncated", &truncated)?;
+        }
+        let unreadable: Vec<&str> =
+            e.args.iter().filter(|(_, v)| matches!(v, Value::Unreadable(_))).map(|(n, _)| *n).collect();
+        if !unreadable.is_empty() {
+            m.serialize_entry("unreadable", &unreadable)?;
+        }
+        if e.payload_truncated {
+            m.serialize_entry("payload_truncated", &true)?;
+        }
+        m.end()
+    }
+}
+
+pub fn write(w: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, &JsonEvent(e)).map_err(io::Error::other)?;
+    w.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    #[test]
+    fn contract_keys_and_types() {
+        let e = Event {
+            syscall: Cow::Borrowed("openat"),
+            nr: 257,
+            pid: 10,
+            tid: 11,
+            ppid: 1,
+            comm: b"cat".to_vec(),
+            ts: 123,
+            duration_ns: Some(7),
+            ret: Some(-2),
+            errno: Some("ENOENT"),
+            ret_hex: false,
+            args: vec![
+                ("dfd", Value::Int(-100)),
+                ("filename", Value::Str { bytes: b"/x".to_vec(), truncated: false }),
+                ("buf", Value::Bytes { bytes: vec![0xff, 0], truncated: true }),
+                ("st", Value::Struct(vec![("st_size".into(), Value::Int(5))])),
+                ("bad", Value::Unreadable(0x10)),
+            ],
+            payload_truncated: false,
+        };
+        let mut out = Vec::new();
+        write(&mut out, &e).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["syscall"], "openat");
+        assert_eq!(v["nr"], 257);
+        assert_eq!((v["pid"].as_u64(), v["tid"].as_u64(), v["ppid"].as_u64()), (Some(10), Some(11), Some(1)));
+        assert_eq!(v["args"]["dfd"], -100);
+        assert_eq!(v["args"]["filename"], "/x");
+        assert_eq!(v["args"]["buf"]["hex"], "ff00");
+        assert_eq!(v["args"]["st"]["st_size"], 5);
+        assert!(v["args"]["bad"].is_null());
+        assert_eq!(v["ret"], -2);
+        assert_eq!(v["errno"], "ENOENT");
+        assert_eq!(v["truncated"], serde_json::json!(["buf"]));
+        assert_eq!(v["unreadable"], serde_json::json!(["bad"]));
+        assert!(out.ends_with(b"}\n") && out.iter().filter(|&&b| b == b'\n').count() == 1);
+    }
+}

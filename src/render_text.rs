@@ -1,0 +1,184 @@
+//! render_text: one strace-like line per event. Bytes from traced processes are C-escaped, so
+//! nothing they contain reaches the terminal raw.
+
+use std::io::{self, Write};
+
+use crate::event::{Event, Value};
+
+#[derive(Debug, Clone, Copy)]
+pub struct TextOptions {
+    /// Most bytes of a buffer or argv element shown before `...`.
+    pub bytes: usize,
+}
+
+/// Append `b` to `out` as the inside of a C string literal, strace style: \n \t \" \\ and the
+/// like, other non-printable or non-ASCII bytes in octal.
+pub fn escape_into(out: &mut String, b: &[u8]) {
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'\r' => out.push_str("\\r"),
+            0x0b => out.push_str("\\v"),
+            0x0c => out.push_str("\\f"),
+            0x20..=0x7e => out.push(c as char),
+            _ => {
+                let next_is_digit = b.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
+                if next_is_digit {
+                    out.push_str(&format!("\\{c:03o}"));
+                } else {
+                    out.push_str(&format!("\\{c:o}"));
+                }
+            }
+        }
+    }
+}
+
+fn quoted(out: &mut String, b: &[u8], limit: Option<usize>, truncated: bool) {
+    let (shown, cut) = match limit {
+        Some(n) if b.len() > n => (&b[..n], true),
+        _ => (b, false),
+    };
+    out.push('"');
+    escape_into(out, shown);
+    out.push('"');
+    if cut || truncated {
+        out.push_str("...");
+    }
+}
+
+fn value(out: &mut String, v: &Value, o: &TextOptions) {
+    match v {
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::UInt(u) => out.push_str(&u.to_string()),
+        Value::Ptr(0) => out.push_str("NULL"),
+        Value::Ptr(p) => out.push_str(&format!("{p:#x}")),
+        Value::Str { bytes, truncated } => quoted(out, bytes, None, *truncated),
+        Value::Bytes { bytes, truncated } => quoted(out, bytes, Some(o.bytes), *truncated),
+        Value::Struct(fields) => {
+            out.push('{');
+            for (i, (name, v)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(name);
+                out.push_str(": ");
+                value(out, v, o);
+            }
+            out.push('}');
+        }
+        Value::Array { items, truncated } => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                match v {
+                    // argv elements are bounded like buffers, as strace -s does
+                    Value::Str { bytes, truncated } => quoted(out, bytes, Some(o.bytes), *truncated),
+                    _ => value(out, v, o),
+                }
+            }
+            if *truncated {
+                out.push_str(if items.is_empty() { "..." } else { ", ..." });
+            }
+            out.push(']');
+        }
+        Value::Unreadable(0) => out.push_str("<unreadable>"),
+        Value::Unreadable(p) => out.push_str(&format!("{p:#x} <unreadable>")),
+    }
+}
+
+/// Format one event as a line (without the newline).
+pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
+    let mut out = String::with_capacity(128);
+    escape_into(&mut out, &e.comm);
+    if e.pid == e.tid {
+        out.push_str(&format!("({}) ", e.pid));
+    } else {
+        out.push_str(&format!("({}/{}) ", e.pid, e.tid));
+    }
+    out.push_str(&e.syscall);
+    out.push('(');
+    for (i, (name, v)) in e.args.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        out.push_str(": ");
+        value(&mut out, v, o);
+    }
+    out.push_str(") = ");
+    match (e.ret, e.errno) {
+        (None, _) => out.push('?'),
+        (Some(r), Some(name)) => out.push_str(&format!("{r} {name}")),
+        (Some(r), None) if e.ret_hex => out.push_str(&format!("{:#x}", r as u64)),
+        (Some(r), None) => out.push_str(&r.to_string()),
+    }
+    if e.payload_truncated {
+        out.push_str(" (arguments truncated)");
+    }
+    out
+}
+
+pub fn write(w: &mut dyn Write, e: &Event<'_>, o: &TextOptions) -> io::Result<()> {
+    let mut l = line(e, o);
+    l.push('\n');
+    w.write_all(l.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    fn ev(args: Vec<(&'static str, Value)>, ret: Option<i64>, errno: Option<&'static str>) -> Event<'static> {
+        Event {
+            syscall: Cow::Borrowed("openat"),
+            nr: 257,
+            pid: 10,
+            tid: 10,
+            ppid: 1,
+            comm: b"ca\x1bt".to_vec(),
+            ts: 0,
+            duration_ns: None,
+            ret,
+            errno,
+            ret_hex: false,
+            args,
+            payload_truncated: false,
+        }
+    }
+
+    #[test]
+    fn strace_like_line_with_escapes() {
+        let o = TextOptions { bytes: 4 };
+        let e = ev(
+            vec![
+                ("dfd", Value::Int(-100)),
+                ("filename", Value::Str { bytes: b"/etc/\"h\"\n\x01\x7f1".to_vec(), truncated: false }),
+                ("buf", Value::Bytes { bytes: b"abcdef".to_vec(), truncated: false }),
+                ("p", Value::Ptr(0)),
+                ("q", Value::Unreadable(0x1000)),
+            ],
+            Some(-2),
+            Some("ENOENT"),
+        );
+        assert_eq!(
+            line(&e, &o),
+            r#"ca\33t(10) openat(dfd: -100, filename: "/etc/\"h\"\n\1\1771", buf: "abcd"..., p: NULL, q: 0x1000 <unreadable>) = -2 ENOENT"#
+        );
+        let e = ev(vec![], None, None);
+        assert!(line(&e, &o).ends_with("openat() = ?"));
+    }
+
+    #[test]
+    fn no_control_byte_survives() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        let mut s = String::new();
+        escape_into(&mut s, &all);
+        assert!(s.bytes().all(|b| (0x20..0x7f).contains(&b)), "{s}");
+    }
+}

@@ -1,0 +1,278 @@
+//! schema: joins tracefs parameters, BTF layouts and formats/ rules into, for every syscall,
+//! each argument's name, declared type, value layout and capture rule. It is what the BPF plan
+//! and the decoder are built from, and (serializable) what a raw dump carries.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::btf::{KernelBtf, Layout};
+use crate::formats::{Dir, Formats, RuleKind, SizeSrc};
+use crate::tracefs::SyscallEvent;
+
+#[derive(Debug, Error)]
+pub enum SchemaError {
+    #[error("formats/capture.rules: {0}")]
+    Rule(String),
+}
+
+/// Where a captured length comes from, resolved to an argument index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SizeRef {
+    Ret,
+    Arg(u8),
+    Fixed(u32),
+}
+
+/// What is read behind an argument, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Capture {
+    None,
+    Str { dir: Dir },
+    Bytes { dir: Dir, size: SizeRef },
+    /// The pointee, whose size BTF gives.
+    Fixed { dir: Dir, layout: Layout },
+    Array { dir: Dir, count: SizeRef, elem: Layout },
+    StrArray { dir: Dir },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arg {
+    /// tracefs parameter name
+    pub name: String,
+    /// declared C type, as tracefs writes it
+    pub ctype: String,
+    /// the register value: an integer (size, signedness) or a pointer
+    pub value: Layout,
+    pub capture: Capture,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Syscall {
+    pub nr: u32,
+    pub name: String,
+    pub args: Vec<Arg>,
+    pub noreturn: bool,
+    pub ret_hex: bool,
+}
+
+impl Syscall {
+    /// execve and execveat: they replace the caller's image.
+    pub fn is_exec(&self) -> bool {
+        self.name == "execve" || self.name == "execveat"
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub syscalls: BTreeMap<u32, Syscall>,
+}
+
+impl Schema {
+    pub fn get(&self, nr: u32) -> Option<&Syscall> {
+        self.syscalls.get(&nr)
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&Syscall> {
+        self.syscalls.values().find(|s| s.name == name)
+    }
+
+    /// Build the schema from tracefs events, BTF and the formats tables. A type BTF does not
+    /// know degrades that argument to a plain integer (logged), never the whole schema; a
+    /// rule that names a parameter the syscall does not have is an error.
+    pub fn build(events: &[SyscallEvent], btf: &KernelBtf, formats: &Formats) -> Result<Schema, SchemaError> {
+        let numbers: HashMap<&str, u32> =
+            formats.syscalls.iter().map(|(nr, n)| (n.as_str(), *nr)).collect();
+        let mut syscalls = BTreeMap::new();
+        for ev in events {
+            let Some(&nr) = numbers.get(ev.name.as_str()) else {
+                log::debug!("tracefs syscall `{}` has no number in formats/; skipped", ev.name);
+                continue;
+            };
+            let attrs = formats.rules.attrs(&ev.name);
+            let mut args = Vec::with_capacity(ev.params.len());
+            for p in &ev.params {
+                args.push(build_arg(&ev.name, p, &ev.params, btf, formats)?);
+            }
+            syscalls.insert(
+                nr,
+                Syscall { nr, name: ev.name.clone(), args, noreturn: attrs.noreturn, ret_hex: attrs.ret_hex },
+            );
+        }
+        Ok(Schema { syscalls })
+    }
+}
+
+fn size_ref(sys: &str, src: &SizeSrc, params: &[crate::tracefs::Param]) -> Result<SizeRef, SchemaError> {
+    Ok(match src {
+        SizeSrc::Ret => SizeRef::Ret,
+        SizeSrc::Fixed(n) => SizeRef::Fixed(*n),
+        SizeSrc::Param(p) => {
+            let i = params
+                .iter()
+                .position(|q| &q.name == p)
+                .ok_or_else(|| SchemaError::Rule(format!("{sys} has no parameter `{p}` to size by")))?;
+            SizeRef::Arg(i as u8)
+        }
+    })
+}
+
+fn build_arg(
+    sys: &str,
+    p: &crate::tracefs::Param,
+    params: &[crate::tracefs::Param],
+    btf: &KernelBtf,
+    formats: &Formats,
+) -> Result<Arg, SchemaError> {
+    let resolved = match btf.resolve(&p.ctype) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            log::debug!("{sys}.{}: {e}; shown as a plain value", p.name);
+            None
+        }
+    };
+    let is_ptr = p.ctype.contains('*') || resolved.as_ref().is_some_and(|r| r.depth > 0);
+    let value = match &resolved {
+        Some(r) => r.value.clone(),
+        None if is_ptr => Layout::Ptr,
+        None => Layout::Int { size: 8, signed: false, is_char: false, is_bool: false },
+    };
+    let pointee = resolved.as_ref().and_then(|r| r.pointee.clone()).filter(|l| l.size().is_some_and(|s| s > 0));
+    let capture = if let Some(rule) = formats.rules.arg(sys, &p.name) {
+        let dir = rule.dir;
+        match &rule.kind {
+            RuleKind::None => Capture::None,
+            RuleKind::String => Capture::Str { dir },
+            RuleKind::StrArray => Capture::StrArray { dir },
+            RuleKind::Bytes(s) => Capture::Bytes { dir, size: size_ref(sys, s, params)? },
+            RuleKind::Struct => match pointee {
+                Some(layout) => Capture::Fixed { dir, layout },
+                None => {
+                    return Err(SchemaError::Rule(format!(
+                        "{sys}.{}: `struct` rule, but `{}` has no sized pointee",
+                        p.name, p.ctype
+                    )))
+                }
+            },
+            RuleKind::Array(s) => match pointee {
+                Some(elem) => Capture::Array { dir, count: size_ref(sys, s, params)?, elem },
+                None => {
+                    return Err(SchemaError::Rule(format!(
+                        "{sys}.{}: `array` rule, but `{}` has no sized element type",
+                        p.name, p.ctype
+                    )))
+                }
+            },
+        }
+    } else {
+        default_capture(resolved.as_ref(), pointee)
+    };
+    Ok(Arg { name: p.name.clone(), ctype: p.ctype.clone(), value, capture })
+}
+
+/// The defaults from the declared type alone (see the head of formats/capture.rules).
+fn default_capture(r: Option<&crate::btf::Resolved>, pointee: Option<Layout>) -> Capture {
+    let Some(r) = r else { return Capture::None };
+    match r.depth {
+        0 => Capture::None,
+        1 if r.char_pointee => {
+            if r.const_pointee {
+                Capture::Str { dir: Dir::In }
+            } else {
+                Capture::None
+            }
+        }
+        1 => match pointee {
+            Some(layout) if !matches!(layout, Layout::Void | Layout::Opaque { .. }) => {
+                let dir = if r.const_pointee { Dir::In } else { Dir::Out };
+                Capture::Fixed { dir, layout }
+            }
+            _ => Capture::None,
+        },
+        2 if r.string_array => Capture::StrArray { dir: Dir::In },
+        _ => Capture::None,
+    }
+}
+
+/// Rules in formats/capture.rules that name a syscall or parameter tracefs does not list.
+pub fn unmatched_rules(formats: &Formats, events: &[SyscallEvent]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (sys, param) in formats.rules.args.keys() {
+        match events.iter().find(|e| &e.name == sys) {
+            None => out.push(format!("{sys}.{param}: no such syscall")),
+            Some(e) if !e.params.iter().any(|p| &p.name == param) => {
+                out.push(format!("{sys}.{param}: no such parameter"))
+            }
+            _ => {}
+        }
+    }
+    for sys in formats.rules.syscalls.keys() {
+        if !events.iter().any(|e| &e.name == sys) {
+            out.push(format!("{sys}: no such syscall"));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracefs;
+    use std::path::Path;
+
+    fn snapshot_schema() -> Schema {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tracefs");
+        let events = tracefs::syscall_events(&root).unwrap();
+        let btf = KernelBtf::from_bytes(
+            &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/btf/types.btf")).unwrap(),
+        )
+        .unwrap();
+        Schema::build(&events, &btf, &Formats::embedded().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn capture_plan_rules_from_snapshots() {
+        let s = snapshot_schema();
+        let openat = s.by_name("openat").unwrap();
+        assert_eq!(openat.nr, 257);
+        assert_eq!(openat.args[0].value, Layout::Int { size: 4, signed: true, is_char: false, is_bool: false });
+        assert_eq!(openat.args[1].capture, Capture::Str { dir: Dir::In });
+        assert_eq!(openat.args[3].value, Layout::Int { size: 2, signed: false, is_char: false, is_bool: false });
+        let read = s.by_name("read").unwrap();
+        assert_eq!(read.args[1].capture, Capture::Bytes { dir: Dir::Out, size: SizeRef::Ret });
+        let write = s.by_name("write").unwrap();
+        assert_eq!(write.args[1].capture, Capture::Bytes { dir: Dir::In, size: SizeRef::Arg(2) });
+        let stat = s.by_name("newfstatat").unwrap();
+        match &stat.args[2].capture {
+            Capture::Fixed { dir: Dir::Out, layout } => assert_eq!(layout.size(), Some(144)),
+            c => panic!("{c:?}"),
+        }
+        let execve = s.by_name("execve").unwrap();
+        assert!(execve.is_exec());
+        assert_eq!(execve.args[0].capture, Capture::Str { dir: Dir::In });
+        assert_eq!(execve.args[1].capture, Capture::StrArray { dir: Dir::In });
+        let writev = s.by_name("writev").unwrap();
+        match &writev.args[1].capture {
+            Capture::Array { dir: Dir::In, count: SizeRef::Arg(2), elem } => assert_eq!(elem.size(), Some(16)),
+            c => panic!("{c:?}"),
+        }
+        let pipe2 = s.by_name("pipe2").unwrap();
+        assert!(matches!(&pipe2.args[0].capture, Capture::Array { dir: Dir::Out, count: SizeRef::Fixed(2), .. }));
+        assert!(s.by_name("exit_group").unwrap().noreturn);
+        let poll = s.by_name("poll").unwrap();
+        match &poll.args[0].capture {
+            Capture::Array { dir: Dir::InOut, count: SizeRef::Arg(1), elem } => assert_eq!(elem.size(), Some(8)),
+            c => panic!("{c:?}"),
+        }
+    }
+
+    #[test]
+    fn schema_round_trips_through_serde() {
+        let s = snapshot_schema();
+        let json = serde_json::to_string(&s).unwrap();
+        let back: Schema = serde_json::from_str(&json).unwrap();
+        assert_eq!(s, back);
+    }
+}

@@ -1,0 +1,59 @@
+//! stats: the per-syscall Sent/Lost table printed when tracing ends.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::bpf::ReadStats;
+use crate::schema::Schema;
+
+/// Render the table: one row per syscall that sent or lost anything, then the totals.
+pub fn table(schema: &Schema, counts: &BTreeMap<u32, (u64, u64)>, reads: &ReadStats) -> String {
+    let mut rows: Vec<(String, u64, u64)> = counts
+        .iter()
+        .map(|(nr, (s, l))| (schema.get(*nr).map_or_else(|| format!("syscall_{nr}"), |sc| sc.name.clone()), *s, *l))
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(12);
+    let mut out = String::new();
+    let _ = writeln!(out, "{:>w$}  {:>10}  {:>10}", "syscall", "sent", "lost");
+    for (name, s, l) in &rows {
+        let _ = writeln!(out, "{name:>w$}  {s:>10}  {l:>10}");
+    }
+    let sent: u64 = rows.iter().map(|r| r.1).sum();
+    let lost: u64 = rows.iter().map(|r| r.2).sum();
+    let _ = writeln!(out, "Total events: {sent}");
+    let _ = writeln!(out, "Total lost: {lost}");
+    if reads.entry_fault > 0 {
+        let _ = writeln!(
+            out,
+            "Input reads that faulted at entry: {} (re-read at exit: {} ok, {} failed; supplied at exec: {})",
+            reads.entry_fault, reads.reread_ok, reads.reread_fail, reads.exec_reread
+        );
+    }
+    if reads.no_storage > 0 {
+        let _ = writeln!(out, "Events dropped for lack of in-flight storage: {}", reads.no_storage);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Syscall;
+
+    #[test]
+    fn table_sorts_by_count_and_totals() {
+        let mut s = Schema::default();
+        for (nr, n) in [(0, "read"), (1, "write")] {
+            s.syscalls.insert(nr, Syscall { nr, name: n.into(), args: vec![], noreturn: false, ret_hex: false });
+        }
+        let counts = BTreeMap::from([(0, (3, 1)), (1, (10, 0)), (999, (1, 0))]);
+        let t = table(&s, &counts, &ReadStats { entry_fault: 2, reread_ok: 2, ..Default::default() });
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[1].trim_start().starts_with("write"));
+        assert!(lines[2].trim_start().starts_with("read"));
+        assert!(lines[3].trim_start().starts_with("syscall_999"));
+        assert!(t.contains("Total events: 14\nTotal lost: 1\n"));
+        assert!(t.contains("faulted at entry: 2 (re-read at exit: 2 ok"));
+    }
+}
