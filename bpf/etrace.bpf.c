@@ -343,8 +343,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (tgid == self_tgid || id < 0 || id >= ETRACE_MAX_SYSCALLS)
 		return 0;
 	plan = bpf_map_lookup_elem(&plans, &nr);
-	if (!plan || !(plan->flags & ETRACE_P_ENABLED))
+	if (!plan)
 		return 0;
+	/* before the syscall-set check: a launched command is armed by its execve even when
+	 * execve itself is not traced */
 	if (filter_pids) {
 		__u32 *state = bpf_map_lookup_elem(&pids, &tgid);
 
@@ -356,6 +358,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			*state = ETRACE_PID_TRACED;
 		}
 	}
+	if (!(plan->flags & ETRACE_P_ENABLED))
+		return 0;
 	if (filter_comms) {
 		char comm[ETRACE_COMM_LEN] = {};
 

@@ -113,8 +113,8 @@ fn when(dir: crate::formats::Dir) -> u8 {
 }
 
 /// The kernel-side plan for one syscall.
-pub fn plan_for(sc: &Syscall, caps: Caps) -> etrace_plan {
-    let mut plan = etrace_plan { flags: P::ETRACE_P_ENABLED.0, ..Default::default() };
+pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool) -> etrace_plan {
+    let mut plan = etrace_plan { flags: if enabled { P::ETRACE_P_ENABLED.0 } else { 0 }, ..Default::default() };
     if sc.noreturn {
         plan.flags |= P::ETRACE_P_NORETURN.0;
     }
@@ -185,16 +185,18 @@ fn pod_bytes<T: Copy>(v: &T) -> &[u8] {
 const _: () = assert!(std::mem::size_of::<etrace_arg_plan>() == 12);
 const _: () = assert!(std::mem::size_of::<etrace_plan>() == 80);
 
-/// Write the plans of the selected syscalls into the kernel's plan array.
+/// Write every syscall's plan into the kernel's plan array, enabled for the selected ones
+/// (the others still carry their flags: a disabled execve arms a launched command).
 pub fn write_plans(skel: &EtraceSkel<'_>, schema: &Schema, selected: &dyn Fn(&Syscall) -> bool, caps: Caps) -> Result<usize> {
     let mut n = 0;
     for (nr, sc) in &schema.syscalls {
-        if *nr >= L::ETRACE_MAX_SYSCALLS.0 || !selected(sc) {
+        if *nr >= L::ETRACE_MAX_SYSCALLS.0 {
             continue;
         }
-        let plan = plan_for(sc, caps);
+        let enabled = selected(sc);
+        let plan = plan_for(sc, caps, enabled);
         skel.maps.plans.update(&nr.to_ne_bytes(), pod_bytes(&plan), MapFlags::ANY).with_context(|| format!("writing the plan of {}", sc.name))?;
-        n += 1;
+        n += usize::from(enabled);
     }
     Ok(n)
 }

@@ -10,8 +10,10 @@ use anyhow::{Context, Result};
 
 pub fn spawn(argv: &[String], pids_fd: RawFd, pending_state: u32) -> Result<Child> {
     let (prog, args) = argv.split_first().context("no command given after --")?;
-    let mut cmd = Command::new(prog);
-    cmd.args(args);
+    // resolve PATH here, as strace does, so the trace shows one execve, not every PATH miss
+    let path = which::which(prog).with_context(|| format!("cannot run `{prog}`: not found"))?;
+    let mut cmd = Command::new(&path);
+    cmd.arg0(prog).args(args);
     // SAFETY: the closure runs in the forked child before exec and only makes the bpf()
     // syscall on stack data: no allocation, no locks.
     unsafe {

@@ -1,0 +1,263 @@
+//! Live tests: load the real BPF program (root required; CI runs as root) and trace programs
+//! whose syscalls are known in advance, asserting decoded values.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const ETRACE: &str = env!("CARGO_BIN_EXE_etrace");
+const CONTENT: &str = "etrace-known-content\n";
+
+fn require_root() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc_geteuid() }, 0, "live tests load BPF and must run as root (CI does)");
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+/// Compile tests/progs/known.c once per test binary run.
+fn known_prog(dir: &Path) -> PathBuf {
+    let out = dir.join("etrace-known");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs/known.c");
+    let st = Command::new("cc").args(["-O1", "-pthread", "-o"]).arg(&out).arg(&src).status().expect("cc runs");
+    assert!(st.success(), "compiling {}", src.display());
+    out
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(ETRACE).args(args).stdin(Stdio::null()).output().expect("etrace runs")
+}
+
+fn json_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect()
+}
+
+fn find<'a>(evs: &'a [Value], pred: impl Fn(&Value) -> bool) -> Vec<&'a Value> {
+    evs.iter().filter(|e| pred(e)).collect()
+}
+
+fn is(e: &Value, sys: &str) -> bool {
+    e["syscall"] == sys
+}
+
+/// Trace known.c as a launched command, in JSON; return its events, the scratch dir and etrace's stderr.
+fn trace_known(extra: &[&str]) -> (Vec<Value>, tempfile::TempDir, String, Output) {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = known_prog(tmp.path());
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let out = tmp.path().join("out.json");
+    let mut args = vec!["--json", "-o", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", prog.to_str().unwrap(), scratch.to_str().unwrap()]);
+    let o = run(&args);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "etrace failed: {stderr}");
+    (json_lines(&out), tmp, stderr, o)
+}
+
+#[test]
+fn known_program_decodes_exact_values() {
+    let (evs, tmp, stderr, _) = trace_known(&[]);
+    let scratch = tmp.path().join("scratch");
+    let file = scratch.join("known.txt").to_str().unwrap().to_string();
+    let prog = tmp.path().join("etrace-known").to_str().unwrap().to_string();
+
+    // the first event is the command's execve: none of etrace's set-up in the child shows
+    let first = &evs[0];
+    assert!(is(first, "execve"), "first event: {first}");
+    assert_eq!(first["args"]["filename"], prog.as_str());
+    assert_eq!(first["args"]["argv"][1], scratch.to_str().unwrap());
+    assert_eq!(first["ret"], 0);
+    let main_pid = first["pid"].as_u64().unwrap();
+
+    // openat: path, flags O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, mode 0640, dfd AT_FDCWD signed
+    let opens = find(&evs, |e| is(e, "openat") && e["args"]["filename"] == file.as_str());
+    assert_eq!(opens.len(), 2, "two opens of {file}");
+    assert_eq!(opens[0]["args"]["dfd"], -100);
+    assert_eq!(opens[0]["args"]["flags"], 0o1 | 0o100 | 0o1000 | 0o2000000);
+    assert_eq!(opens[0]["args"]["mode"], 0o640);
+    assert!(opens[0]["ret"].as_i64().unwrap() >= 3);
+    assert_eq!(opens[1]["args"]["flags"], 0);
+
+    // the bytes written (captured at entry) and read back (captured at exit)
+    let writes = find(&evs, |e| is(e, "write") && e["args"]["buf"] == CONTENT);
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0]["args"]["count"], CONTENT.len());
+    assert_eq!(writes[0]["ret"], CONTENT.len());
+    let reads = find(&evs, |e| is(e, "read") && e["args"]["buf"] == CONTENT);
+    assert_eq!(reads.len(), 1, "read of the file's content");
+    assert_eq!(reads[0]["args"]["count"], 128);
+    assert_eq!(reads[0]["ret"], CONTENT.len());
+
+    // stat's struct, laid out from BTF
+    let stats = find(&evs, |e| is(e, "newfstatat") && e["args"]["filename"] == file.as_str());
+    assert_eq!(stats.len(), 1);
+    assert_eq!(stats[0]["args"]["statbuf"]["st_size"], CONTENT.len());
+    assert_eq!(stats[0]["args"]["statbuf"]["st_mode"].as_u64().unwrap() & 0o777, 0o640);
+
+    // a failing call: -ENOENT
+    let missing = scratch.join("does-not-exist");
+    let fail = find(&evs, |e| is(e, "openat") && e["args"]["filename"] == missing.to_str().unwrap());
+    assert_eq!(fail.len(), 1);
+    assert_eq!(fail[0]["ret"], -2);
+    assert_eq!(fail[0]["errno"], "ENOENT");
+
+    // a read that blocked ~200 ms until the child wrote: reported with its entry data intact
+    let late = find(&evs, |e| is(e, "read") && e["args"]["buf"] == "late");
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0]["ret"], 4);
+    assert_eq!(late[0]["pid"].as_u64().unwrap(), main_pid);
+    assert!(late[0]["duration_ns"].as_u64().unwrap() >= 100_000_000, "{}", late[0]);
+
+    // the child process (followed through fork) and its write
+    let child_w = find(&evs, |e| is(e, "write") && e["args"]["buf"] == "late");
+    assert_eq!(child_w.len(), 1);
+    assert_ne!(child_w[0]["pid"].as_u64().unwrap(), main_pid);
+    assert_eq!(child_w[0]["ppid"].as_u64().unwrap(), main_pid);
+    assert_eq!(child_w[0]["ret"], 4);
+
+    // the second thread: same process, another tid
+    let from_thread = scratch.join("from-thread");
+    let t = find(&evs, |e| is(e, "openat") && e["args"]["filename"] == from_thread.to_str().unwrap());
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0]["pid"].as_u64().unwrap(), main_pid);
+    assert_ne!(t[0]["tid"].as_u64().unwrap(), main_pid);
+    assert_eq!(t[0]["ret"], -2);
+
+    // execve of /bin/true: filename and every argv element, read at entry
+    let ex = find(&evs, |e| is(e, "execve") && e["args"]["filename"] == "/bin/true");
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0]["args"]["argv"], serde_json::json!(["true", "etrace-argv-marker"]));
+    assert_eq!(ex[0]["ret"], 0);
+    assert_eq!(ex[0]["pid"].as_u64().unwrap(), main_pid);
+
+    // exit_group never returns: its event has ret null; one per process
+    let exits = find(&evs, |e| is(e, "exit_group"));
+    assert_eq!(exits.len(), 2, "the child's and true's");
+    assert!(exits.iter().all(|e| e["ret"].is_null()));
+
+    // nothing lost; stats table printed
+    assert!(stderr.contains("Total lost: 0"), "{stderr}");
+    assert!(evs.iter().all(|e| e["comm"].is_string() && e["ts"].as_u64().unwrap() > 0));
+}
+
+#[test]
+fn syscall_filter_runs_in_kernel_and_exit_status_passes_through() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("f.json");
+    let o = run(&["--json", "-o", out.to_str().unwrap(), "-s", "openat", "-s", "read", "--", "sh", "-c", "cat /etc/hostname >/dev/null; exit 3"]);
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    let evs = json_lines(&out);
+    assert!(!evs.is_empty());
+    assert!(evs.iter().all(|e| is(e, "openat") || is(e, "read")), "only the selected syscalls");
+    assert!(evs.iter().any(|e| is(e, "openat") && e["args"]["filename"] == "/etc/hostname" && e["comm"] == "cat"));
+    // the kernel counted only those syscalls too
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let rows: Vec<&str> = stderr.lines().filter(|l| l.starts_with(' ') && !l.contains("sent")).collect();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.trim_start().starts_with("openat") || r.trim_start().starts_with("read")), "{stderr}");
+}
+
+#[test]
+fn unknown_syscall_is_a_one_line_error_with_suggestions() {
+    require_root();
+    let o = run(&["-s", "opneat", "--stdout", "--", "true"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown syscall `opneat`; did you mean openat"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn text_output_is_strace_like() {
+    require_root();
+    let o = run(&["--stdout", "-s", "openat", "-s", "write", "--", "sh", "-c", "echo hi; cat /nonexistent-etrace 2>/dev/null; true"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.lines().any(|l| l.starts_with("sh(") && l.contains("write(fd: 1, buf: \"hi\\n\", count: 3) = 3")), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains("openat(dfd: -100, filename: \"/nonexistent-etrace\", flags: 0, mode: 0) = -2 ENOENT")),
+        "{text}"
+    );
+}
+
+#[test]
+fn comm_filter_and_ctrl_c_drain() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("c.json");
+    // a program with a unique comm: a copy of /bin/cat
+    let cat = tmp.path().join("etrace-cmt");
+    std::fs::copy("/bin/cat", &cat).unwrap();
+    let mut tracer = Command::new(ETRACE)
+        .args(["--json", "-o", out.to_str().unwrap(), "--comm", "etrace-cmt"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait for "Tracing started"
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut stderr = tracer.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        let mut b = [0u8; 256];
+        let n = std::io::Read::read(&mut stderr, &mut b).unwrap();
+        seen.extend_from_slice(&b[..n]);
+        if String::from_utf8_lossy(&seen).contains("Tracing started") || n == 0 {
+            break;
+        }
+    }
+    assert!(String::from_utf8_lossy(&seen).contains("Tracing started"));
+    for _ in 0..3 {
+        let st = Command::new(&cat).arg("/etc/hostname").stdout(Stdio::null()).status().unwrap();
+        assert!(st.success());
+    }
+    // untraced comms stay out
+    Command::new("cat").arg("/etc/hostname").stdout(Stdio::null()).status().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // SAFETY: plain kill(2) on our child.
+    unsafe { libc_kill(tracer.id() as i32, 2) };
+    let st = tracer.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(st.success(), "Ctrl-C exits 0: {rest}");
+    assert!(rest.contains("Total lost: 0"), "{rest}");
+    let evs = json_lines(&out);
+    assert!(evs.iter().all(|e| e["comm"] == "etrace-cmt"), "only the selected comm");
+    let opens = find(&evs, |e| is(e, "openat") && e["args"]["filename"] == "/etc/hostname");
+    assert_eq!(opens.len(), 3, "every run of the traced comm, drained after SIGINT");
+    let pids: std::collections::HashSet<u64> = opens.iter().map(|e| e["pid"].as_u64().unwrap()).collect();
+    assert_eq!(pids.len(), 3);
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+#[test]
+fn json_without_output_creates_private_tmp_file() {
+    require_root();
+    let o = run(&["--json", "-s", "getpid", "--", "true"]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let path = err
+        .lines()
+        .find_map(|l| l.split("output file: ").nth(1))
+        .unwrap_or_else(|| panic!("no output path logged: {err}"))
+        .trim()
+        .to_string();
+    assert!(path.starts_with("/tmp/etrace-") && path.ends_with(".json"), "{path}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    std::fs::remove_file(path).unwrap();
+}
