@@ -7,8 +7,8 @@ use libbpf_cargo::SkeletonBuilder;
 const SRC: &str = "bpf/etrace.bpf.c";
 
 fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("etrace.skel.rs");
+    let out =
+        PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("etrace.skel.rs");
     if let Err(err) = SkeletonBuilder::new()
         .source(SRC)
         .clang_args(["-Wall", "-Wno-unused-function", "-O2", "-Ibpf"])

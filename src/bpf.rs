@@ -11,8 +11,8 @@ use libbpf_rs::{MapCore, MapFlags, OpenObject};
 
 use crate::schema::{Capture, Schema, SizeRef, Syscall};
 use crate::skel::types::{
-    etrace_arg_plan, etrace_counts, etrace_kind as K, etrace_limits as L, etrace_pid_state, etrace_plan,
-    etrace_plan_flags as P, etrace_size_src as S, etrace_stat, etrace_when as W,
+    etrace_arg_plan, etrace_counts, etrace_kind as K, etrace_limits as L, etrace_pid_state,
+    etrace_plan, etrace_plan_flags as P, etrace_size_src as S, etrace_stat, etrace_when as W,
 };
 use crate::skel::{EtraceSkel, EtraceSkelBuilder};
 
@@ -51,16 +51,25 @@ fn explain_load_error(e: &libbpf_rs::Error) -> Option<&'static str> {
 
 /// Open, configure and load the skeleton; attach nothing yet.
 pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<EtraceSkel<'o>> {
-    let open = EtraceSkelBuilder::default().open(obj).context("opening the eBPF object")?;
+    let open = EtraceSkelBuilder::default()
+        .open(obj)
+        .context("opening the eBPF object")?;
     let mut open = open;
     {
-        let ro = open.maps.rodata_data.as_deref_mut().context("the eBPF object has no .rodata")?;
+        let ro = open
+            .maps
+            .rodata_data
+            .as_deref_mut()
+            .context("the eBPF object has no .rodata")?;
         ro.self_tgid = cfg.self_tgid;
         ro.filter_pids = u8::from(cfg.filter_pids);
         ro.filter_comms = u8::from(!cfg.comms.is_empty());
         ro.wakeup_bytes = cfg.wakeup_bytes;
     }
-    open.maps.events.set_max_entries(cfg.ringbuf_bytes).context("sizing the ring buffer")?;
+    open.maps
+        .events
+        .set_max_entries(cfg.ringbuf_bytes)
+        .context("sizing the ring buffer")?;
     let skel = match open.load() {
         Ok(s) => s,
         Err(e) => {
@@ -75,7 +84,10 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         let b = c.as_bytes();
         let n = b.len().min(key.len() - 1);
         key[..n].copy_from_slice(&b[..n]);
-        skel.maps.comms.update(&key, &[1], MapFlags::ANY).context("writing the comm filter")?;
+        skel.maps
+            .comms
+            .update(&key, &[1], MapFlags::ANY)
+            .context("writing the comm filter")?;
     }
     Ok(skel)
 }
@@ -114,7 +126,10 @@ fn when(dir: crate::formats::Dir) -> u8 {
 
 /// The kernel-side plan for one syscall.
 pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool) -> etrace_plan {
-    let mut plan = etrace_plan { flags: if enabled { P::ETRACE_P_ENABLED.0 } else { 0 }, ..Default::default() };
+    let mut plan = etrace_plan {
+        flags: if enabled { P::ETRACE_P_ENABLED.0 } else { 0 },
+        ..Default::default()
+    };
     if sc.noreturn {
         plan.flags |= P::ETRACE_P_NORETURN.0;
     }
@@ -127,7 +142,12 @@ pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool) -> etrace_plan {
         match &a.capture {
             Capture::None => {}
             Capture::Str { dir } => {
-                *ap = etrace_arg_plan { kind: K::ETRACE_K_STR.0 as u8, when: when(*dir), max_len: STRING_CAP, ..Default::default() };
+                *ap = etrace_arg_plan {
+                    kind: K::ETRACE_K_STR.0 as u8,
+                    when: when(*dir),
+                    max_len: STRING_CAP,
+                    ..Default::default()
+                };
             }
             Capture::StrArray { dir } => {
                 *ap = etrace_arg_plan {
@@ -187,7 +207,12 @@ const _: () = assert!(std::mem::size_of::<etrace_plan>() == 80);
 
 /// Write every syscall's plan into the kernel's plan array, enabled for the selected ones
 /// (the others still carry their flags: a disabled execve arms a launched command).
-pub fn write_plans(skel: &EtraceSkel<'_>, schema: &Schema, selected: &dyn Fn(&Syscall) -> bool, caps: Caps) -> Result<usize> {
+pub fn write_plans(
+    skel: &EtraceSkel<'_>,
+    schema: &Schema,
+    selected: &dyn Fn(&Syscall) -> bool,
+    caps: Caps,
+) -> Result<usize> {
     let mut n = 0;
     for (nr, sc) in &schema.syscalls {
         if *nr >= L::ETRACE_MAX_SYSCALLS.0 {
@@ -195,7 +220,10 @@ pub fn write_plans(skel: &EtraceSkel<'_>, schema: &Schema, selected: &dyn Fn(&Sy
         }
         let enabled = selected(sc);
         let plan = plan_for(sc, caps, enabled);
-        skel.maps.plans.update(&nr.to_ne_bytes(), pod_bytes(&plan), MapFlags::ANY).with_context(|| format!("writing the plan of {}", sc.name))?;
+        skel.maps
+            .plans
+            .update(&nr.to_ne_bytes(), pod_bytes(&plan), MapFlags::ANY)
+            .with_context(|| format!("writing the plan of {}", sc.name))?;
         n += usize::from(enabled);
     }
     Ok(n)
@@ -212,7 +240,12 @@ pub const PID_PENDING_EXEC: u32 = etrace_pid_state::ETRACE_PID_PENDING_EXEC.0;
 pub fn counts(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, (u64, u64)>> {
     let mut out = BTreeMap::new();
     for nr in 0..L::ETRACE_MAX_SYSCALLS.0 {
-        let Some(per_cpu) = skel.maps.counts.lookup_percpu(&nr.to_ne_bytes(), MapFlags::ANY).context("reading counters")? else {
+        let Some(per_cpu) = skel
+            .maps
+            .counts
+            .lookup_percpu(&nr.to_ne_bytes(), MapFlags::ANY)
+            .context("reading counters")?
+        else {
             continue;
         };
         let (mut sent, mut lost) = (0, 0);
@@ -243,11 +276,18 @@ pub struct ReadStats {
 
 pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<ReadStats> {
     let get = |idx: etrace_stat| -> Result<u64> {
-        let vals = skel.maps.stats.lookup_percpu(&idx.0.to_ne_bytes(), MapFlags::ANY).context("reading stats")?;
+        let vals = skel
+            .maps
+            .stats
+            .lookup_percpu(&idx.0.to_ne_bytes(), MapFlags::ANY)
+            .context("reading stats")?;
         Ok(vals
             .unwrap_or_default()
             .iter()
-            .map(|v| v.get(..8).map_or(0, |b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8]))))
+            .map(|v| {
+                v.get(..8)
+                    .map_or(0, |b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
+            })
             .sum())
     };
     Ok(ReadStats {

@@ -29,14 +29,34 @@ pub enum BtfError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Layout {
     Void,
-    Int { size: u32, signed: bool, is_char: bool, is_bool: bool },
-    Float { size: u32 },
-    Enum { size: u32, signed: bool },
+    Int {
+        size: u32,
+        signed: bool,
+        is_char: bool,
+        is_bool: bool,
+    },
+    Float {
+        size: u32,
+    },
+    Enum {
+        size: u32,
+        signed: bool,
+    },
     Ptr,
-    Array { elem: Box<Layout>, len: u32 },
-    Struct { name: String, size: u32, union: bool, members: Vec<Member> },
+    Array {
+        elem: Box<Layout>,
+        len: u32,
+    },
+    Struct {
+        name: String,
+        size: u32,
+        union: bool,
+        members: Vec<Member>,
+    },
     /// A type BTF only declares (forward declaration) or one without a size.
-    Opaque { name: String },
+    Opaque {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,19 +114,26 @@ impl KernelBtf {
         if !path.exists() {
             return Err(BtfError::Missing(path.display().to_string()));
         }
-        let btf = Btf::from_file(path)
-            .map_err(|e| BtfError::Read { path: path.display().to_string(), msg: e.to_string() })?;
+        let btf = Btf::from_file(path).map_err(|e| BtfError::Read {
+            path: path.display().to_string(),
+            msg: e.to_string(),
+        })?;
         Ok(KernelBtf { btf })
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<KernelBtf, BtfError> {
-        let btf = Btf::from_bytes(bytes)
-            .map_err(|e| BtfError::Read { path: "<bytes>".into(), msg: e.to_string() })?;
+        let btf = Btf::from_bytes(bytes).map_err(|e| BtfError::Read {
+            path: "<bytes>".into(),
+            msg: e.to_string(),
+        })?;
         Ok(KernelBtf { btf })
     }
 
     fn lookup_err(ty: &str, e: impl std::fmt::Display) -> BtfError {
-        BtfError::Lookup { ty: ty.to_string(), msg: e.to_string() }
+        BtfError::Lookup {
+            ty: ty.to_string(),
+            msg: e.to_string(),
+        }
     }
 
     /// Find a named type: `struct stat`, `union bpf_attr`, `enum x`, a typedef or a base type.
@@ -122,7 +149,10 @@ impl KernelBtf {
         }
         // pahole writes `long unsigned int`, clang `unsigned long`: try both spellings
         let canonical = canonical_int_name(bare);
-        let mut types = self.btf.resolve_types_by_name(&canonical).unwrap_or_default();
+        let mut types = self
+            .btf
+            .resolve_types_by_name(&canonical)
+            .unwrap_or_default();
         if canonical != bare {
             types.extend(self.btf.resolve_types_by_name(bare).unwrap_or_default());
         }
@@ -141,11 +171,36 @@ impl KernelBtf {
     fn strip(&self, mut t: Type, ctx: &str) -> Result<Type, BtfError> {
         for _ in 0..MAX_DEPTH * 4 {
             match &t {
-                Type::Typedef(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
-                Type::Const(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
-                Type::Volatile(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
-                Type::Restrict(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
-                Type::TypeTag(x) => t = self.btf.resolve_chained_type(x).map_err(|e| Self::lookup_err(ctx, e))?,
+                Type::Typedef(x) => {
+                    t = self
+                        .btf
+                        .resolve_chained_type(x)
+                        .map_err(|e| Self::lookup_err(ctx, e))?
+                }
+                Type::Const(x) => {
+                    t = self
+                        .btf
+                        .resolve_chained_type(x)
+                        .map_err(|e| Self::lookup_err(ctx, e))?
+                }
+                Type::Volatile(x) => {
+                    t = self
+                        .btf
+                        .resolve_chained_type(x)
+                        .map_err(|e| Self::lookup_err(ctx, e))?
+                }
+                Type::Restrict(x) => {
+                    t = self
+                        .btf
+                        .resolve_chained_type(x)
+                        .map_err(|e| Self::lookup_err(ctx, e))?
+                }
+                Type::TypeTag(x) => {
+                    t = self
+                        .btf
+                        .resolve_chained_type(x)
+                        .map_err(|e| Self::lookup_err(ctx, e))?
+                }
                 _ => return Ok(t),
             }
         }
@@ -170,19 +225,36 @@ impl KernelBtf {
                 is_char: i.is_char() || self.name_of(i).ends_with("char"),
                 is_bool: i.is_bool(),
             },
-            Type::Float(f) => Layout::Float { size: f.size() as u32 },
-            Type::Enum(e) => Layout::Enum { size: e.size() as u32, signed: e.is_signed() },
-            Type::Enum64(e) => Layout::Enum { size: e.size() as u32, signed: e.is_signed() },
+            Type::Float(f) => Layout::Float {
+                size: f.size() as u32,
+            },
+            Type::Enum(e) => Layout::Enum {
+                size: e.size() as u32,
+                signed: e.is_signed(),
+            },
+            Type::Enum64(e) => Layout::Enum {
+                size: e.size() as u32,
+                signed: e.is_signed(),
+            },
             Type::Ptr(_) => Layout::Ptr,
             Type::Array(a) => {
-                let elem = self.btf.resolve_chained_type(a).map_err(|e| Self::lookup_err(ctx, e))?;
-                Layout::Array { elem: Box::new(self.layout(elem, ctx, depth + 1)?), len: a.len() as u32 }
+                let elem = self
+                    .btf
+                    .resolve_chained_type(a)
+                    .map_err(|e| Self::lookup_err(ctx, e))?;
+                Layout::Array {
+                    elem: Box::new(self.layout(elem, ctx, depth + 1)?),
+                    len: a.len() as u32,
+                }
             }
             Type::Struct(s) | Type::Union(s) => {
                 let union = matches!(t, Type::Union(_));
                 let mut members = Vec::with_capacity(s.members.len());
                 for m in &s.members {
-                    let mt = self.btf.resolve_chained_type(m).map_err(|e| Self::lookup_err(ctx, e))?;
+                    let mt = self
+                        .btf
+                        .resolve_chained_type(m)
+                        .map_err(|e| Self::lookup_err(ctx, e))?;
                     members.push(Member {
                         name: self.name_of(m),
                         bit_offset: m.bit_offset(),
@@ -190,10 +262,19 @@ impl KernelBtf {
                         layout: self.layout(mt, ctx, depth + 1)?,
                     });
                 }
-                Layout::Struct { name: self.name_of(s), size: s.size() as u32, union, members }
+                Layout::Struct {
+                    name: self.name_of(s),
+                    size: s.size() as u32,
+                    union,
+                    members,
+                }
             }
-            Type::Fwd(f) => Layout::Opaque { name: self.name_of(f) },
-            other => Layout::Opaque { name: other.name().to_string() },
+            Type::Fwd(f) => Layout::Opaque {
+                name: self.name_of(f),
+            },
+            other => Layout::Opaque {
+                name: other.name().to_string(),
+            },
         })
     }
 
@@ -208,7 +289,10 @@ impl KernelBtf {
                 // a typedef may itself be a pointer (cap_user_header_t)
                 let stripped = self.strip(base, ctype)?;
                 if let Type::Ptr(p) = &stripped {
-                    let target = self.btf.resolve_chained_type(p).map_err(|e| Self::lookup_err(ctype, e))?;
+                    let target = self
+                        .btf
+                        .resolve_chained_type(p)
+                        .map_err(|e| Self::lookup_err(ctype, e))?;
                     let pointee = self.layout(target, ctype, 0)?;
                     return Ok(Resolved {
                         value: Layout::Ptr,
@@ -272,14 +356,23 @@ impl Decl {
                 _ => {}
             }
         }
-        Decl { base: base.join(" "), depth, const_base }
+        Decl {
+            base: base.join(" "),
+            depth,
+            const_base,
+        }
     }
 }
 
 /// BTF spells base types the way the compiler does: `long unsigned int`, not `unsigned long`.
 fn canonical_int_name(name: &str) -> String {
     let words: Vec<&str> = name.split_whitespace().collect();
-    if !words.iter().all(|w| matches!(*w, "unsigned" | "signed" | "long" | "short" | "int" | "char")) {
+    if !words.iter().all(|w| {
+        matches!(
+            *w,
+            "unsigned" | "signed" | "long" | "short" | "int" | "char"
+        )
+    }) {
         return name.to_string();
     }
     let unsigned = words.contains(&"unsigned");
@@ -316,7 +409,11 @@ mod tests {
 
     /// BTF of testdata/btf/types.c, compiled with `clang -g -target bpf` (see testdata/README.md).
     fn snapshot() -> KernelBtf {
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/btf/types.btf")).unwrap();
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/btf/types.btf"
+        ))
+        .unwrap();
         KernelBtf::from_bytes(&bytes).unwrap()
     }
 
@@ -336,7 +433,10 @@ mod tests {
         let d = Decl::parse("const char *const *");
         assert_eq!((d.base.as_str(), d.depth, d.const_base), ("char", 2, true));
         let d = Decl::parse("struct stat *");
-        assert_eq!((d.base.as_str(), d.depth, d.const_base), ("struct stat", 1, false));
+        assert_eq!(
+            (d.base.as_str(), d.depth, d.const_base),
+            ("struct stat", 1, false)
+        );
         let d = Decl::parse("unsigned long");
         assert_eq!((d.base.as_str(), d.depth), ("unsigned long", 0));
     }
@@ -345,14 +445,46 @@ mod tests {
     fn snapshot_resolves_scalars_with_signedness() {
         let b = snapshot();
         let r = b.resolve("int").unwrap();
-        assert_eq!(r.value, Layout::Int { size: 4, signed: true, is_char: false, is_bool: false });
+        assert_eq!(
+            r.value,
+            Layout::Int {
+                size: 4,
+                signed: true,
+                is_char: false,
+                is_bool: false
+            }
+        );
         let r = b.resolve("unsigned long").unwrap();
-        assert_eq!(r.value, Layout::Int { size: 8, signed: false, is_char: false, is_bool: false });
+        assert_eq!(
+            r.value,
+            Layout::Int {
+                size: 8,
+                signed: false,
+                is_char: false,
+                is_bool: false
+            }
+        );
         // typedef chain: umode_t -> unsigned short
         let r = b.resolve("umode_t").unwrap();
-        assert_eq!(r.value, Layout::Int { size: 2, signed: false, is_char: false, is_bool: false });
+        assert_eq!(
+            r.value,
+            Layout::Int {
+                size: 2,
+                signed: false,
+                is_char: false,
+                is_bool: false
+            }
+        );
         let r = b.resolve("loff_t").unwrap();
-        assert_eq!(r.value, Layout::Int { size: 8, signed: true, is_char: false, is_bool: false });
+        assert_eq!(
+            r.value,
+            Layout::Int {
+                size: 8,
+                signed: true,
+                is_char: false,
+                is_bool: false
+            }
+        );
     }
 
     #[test]
@@ -361,11 +493,21 @@ mod tests {
         let r = b.resolve("struct stat *").unwrap();
         assert_eq!(r.depth, 1);
         assert!(!r.const_pointee);
-        let Some(Layout::Struct { size, members, .. }) = &r.pointee else { panic!("{r:?}") };
+        let Some(Layout::Struct { size, members, .. }) = &r.pointee else {
+            panic!("{r:?}")
+        };
         assert_eq!(*size, 144);
         let st_size = members.iter().find(|m| m.name == "st_size").unwrap();
         assert_eq!(st_size.bit_offset, 48 * 8);
-        assert_eq!(st_size.layout, Layout::Int { size: 8, signed: true, is_char: false, is_bool: false });
+        assert_eq!(
+            st_size.layout,
+            Layout::Int {
+                size: 8,
+                signed: true,
+                is_char: false,
+                is_bool: false
+            }
+        );
         let r = b.resolve("const struct iovec *").unwrap();
         assert!(r.const_pointee);
         assert_eq!(r.pointee.as_ref().and_then(Layout::size), Some(16));
@@ -379,16 +521,33 @@ mod tests {
     fn snapshot_bitfields_unions_arrays_enums() {
         let b = snapshot();
         let r = b.resolve("struct etrace_test_bits *").unwrap();
-        let Some(Layout::Struct { members, size, .. }) = r.pointee else { panic!() };
+        let Some(Layout::Struct { members, size, .. }) = r.pointee else {
+            panic!()
+        };
         assert_eq!(size, 16);
         let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["lo", "hi", "", "tag", "kind"]);
-        assert_eq!((members[0].bit_size, members[1].bit_size, members[1].bit_offset), (3, 5, 3));
-        assert!(matches!(&members[2].layout, Layout::Struct { union: true, .. }));
+        assert_eq!(
+            (
+                members[0].bit_size,
+                members[1].bit_size,
+                members[1].bit_offset
+            ),
+            (3, 5, 3)
+        );
+        assert!(matches!(
+            &members[2].layout,
+            Layout::Struct { union: true, .. }
+        ));
         assert_eq!(
             members[3].layout,
             Layout::Array {
-                elem: Box::new(Layout::Int { size: 1, signed: true, is_char: true, is_bool: false }),
+                elem: Box::new(Layout::Int {
+                    size: 1,
+                    signed: true,
+                    is_char: true,
+                    is_bool: false
+                }),
                 len: 4
             }
         );
@@ -402,7 +561,10 @@ mod tests {
     #[test]
     fn unknown_type_is_an_error() {
         let b = snapshot();
-        assert!(matches!(b.resolve("struct no_such_thing *"), Err(BtfError::Unknown(_))));
+        assert!(matches!(
+            b.resolve("struct no_such_thing *"),
+            Err(BtfError::Unknown(_))
+        ));
     }
 
     #[test]
@@ -410,10 +572,22 @@ mod tests {
         // This machine and CI have kernel BTF; the layout must match the uapi struct stat.
         let b = KernelBtf::open(Path::new(VMLINUX)).expect("kernel BTF at /sys/kernel/btf/vmlinux");
         let r = b.resolve("struct stat *").unwrap();
-        let Some(Layout::Struct { size, members, .. }) = r.pointee else { panic!() };
+        let Some(Layout::Struct { size, members, .. }) = r.pointee else {
+            panic!()
+        };
         assert_eq!(size, 144);
         let off = |n: &str| members.iter().find(|m| m.name == n).unwrap().bit_offset / 8;
-        assert_eq!((off("st_mode"), off("st_size"), off("st_mtime")), (24, 48, 88));
-        assert_eq!(b.resolve("struct __kernel_timespec *").unwrap().pointee.unwrap().size(), Some(16));
+        assert_eq!(
+            (off("st_mode"), off("st_size"), off("st_mtime")),
+            (24, 48, 88)
+        );
+        assert_eq!(
+            b.resolve("struct __kernel_timespec *")
+                .unwrap()
+                .pointee
+                .unwrap()
+                .size(),
+            Some(16)
+        );
     }
 }

@@ -62,7 +62,11 @@ pub struct Cli {
 
 impl Cli {
     pub fn bytes(&self) -> u32 {
-        self.bytes.unwrap_or(if self.json { DEFAULT_BYTES_JSON } else { DEFAULT_BYTES_TEXT })
+        self.bytes.unwrap_or(if self.json {
+            DEFAULT_BYTES_JSON
+        } else {
+            DEFAULT_BYTES_TEXT
+        })
     }
 }
 
@@ -72,7 +76,10 @@ mod tests {
 
     #[test]
     fn parses_the_documented_forms() {
-        let c = Cli::try_parse_from(["etrace", "-s", "openat", "-s", "read", "--stdout", "--", "ls", "-l", "/"]).unwrap();
+        let c = Cli::try_parse_from([
+            "etrace", "-s", "openat", "-s", "read", "--stdout", "--", "ls", "-l", "/",
+        ])
+        .unwrap();
         assert_eq!(c.syscall, ["openat", "read"]);
         assert_eq!(c.command, ["ls", "-l", "/"]);
         assert!(c.stats && c.stdout && !c.json);

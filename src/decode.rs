@@ -42,8 +42,15 @@ impl<'s> Decoder<'s> {
                     .take(6)
                     .map(|(i, a)| {
                         let raw = h.args[i];
-                        let chunks: Vec<&Chunk<'_>> = rec.chunks.iter().filter(|c| usize::from(c.arg) == i).collect();
-                        (a.name.as_str(), decode_arg(raw, &a.value, &a.capture, &chunks))
+                        let chunks: Vec<&Chunk<'_>> = rec
+                            .chunks
+                            .iter()
+                            .filter(|c| usize::from(c.arg) == i)
+                            .collect();
+                        (
+                            a.name.as_str(),
+                            decode_arg(raw, &a.value, &a.capture, &chunks),
+                        )
                     })
                     .collect();
                 (Cow::Borrowed(sc.name.as_str()), sc.ret_hex, args)
@@ -51,7 +58,11 @@ impl<'s> Decoder<'s> {
             None => (
                 Cow::Owned(format!("syscall_{}", h.nr)),
                 false,
-                RAW_ARG_NAMES.iter().zip(h.args).map(|(n, v)| (*n, Value::UInt(v))).collect(),
+                RAW_ARG_NAMES
+                    .iter()
+                    .zip(h.args)
+                    .map(|(n, v)| (*n, Value::UInt(v)))
+                    .collect(),
             ),
         };
         Event {
@@ -76,14 +87,20 @@ impl<'s> Decoder<'s> {
 fn scalar(raw: u64, layout: &Layout) -> Value {
     match layout {
         Layout::Ptr => Value::Ptr(raw),
-        Layout::Int { size, signed, .. } | Layout::Enum { size, signed } => int_of(raw, *size, *signed),
+        Layout::Int { size, signed, .. } | Layout::Enum { size, signed } => {
+            int_of(raw, *size, *signed)
+        }
         _ => Value::UInt(raw),
     }
 }
 
 fn int_of(raw: u64, size: u32, signed: bool) -> Value {
-    let bits = (size.clamp(1, 8) * 8) as u32;
-    let masked = if bits == 64 { raw } else { raw & ((1u64 << bits) - 1) };
+    let bits = size.clamp(1, 8) * 8;
+    let masked = if bits == 64 {
+        raw
+    } else {
+        raw & ((1u64 << bits) - 1)
+    };
     if signed {
         let shift = 64 - bits;
         Value::Int(((masked << shift) as i64) >> shift)
@@ -101,19 +118,39 @@ fn decode_arg(raw: u64, value: &Layout, capture: &Capture, chunks: &[&Chunk<'_>]
     }
     // the last good read wins: a re-read after an entry fault, or the exit read of an in/out arg
     let Some(c) = chunks.iter().rev().find(|c| !c.fault()) else {
-        return if chunks.is_empty() { Value::Ptr(raw) } else { Value::Unreadable(raw) };
+        return if chunks.is_empty() {
+            Value::Ptr(raw)
+        } else {
+            Value::Unreadable(raw)
+        };
     };
     match capture {
-        Capture::Str { .. } => Value::Str { bytes: c.data.to_vec(), truncated: c.truncated() },
-        Capture::Bytes { .. } => Value::Bytes { bytes: c.data.to_vec(), truncated: c.truncated() },
+        Capture::Str { .. } => Value::Str {
+            bytes: c.data.to_vec(),
+            truncated: c.truncated(),
+        },
+        Capture::Bytes { .. } => Value::Bytes {
+            bytes: c.data.to_vec(),
+            truncated: c.truncated(),
+        },
         Capture::Fixed { layout, .. } => decode_layout(c.data, layout),
         Capture::Array { elem, .. } => {
             let size = elem.size().unwrap_or(0) as usize;
             if size == 0 {
-                return Value::Bytes { bytes: c.data.to_vec(), truncated: c.truncated() };
+                return Value::Bytes {
+                    bytes: c.data.to_vec(),
+                    truncated: c.truncated(),
+                };
             }
-            let items = c.data.chunks_exact(size).map(|b| decode_layout(b, elem)).collect();
-            Value::Array { items, truncated: c.truncated() || c.data.len() % size != 0 }
+            let items = c
+                .data
+                .chunks_exact(size)
+                .map(|b| decode_layout(b, elem))
+                .collect();
+            Value::Array {
+                items,
+                truncated: c.truncated() || c.data.len() % size != 0,
+            }
         }
         Capture::None | Capture::StrArray { .. } => unreachable!("handled above"),
     }
@@ -125,9 +162,15 @@ fn decode_strarray(raw: u64, chunks: &[&Chunk<'_>]) -> Value {
         let data = b.data.strip_suffix(&[0]).unwrap_or(b.data);
         let items = data
             .split(|&x| x == 0)
-            .map(|s| Value::Str { bytes: s.to_vec(), truncated: false })
+            .map(|s| Value::Str {
+                bytes: s.to_vec(),
+                truncated: false,
+            })
             .collect();
-        return Value::Array { items, truncated: b.truncated() };
+        return Value::Array {
+            items,
+            truncated: b.truncated(),
+        };
     }
     let reread = chunks.iter().any(|c| c.reread());
     let run: Vec<&&Chunk<'_>> = chunks.iter().filter(|c| c.reread() == reread).collect();
@@ -148,14 +191,20 @@ fn decode_strarray(raw: u64, chunks: &[&Chunk<'_>]) -> Value {
             items.push(if c.fault() {
                 Value::Unreadable(0)
             } else {
-                Value::Str { bytes: c.data.to_vec(), truncated: c.truncated() }
+                Value::Str {
+                    bytes: c.data.to_vec(),
+                    truncated: c.truncated(),
+                }
             });
         }
     }
     if items.is_empty() && !ended {
         return Value::Unreadable(raw);
     }
-    Value::Array { items, truncated: !ended }
+    Value::Array {
+        items,
+        truncated: !ended,
+    }
 }
 
 /// Little-endian integer of `size` bytes at the start of `b`, if present.
@@ -169,17 +218,28 @@ fn read_uint(b: &[u8], size: usize) -> Option<u64> {
 /// Decode bytes laid out as `layout`; what the bytes do not cover is left out.
 pub fn decode_layout(b: &[u8], layout: &Layout) -> Value {
     match layout {
-        Layout::Int { size, signed, .. } | Layout::Enum { size, signed } => match read_uint(b, *size as usize) {
-            Some(v) => int_of(v, *size, *signed),
-            None => Value::Bytes { bytes: b.to_vec(), truncated: true },
-        },
+        Layout::Int { size, signed, .. } | Layout::Enum { size, signed } => {
+            match read_uint(b, *size as usize) {
+                Some(v) => int_of(v, *size, *signed),
+                None => Value::Bytes {
+                    bytes: b.to_vec(),
+                    truncated: true,
+                },
+            }
+        }
         Layout::Float { size } => match read_uint(b, *size as usize) {
             Some(v) => Value::UInt(v),
-            None => Value::Bytes { bytes: b.to_vec(), truncated: true },
+            None => Value::Bytes {
+                bytes: b.to_vec(),
+                truncated: true,
+            },
         },
         Layout::Ptr => match read_uint(b, 8) {
             Some(v) => Value::Ptr(v),
-            None => Value::Bytes { bytes: b.to_vec(), truncated: true },
+            None => Value::Bytes {
+                bytes: b.to_vec(),
+                truncated: true,
+            },
         },
         Layout::Array { elem, len } => {
             let esize = elem.size().unwrap_or(0) as usize;
@@ -187,33 +247,65 @@ pub fn decode_layout(b: &[u8], layout: &Layout) -> Value {
             let avail = &b[..b.len().min(total)];
             if matches!(**elem, Layout::Int { is_char: true, .. }) {
                 let end = avail.iter().position(|&c| c == 0).unwrap_or(avail.len());
-                return Value::Str { bytes: avail[..end].to_vec(), truncated: false };
+                return Value::Str {
+                    bytes: avail[..end].to_vec(),
+                    truncated: false,
+                };
             }
             if esize == 0 {
-                return Value::Array { items: vec![], truncated: false };
+                return Value::Array {
+                    items: vec![],
+                    truncated: false,
+                };
             }
-            let items: Vec<Value> = avail.chunks_exact(esize).map(|e| decode_layout(e, elem)).collect();
-            Value::Array { truncated: items.len() < *len as usize, items }
+            let items: Vec<Value> = avail
+                .chunks_exact(esize)
+                .map(|e| decode_layout(e, elem))
+                .collect();
+            Value::Array {
+                truncated: items.len() < *len as usize,
+                items,
+            }
         }
         Layout::Struct { members, .. } => {
             let mut fields = Vec::with_capacity(members.len());
             decode_members(b, members, &mut fields);
             Value::Struct(fields)
         }
-        Layout::Void | Layout::Opaque { .. } => Value::Bytes { bytes: b.to_vec(), truncated: false },
+        Layout::Void | Layout::Opaque { .. } => Value::Bytes {
+            bytes: b.to_vec(),
+            truncated: false,
+        },
     }
 }
 
 fn decode_members(b: &[u8], members: &[Member], out: &mut Vec<(String, Value)>) {
     for m in members {
         if m.bit_size > 0 {
-            let Some(size) = m.layout.size() else { continue };
+            let Some(size) = m.layout.size() else {
+                continue;
+            };
             let start = (m.bit_offset / 8) as usize;
-            let Some(word) = b.get(start..).and_then(|s| read_uint(s, (size as usize).min(8))) else { continue };
+            let Some(word) = b
+                .get(start..)
+                .and_then(|s| read_uint(s, (size as usize).min(8)))
+            else {
+                continue;
+            };
             let shift = m.bit_offset % 8;
             let v = (word >> shift) & ((1u64 << m.bit_size.min(63)) - 1);
-            let signed = matches!(m.layout, Layout::Int { signed: true, .. } | Layout::Enum { signed: true, .. });
-            out.push((m.name.clone(), int_of(v, m.bit_size.div_ceil(8).max(1), signed && m.bit_size % 8 == 0)));
+            let signed = matches!(
+                m.layout,
+                Layout::Int { signed: true, .. } | Layout::Enum { signed: true, .. }
+            );
+            out.push((
+                m.name.clone(),
+                int_of(
+                    v,
+                    m.bit_size.div_ceil(8).max(1),
+                    signed && m.bit_size % 8 == 0,
+                ),
+            ));
             continue;
         }
         let start = (m.bit_offset / 8) as usize;
@@ -222,7 +314,7 @@ fn decode_members(b: &[u8], members: &[Member], out: &mut Vec<(String, Value)>) 
         if rest.len() < size {
             break; // a short read: members past the end are not shown
         }
-        let v = decode_layout(&rest[..size.max(0).min(rest.len())], &m.layout);
+        let v = decode_layout(&rest[..size], &m.layout);
         match (m.name.is_empty(), v) {
             (true, Value::Struct(inner)) => out.extend(inner),
             (_, v) => out.push((m.name.clone(), v)),
@@ -239,7 +331,12 @@ mod tests {
     use crate::skel::types::etrace_chunk_flags as CF;
 
     fn int(size: u32, signed: bool) -> Layout {
-        Layout::Int { size, signed, is_char: false, is_bool: false }
+        Layout::Int {
+            size,
+            signed,
+            is_char: false,
+            is_bool: false,
+        }
     }
 
     fn schema() -> Schema {
@@ -248,37 +345,94 @@ mod tests {
             size: 16,
             union: false,
             members: vec![
-                Member { name: "st_mode".into(), bit_offset: 0, bit_size: 0, layout: int(4, false) },
-                Member { name: "st_size".into(), bit_offset: 64, bit_size: 0, layout: int(8, true) },
+                Member {
+                    name: "st_mode".into(),
+                    bit_offset: 0,
+                    bit_size: 0,
+                    layout: int(4, false),
+                },
+                Member {
+                    name: "st_size".into(),
+                    bit_offset: 64,
+                    bit_size: 0,
+                    layout: int(8, true),
+                },
             ],
         };
-        let mk = |nr, name: &str, args: Vec<Arg>| Syscall { nr, name: name.into(), args, noreturn: false, ret_hex: false };
-        let arg = |name: &str, value, capture| Arg { name: name.into(), ctype: String::new(), value, capture };
+        let mk = |nr, name: &str, args: Vec<Arg>| Syscall {
+            nr,
+            name: name.into(),
+            args,
+            noreturn: false,
+            ret_hex: false,
+        };
+        let arg = |name: &str, value, capture| Arg {
+            name: name.into(),
+            ctype: String::new(),
+            value,
+            capture,
+        };
         let mut s = Schema::default();
         s.syscalls.insert(
             257,
-            mk(257, "openat", vec![
-                arg("dfd", int(4, true), Capture::None),
-                arg("filename", Layout::Ptr, Capture::Str { dir: Dir::In }),
-                arg("flags", int(4, true), Capture::None),
-            ]),
+            mk(
+                257,
+                "openat",
+                vec![
+                    arg("dfd", int(4, true), Capture::None),
+                    arg("filename", Layout::Ptr, Capture::Str { dir: Dir::In }),
+                    arg("flags", int(4, true), Capture::None),
+                ],
+            ),
         );
         s.syscalls.insert(
             0,
-            mk(0, "read", vec![
-                arg("fd", int(4, false), Capture::None),
-                arg("buf", Layout::Ptr, Capture::Bytes { dir: Dir::Out, size: SizeRef::Ret }),
-                arg("count", int(8, false), Capture::None),
-            ]),
+            mk(
+                0,
+                "read",
+                vec![
+                    arg("fd", int(4, false), Capture::None),
+                    arg(
+                        "buf",
+                        Layout::Ptr,
+                        Capture::Bytes {
+                            dir: Dir::Out,
+                            size: SizeRef::Ret,
+                        },
+                    ),
+                    arg("count", int(8, false), Capture::None),
+                ],
+            ),
         );
-        s.syscalls.insert(5, mk(5, "newfstat", vec![
-            arg("fd", int(4, false), Capture::None),
-            arg("statbuf", Layout::Ptr, Capture::Fixed { dir: Dir::Out, layout: stat }),
-        ]));
-        s.syscalls.insert(59, mk(59, "execve", vec![
-            arg("filename", Layout::Ptr, Capture::Str { dir: Dir::In }),
-            arg("argv", Layout::Ptr, Capture::StrArray { dir: Dir::In }),
-        ]));
+        s.syscalls.insert(
+            5,
+            mk(
+                5,
+                "newfstat",
+                vec![
+                    arg("fd", int(4, false), Capture::None),
+                    arg(
+                        "statbuf",
+                        Layout::Ptr,
+                        Capture::Fixed {
+                            dir: Dir::Out,
+                            layout: stat,
+                        },
+                    ),
+                ],
+            ),
+        );
+        s.syscalls.insert(
+            59,
+            mk(
+                59,
+                "execve",
+                vec![
+                    arg("filename", Layout::Ptr, Capture::Str { dir: Dir::In }),
+                    arg("argv", Layout::Ptr, Capture::StrArray { dir: Dir::In }),
+                ],
+            ),
+        );
         s
     }
 
@@ -288,11 +442,25 @@ mod tests {
         let f = Formats::embedded().unwrap();
         let d = Decoder::new(&s, &f.errno);
         let dfd = (-100i64) as u32 as u64; // the kernel zero-extends an int into the register
-        let b = build(257, [dfd, 0x7000, 0x80000, 0, 0, 0], Some(-2), &[(1, 0, b"/nope")]);
+        let b = build(
+            257,
+            [dfd, 0x7000, 0x80000, 0, 0, 0],
+            Some(-2),
+            &[(1, 0, b"/nope")],
+        );
         let e = d.decode(&parse(&b).unwrap());
         assert_eq!(e.syscall, "openat");
         assert_eq!(e.args[0], ("dfd", Value::Int(-100)));
-        assert_eq!(e.args[1], ("filename", Value::Str { bytes: b"/nope".to_vec(), truncated: false }));
+        assert_eq!(
+            e.args[1],
+            (
+                "filename",
+                Value::Str {
+                    bytes: b"/nope".to_vec(),
+                    truncated: false
+                }
+            )
+        );
         assert_eq!(e.args[2], ("flags", Value::Int(0x80000)));
         assert_eq!((e.ret, e.errno), (Some(-2), Some("ENOENT")));
         assert_eq!(e.duration_ns, Some(500));
@@ -305,11 +473,25 @@ mod tests {
         let d = Decoder::new(&s, &f.errno);
         let fault = CF::ETRACE_C_FAULT.0 as u8;
         let reread = (CF::ETRACE_C_REREAD.0 | CF::ETRACE_C_EXIT.0) as u8;
-        let b = build(257, [0, 0x7000, 0, 0, 0, 0], Some(3), &[(1, fault, b""), (1, reread, b"/dev/null")]);
+        let b = build(
+            257,
+            [0, 0x7000, 0, 0, 0, 0],
+            Some(3),
+            &[(1, fault, b""), (1, reread, b"/dev/null")],
+        );
         let e = d.decode(&parse(&b).unwrap());
-        assert_eq!(e.args[1].1, Value::Str { bytes: b"/dev/null".to_vec(), truncated: false });
+        assert_eq!(
+            e.args[1].1,
+            Value::Str {
+                bytes: b"/dev/null".to_vec(),
+                truncated: false
+            }
+        );
         let b = build(257, [0, 0x7000, 0, 0, 0, 0], Some(3), &[(1, fault, b"")]);
-        assert_eq!(d.decode(&parse(&b).unwrap()).args[1].1, Value::Unreadable(0x7000));
+        assert_eq!(
+            d.decode(&parse(&b).unwrap()).args[1].1,
+            Value::Unreadable(0x7000)
+        );
     }
 
     #[test]
@@ -320,36 +502,81 @@ mod tests {
         let mut st = vec![0u8; 16];
         st[..4].copy_from_slice(&0o100644u32.to_le_bytes());
         st[8..].copy_from_slice(&1234i64.to_le_bytes());
-        let b = build(5, [3, 0x9000, 0, 0, 0, 0], Some(0), &[(1, CF::ETRACE_C_EXIT.0 as u8, &st)]);
+        let b = build(
+            5,
+            [3, 0x9000, 0, 0, 0, 0],
+            Some(0),
+            &[(1, CF::ETRACE_C_EXIT.0 as u8, &st)],
+        );
         let e = d.decode(&parse(&b).unwrap());
         assert_eq!(
             e.args[1].1,
-            Value::Struct(vec![("st_mode".into(), Value::UInt(0o100644)), ("st_size".into(), Value::Int(1234))])
+            Value::Struct(vec![
+                ("st_mode".into(), Value::UInt(0o100644)),
+                ("st_size".into(), Value::Int(1234))
+            ])
         );
         let trunc = (CF::ETRACE_C_EXIT.0 | CF::ETRACE_C_TRUNC.0) as u8;
-        let b = build(0, [3, 0x9000, 100, 0, 0, 0], Some(100), &[(1, trunc, b"hello")]);
+        let b = build(
+            0,
+            [3, 0x9000, 100, 0, 0, 0],
+            Some(100),
+            &[(1, trunc, b"hello")],
+        );
         let e = d.decode(&parse(&b).unwrap());
-        assert_eq!(e.args[1].1, Value::Bytes { bytes: b"hello".to_vec(), truncated: true });
+        assert_eq!(
+            e.args[1].1,
+            Value::Bytes {
+                bytes: b"hello".to_vec(),
+                truncated: true
+            }
+        );
         let el = CF::ETRACE_C_ELEM.0 as u8;
         let end = CF::ETRACE_C_END.0 as u8;
-        let b = build(59, [0x1, 0x2, 0, 0, 0, 0], None, &[(0, 0, b"/bin/true"), (1, el, b"true"), (1, el, b"-x"), (1, end, b"")]);
+        let b = build(
+            59,
+            [0x1, 0x2, 0, 0, 0, 0],
+            None,
+            &[
+                (0, 0, b"/bin/true"),
+                (1, el, b"true"),
+                (1, el, b"-x"),
+                (1, end, b""),
+            ],
+        );
         let e = d.decode(&parse(&b).unwrap());
         assert_eq!(e.ret, None);
         assert_eq!(
             e.args[1].1,
             Value::Array {
                 items: vec![
-                    Value::Str { bytes: b"true".to_vec(), truncated: false },
-                    Value::Str { bytes: b"-x".to_vec(), truncated: false }
+                    Value::Str {
+                        bytes: b"true".to_vec(),
+                        truncated: false
+                    },
+                    Value::Str {
+                        bytes: b"-x".to_vec(),
+                        truncated: false
+                    }
                 ],
                 truncated: false
             }
         );
         // blob from exec time
         let blob = (CF::ETRACE_C_BLOB.0 | CF::ETRACE_C_REREAD.0) as u8;
-        let b = build(59, [0x1, 0x2, 0, 0, 0, 0], Some(0), &[(1, CF::ETRACE_C_FAULT.0 as u8 | end, b""), (1, blob, b"ls\0-l\0")]);
+        let b = build(
+            59,
+            [0x1, 0x2, 0, 0, 0, 0],
+            Some(0),
+            &[
+                (1, CF::ETRACE_C_FAULT.0 as u8 | end, b""),
+                (1, blob, b"ls\0-l\0"),
+            ],
+        );
         let e = d.decode(&parse(&b).unwrap());
-        let Value::Array { items, .. } = &e.args[1].1 else { panic!() };
+        let Value::Array { items, .. } = &e.args[1].1 else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
     }
 
@@ -371,11 +598,27 @@ mod tests {
             size: 4,
             union: false,
             members: vec![
-                Member { name: "lo".into(), bit_offset: 0, bit_size: 3, layout: int(4, false) },
-                Member { name: "hi".into(), bit_offset: 3, bit_size: 5, layout: int(4, false) },
+                Member {
+                    name: "lo".into(),
+                    bit_offset: 0,
+                    bit_size: 3,
+                    layout: int(4, false),
+                },
+                Member {
+                    name: "hi".into(),
+                    bit_offset: 3,
+                    bit_size: 5,
+                    layout: int(4, false),
+                },
             ],
         };
         let v = decode_layout(&[0b1010_1101, 0, 0, 0], &l);
-        assert_eq!(v, Value::Struct(vec![("lo".into(), Value::UInt(0b101)), ("hi".into(), Value::UInt(0b10101))]));
+        assert_eq!(
+            v,
+            Value::Struct(vec![
+                ("lo".into(), Value::UInt(0b101)),
+                ("hi".into(), Value::UInt(0b10101))
+            ])
+        );
     }
 }

@@ -27,9 +27,9 @@ pub enum Value {
 impl Value {
     pub fn is_truncated(&self) -> bool {
         match self {
-            Value::Str { truncated, .. } | Value::Bytes { truncated, .. } | Value::Array { truncated, .. } => {
-                *truncated
-            }
+            Value::Str { truncated, .. }
+            | Value::Bytes { truncated, .. }
+            | Value::Array { truncated, .. } => *truncated,
             _ => false,
         }
     }

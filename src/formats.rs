@@ -131,7 +131,11 @@ pub fn parse_errno(text: &str) -> Result<HashMap<i64, Errno>, FormatError> {
     for (line, l) in data_lines(text) {
         let mut it = l.splitn(3, ' ');
         let (Some(nr), Some(name)) = (it.next(), it.next()) else {
-            return Err(FormatError { file, line, msg: format!("expected `<number> <NAME> <description>`, got `{l}`") });
+            return Err(FormatError {
+                file,
+                line,
+                msg: format!("expected `<number> <NAME> <description>`, got `{l}`"),
+            });
         };
         let nr: i64 = nr.parse().map_err(|_| FormatError {
             file,
@@ -139,7 +143,13 @@ pub fn parse_errno(text: &str) -> Result<HashMap<i64, Errno>, FormatError> {
             msg: format!("`{nr}` is not a number"),
         })?;
         let desc = it.next().unwrap_or("").trim().to_string();
-        out.insert(nr, Errno { name: name.to_string(), desc });
+        out.insert(
+            nr,
+            Errno {
+                name: name.to_string(),
+                desc,
+            },
+        );
     }
     Ok(out)
 }
@@ -191,7 +201,11 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
             let (kind, dir) = match rest.as_slice() {
                 [k] => (*k, None),
                 [k, d] => (*k, Some(*d)),
-                _ => return Err(err(format!("expected `<syscall>.<param> <kind> [in|out|inout]`, got `{l}`"))),
+                _ => {
+                    return Err(err(format!(
+                        "expected `<syscall>.<param> <kind> [in|out|inout]`, got `{l}`"
+                    )))
+                }
             };
             let kind = parse_kind(kind).ok_or_else(|| err(format!("unknown kind `{kind}`")))?;
             let dir = match dir {
@@ -210,7 +224,9 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
             }
         } else {
             if rest.is_empty() {
-                return Err(err(format!("`{target}` needs an attribute (noreturn, ret=hex)")));
+                return Err(err(format!(
+                    "`{target}` needs an attribute (noreturn, ret=hex)"
+                )));
             }
             let attrs = rules.syscalls.entry(target.to_string()).or_default();
             for a in rest {
@@ -264,19 +280,31 @@ mod tests {
         let r = &f.rules;
         assert_eq!(
             r.arg("read", "buf"),
-            Some(&ArgRule { kind: RuleKind::Bytes(SizeSrc::Ret), dir: Dir::Out })
+            Some(&ArgRule {
+                kind: RuleKind::Bytes(SizeSrc::Ret),
+                dir: Dir::Out
+            })
         );
         assert_eq!(
             r.arg("write", "buf"),
-            Some(&ArgRule { kind: RuleKind::Bytes(SizeSrc::Param("count".into())), dir: Dir::In })
+            Some(&ArgRule {
+                kind: RuleKind::Bytes(SizeSrc::Param("count".into())),
+                dir: Dir::In
+            })
         );
         assert_eq!(
             r.arg("poll", "ufds"),
-            Some(&ArgRule { kind: RuleKind::Array(SizeSrc::Param("nfds".into())), dir: Dir::InOut })
+            Some(&ArgRule {
+                kind: RuleKind::Array(SizeSrc::Param("nfds".into())),
+                dir: Dir::InOut
+            })
         );
         assert_eq!(
             r.arg("pipe2", "fildes"),
-            Some(&ArgRule { kind: RuleKind::Array(SizeSrc::Fixed(2)), dir: Dir::Out })
+            Some(&ArgRule {
+                kind: RuleKind::Array(SizeSrc::Fixed(2)),
+                dir: Dir::Out
+            })
         );
         assert!(r.attrs("exit_group").noreturn);
         assert!(r.attrs("mmap").ret_hex);

@@ -2,7 +2,14 @@
 //! (tracefs formats for parameters, BTF for layouts). See ARCHITECTURE in shared docs and
 //! README.md for the data flow.
 
-#[allow(clippy::all, dead_code, non_camel_case_types, non_snake_case, non_upper_case_globals, unused)]
+#[allow(
+    clippy::all,
+    dead_code,
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    unused
+)]
 pub mod skel {
     include!(concat!(env!("OUT_DIR"), "/etrace.skel.rs"));
 }

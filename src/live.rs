@@ -138,7 +138,12 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let mut obj = MaybeUninit::uninit();
     let mut skel = bpf::load(&mut obj, &cfg)?;
     let caps = Caps { bytes: cli.bytes() };
-    bpf::write_plans(&skel, &schema, &|sc| selected.as_ref().is_none_or(|s| s.contains(&sc.nr)), caps)?;
+    bpf::write_plans(
+        &skel,
+        &schema,
+        &|sc| selected.as_ref().is_none_or(|s| s.contains(&sc.nr)),
+        caps,
+    )?;
 
     let stop = Arc::new(AtomicUsize::new(0));
     {
@@ -152,7 +157,11 @@ pub fn run(cli: &Cli) -> Result<i32> {
     bpf::attach(&mut skel)?;
     let mut child = match cli.command.is_empty() {
         true => None,
-        false => Some(launch::spawn(&cli.command, bpf::pids_fd(&skel), bpf::PID_PENDING_EXEC)?),
+        false => Some(launch::spawn(
+            &cli.command,
+            bpf::pids_fd(&skel),
+            bpf::PID_PENDING_EXEC,
+        )?),
     };
     log::info!("Tracing started ... (Ctrl + C to stop)");
 
@@ -160,13 +169,17 @@ pub fn run(cli: &Cli) -> Result<i32> {
         sink,
         decoder: Decoder::new(&schema, &formats.errno),
         json: cli.json,
-        text: TextOptions { bytes: cli.bytes() as usize },
+        text: TextOptions {
+            bytes: cli.bytes() as usize,
+        },
         error: None,
         bad_records: 0,
         events: 0,
     });
     let mut builder = RingBufferBuilder::new();
-    builder.add(&skel.maps.events, |data: &[u8]| consumer.borrow_mut().handle(data))?;
+    builder.add(&skel.maps.events, |data: &[u8]| {
+        consumer.borrow_mut().handle(data)
+    })?;
     let rb = builder.build()?;
 
     let mut exit_code = 0;

@@ -6,7 +6,8 @@ use etrace::cli::Cli;
 
 fn main() {
     let cli = Cli::parse();
-    let mut log = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    let mut log =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
     if let Some(level) = &cli.log_level {
         log.parse_filters(level);
     }

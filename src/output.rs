@@ -16,7 +16,10 @@ pub fn create_new(path: &Path) -> Result<File> {
         .mode(0o600)
         .open(path)
         .with_context(|| match path.exists() {
-            true => format!("{} already exists; etrace does not overwrite output files", path.display()),
+            true => format!(
+                "{} already exists; etrace does not overwrite output files",
+                path.display()
+            ),
             false => format!("cannot create {}", path.display()),
         })
 }
@@ -28,7 +31,8 @@ pub fn create_temp(suffix: &str) -> Result<(File, PathBuf)> {
         .suffix(suffix)
         .tempfile_in("/tmp")
         .context("cannot create an output file in /tmp")?;
-    tmp.keep().map_err(|e| anyhow::anyhow!("cannot keep the output file: {}", e.error))
+    tmp.keep()
+        .map_err(|e| anyhow::anyhow!("cannot keep the output file: {}", e.error))
 }
 
 /// A buffered destination, remembering its path for messages.
@@ -39,13 +43,21 @@ pub struct Sink {
 
 impl Sink {
     pub fn stdout() -> Sink {
-        Sink { w: BufWriter::with_capacity(1 << 16, Box::new(io::stdout())), path: None }
+        Sink {
+            w: BufWriter::with_capacity(1 << 16, Box::new(io::stdout())),
+            path: None,
+        }
     }
     pub fn file(f: File, path: PathBuf) -> Sink {
-        Sink { w: BufWriter::with_capacity(1 << 20, Box::new(f)), path: Some(path) }
+        Sink {
+            w: BufWriter::with_capacity(1 << 20, Box::new(f)),
+            path: Some(path),
+        }
     }
     pub fn name(&self) -> String {
-        self.path.as_ref().map_or("standard output".into(), |p| p.display().to_string())
+        self.path
+            .as_ref()
+            .map_or("standard output".into(), |p| p.display().to_string())
     }
 }
 
@@ -59,12 +71,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("out.json");
         create_new(&p).unwrap();
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let e = create_new(&p).unwrap_err();
         assert!(format!("{e:#}").contains("already exists"), "{e:#}");
         let (_, t) = create_temp(".json").unwrap();
-        assert!(t.file_name().unwrap().to_str().unwrap().starts_with("etrace-"));
-        assert_eq!(std::fs::metadata(&t).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(t
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("etrace-"));
+        assert_eq!(
+            std::fs::metadata(&t).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         std::fs::remove_file(t).unwrap();
     }
 }

@@ -3,13 +3,21 @@
 
 use thiserror::Error;
 
-use crate::skel::types::{etrace_chunk, etrace_chunk_flags as CF, etrace_record, etrace_record_flags as RF};
+use crate::skel::types::{
+    etrace_chunk, etrace_chunk_flags as CF, etrace_record, etrace_record_flags as RF,
+};
 
 /// Size of the fixed header (checked against the C definition at compile time).
 pub const HEADER_LEN: usize = std::mem::size_of::<etrace_record>();
 const CHUNK_LEN: usize = std::mem::size_of::<etrace_chunk>();
-const _: () = assert!(HEADER_LEN == 112, "bpf/etrace.h struct etrace_record changed size");
-const _: () = assert!(CHUNK_LEN == 4, "bpf/etrace.h struct etrace_chunk changed size");
+const _: () = assert!(
+    HEADER_LEN == 112,
+    "bpf/etrace.h struct etrace_record changed size"
+);
+const _: () = assert!(
+    CHUNK_LEN == 4,
+    "bpf/etrace.h struct etrace_chunk changed size"
+);
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum RecordError {
@@ -88,7 +96,10 @@ pub fn parse(buf: &[u8]) -> Result<Record<'_>, RecordError> {
     let payload = &buf[HEADER_LEN..];
     let declared = hdr.data_len as usize;
     if declared > payload.len() {
-        return Err(RecordError::Payload { declared, actual: payload.len() });
+        return Err(RecordError::Payload {
+            declared,
+            actual: payload.len(),
+        });
     }
     let payload = &payload[..declared];
     let mut chunks = Vec::with_capacity(usize::from(hdr.nchunks).min(64));
@@ -101,7 +112,9 @@ pub fn parse(buf: &[u8]) -> Result<Record<'_>, RecordError> {
         let flags = payload[off + 1];
         let len = u16::from_ne_bytes([payload[off + 2], payload[off + 3]]) as usize;
         let start = off + CHUNK_LEN;
-        let data = payload.get(start..start + len).ok_or(RecordError::Chunk(off))?;
+        let data = payload
+            .get(start..start + len)
+            .ok_or(RecordError::Chunk(off))?;
         chunks.push(Chunk { arg, flags, data });
         off = start + len;
     }
@@ -135,7 +148,11 @@ pub(crate) mod tests {
             ppid: 1,
             nr,
             data_len: payload.len() as u32,
-            flags: if ret.is_some() { RF::ETRACE_R_EXITED.0 as u16 } else { 0 },
+            flags: if ret.is_some() {
+                RF::ETRACE_R_EXITED.0 as u16
+            } else {
+                0
+            },
             nchunks: chunks.len() as u16,
             comm,
         };
@@ -148,20 +165,35 @@ pub(crate) mod tests {
 
     #[test]
     fn parses_header_and_chunks() {
-        let b = build(257, [u64::MAX - 99, 0x1000, 0, 0, 0, 0], Some(3), &[(1, 0, b"/etc/hosts")]);
+        let b = build(
+            257,
+            [u64::MAX - 99, 0x1000, 0, 0, 0, 0],
+            Some(3),
+            &[(1, 0, b"/etc/hosts")],
+        );
         let r = parse(&b).unwrap();
         assert_eq!(r.hdr.nr, 257);
         assert_eq!(r.hdr.ret, 3);
         assert!(r.exited());
         assert_eq!(r.comm(), b"test");
-        assert_eq!(r.chunks, [Chunk { arg: 1, flags: 0, data: b"/etc/hosts" }]);
+        assert_eq!(
+            r.chunks,
+            [Chunk {
+                arg: 1,
+                flags: 0,
+                data: b"/etc/hosts"
+            }]
+        );
     }
 
     #[test]
     fn rejects_short_and_overlong_records_without_panicking() {
         let b = build(0, [0; 6], Some(0), &[(1, 0, b"abcdef")]);
         assert_eq!(parse(&b[..10]).unwrap_err(), RecordError::Short(10));
-        assert!(matches!(parse(&b[..b.len() - 1]), Err(RecordError::Payload { .. })));
+        assert!(matches!(
+            parse(&b[..b.len() - 1]),
+            Err(RecordError::Payload { .. })
+        ));
         // a chunk length that points past the payload
         let mut bad = b.clone();
         bad[HEADER_LEN + 2] = 0xff;

@@ -90,12 +90,21 @@ impl Serialize for JsonEvent<'_, '_> {
         if let Some(d) = e.duration_ns {
             m.serialize_entry("duration_ns", &d)?;
         }
-        let truncated: Vec<&str> = e.args.iter().filter(|(_, v)| v.is_truncated()).map(|(n, _)| *n).collect();
+        let truncated: Vec<&str> = e
+            .args
+            .iter()
+            .filter(|(_, v)| v.is_truncated())
+            .map(|(n, _)| *n)
+            .collect();
         if !truncated.is_empty() {
             m.serialize_entry("truncated", &truncated)?;
         }
-        let unreadable: Vec<&str> =
-            e.args.iter().filter(|(_, v)| matches!(v, Value::Unreadable(_))).map(|(n, _)| *n).collect();
+        let unreadable: Vec<&str> = e
+            .args
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::Unreadable(_)))
+            .map(|(n, _)| *n)
+            .collect();
         if !unreadable.is_empty() {
             m.serialize_entry("unreadable", &unreadable)?;
         }
@@ -132,8 +141,20 @@ mod tests {
             ret_hex: false,
             args: vec![
                 ("dfd", Value::Int(-100)),
-                ("filename", Value::Str { bytes: b"/x".to_vec(), truncated: false }),
-                ("buf", Value::Bytes { bytes: vec![0xff, 0], truncated: true }),
+                (
+                    "filename",
+                    Value::Str {
+                        bytes: b"/x".to_vec(),
+                        truncated: false,
+                    },
+                ),
+                (
+                    "buf",
+                    Value::Bytes {
+                        bytes: vec![0xff, 0],
+                        truncated: true,
+                    },
+                ),
                 ("st", Value::Struct(vec![("st_size".into(), Value::Int(5))])),
                 ("bad", Value::Unreadable(0x10)),
             ],
@@ -144,7 +165,10 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["syscall"], "openat");
         assert_eq!(v["nr"], 257);
-        assert_eq!((v["pid"].as_u64(), v["tid"].as_u64(), v["ppid"].as_u64()), (Some(10), Some(11), Some(1)));
+        assert_eq!(
+            (v["pid"].as_u64(), v["tid"].as_u64(), v["ppid"].as_u64()),
+            (Some(10), Some(11), Some(1))
+        );
         assert_eq!(v["args"]["dfd"], -100);
         assert_eq!(v["args"]["filename"], "/x");
         assert_eq!(v["args"]["buf"]["hex"], "ff00");

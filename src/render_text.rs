@@ -77,7 +77,9 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
                 }
                 match v {
                     // argv elements are bounded like buffers, as strace -s does
-                    Value::Str { bytes, truncated } => quoted(out, bytes, Some(o.bytes), *truncated),
+                    Value::Str { bytes, truncated } => {
+                        quoted(out, bytes, Some(o.bytes), *truncated)
+                    }
                     _ => value(out, v, o),
                 }
             }
@@ -134,7 +136,11 @@ mod tests {
     use super::*;
     use std::borrow::Cow;
 
-    fn ev(args: Vec<(&'static str, Value)>, ret: Option<i64>, errno: Option<&'static str>) -> Event<'static> {
+    fn ev(
+        args: Vec<(&'static str, Value)>,
+        ret: Option<i64>,
+        errno: Option<&'static str>,
+    ) -> Event<'static> {
         Event {
             syscall: Cow::Borrowed("openat"),
             nr: 257,
@@ -158,8 +164,20 @@ mod tests {
         let e = ev(
             vec![
                 ("dfd", Value::Int(-100)),
-                ("filename", Value::Str { bytes: b"/etc/\"h\"\n\x01\x7f1".to_vec(), truncated: false }),
-                ("buf", Value::Bytes { bytes: b"abcdef".to_vec(), truncated: false }),
+                (
+                    "filename",
+                    Value::Str {
+                        bytes: b"/etc/\"h\"\n\x01\x7f1".to_vec(),
+                        truncated: false,
+                    },
+                ),
+                (
+                    "buf",
+                    Value::Bytes {
+                        bytes: b"abcdef".to_vec(),
+                        truncated: false,
+                    },
+                ),
                 ("p", Value::Ptr(0)),
                 ("q", Value::Unreadable(0x1000)),
             ],

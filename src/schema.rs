@@ -29,12 +29,26 @@ pub enum SizeRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Capture {
     None,
-    Str { dir: Dir },
-    Bytes { dir: Dir, size: SizeRef },
+    Str {
+        dir: Dir,
+    },
+    Bytes {
+        dir: Dir,
+        size: SizeRef,
+    },
     /// The pointee, whose size BTF gives.
-    Fixed { dir: Dir, layout: Layout },
-    Array { dir: Dir, count: SizeRef, elem: Layout },
-    StrArray { dir: Dir },
+    Fixed {
+        dir: Dir,
+        layout: Layout,
+    },
+    Array {
+        dir: Dir,
+        count: SizeRef,
+        elem: Layout,
+    },
+    StrArray {
+        dir: Dir,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,13 +95,23 @@ impl Schema {
     /// Build the schema from tracefs events, BTF and the formats tables. A type BTF does not
     /// know degrades that argument to a plain integer (logged), never the whole schema; a
     /// rule that names a parameter the syscall does not have is an error.
-    pub fn build(events: &[SyscallEvent], btf: &KernelBtf, formats: &Formats) -> Result<Schema, SchemaError> {
-        let numbers: HashMap<&str, u32> =
-            formats.syscalls.iter().map(|(nr, n)| (n.as_str(), *nr)).collect();
+    pub fn build(
+        events: &[SyscallEvent],
+        btf: &KernelBtf,
+        formats: &Formats,
+    ) -> Result<Schema, SchemaError> {
+        let numbers: HashMap<&str, u32> = formats
+            .syscalls
+            .iter()
+            .map(|(nr, n)| (n.as_str(), *nr))
+            .collect();
         let mut syscalls = BTreeMap::new();
         for ev in events {
             let Some(&nr) = numbers.get(ev.name.as_str()) else {
-                log::debug!("tracefs syscall `{}` has no number in formats/; skipped", ev.name);
+                log::debug!(
+                    "tracefs syscall `{}` has no number in formats/; skipped",
+                    ev.name
+                );
                 continue;
             };
             let attrs = formats.rules.attrs(&ev.name);
@@ -97,22 +121,31 @@ impl Schema {
             }
             syscalls.insert(
                 nr,
-                Syscall { nr, name: ev.name.clone(), args, noreturn: attrs.noreturn, ret_hex: attrs.ret_hex },
+                Syscall {
+                    nr,
+                    name: ev.name.clone(),
+                    args,
+                    noreturn: attrs.noreturn,
+                    ret_hex: attrs.ret_hex,
+                },
             );
         }
         Ok(Schema { syscalls })
     }
 }
 
-fn size_ref(sys: &str, src: &SizeSrc, params: &[crate::tracefs::Param]) -> Result<SizeRef, SchemaError> {
+fn size_ref(
+    sys: &str,
+    src: &SizeSrc,
+    params: &[crate::tracefs::Param],
+) -> Result<SizeRef, SchemaError> {
     Ok(match src {
         SizeSrc::Ret => SizeRef::Ret,
         SizeSrc::Fixed(n) => SizeRef::Fixed(*n),
         SizeSrc::Param(p) => {
-            let i = params
-                .iter()
-                .position(|q| &q.name == p)
-                .ok_or_else(|| SchemaError::Rule(format!("{sys} has no parameter `{p}` to size by")))?;
+            let i = params.iter().position(|q| &q.name == p).ok_or_else(|| {
+                SchemaError::Rule(format!("{sys} has no parameter `{p}` to size by"))
+            })?;
             SizeRef::Arg(i as u8)
         }
     })
@@ -136,16 +169,27 @@ fn build_arg(
     let value = match &resolved {
         Some(r) => r.value.clone(),
         None if is_ptr => Layout::Ptr,
-        None => Layout::Int { size: 8, signed: false, is_char: false, is_bool: false },
+        None => Layout::Int {
+            size: 8,
+            signed: false,
+            is_char: false,
+            is_bool: false,
+        },
     };
-    let pointee = resolved.as_ref().and_then(|r| r.pointee.clone()).filter(|l| l.size().is_some_and(|s| s > 0));
+    let pointee = resolved
+        .as_ref()
+        .and_then(|r| r.pointee.clone())
+        .filter(|l| l.size().is_some_and(|s| s > 0));
     let capture = if let Some(rule) = formats.rules.arg(sys, &p.name) {
         let dir = rule.dir;
         match &rule.kind {
             RuleKind::None => Capture::None,
             RuleKind::String => Capture::Str { dir },
             RuleKind::StrArray => Capture::StrArray { dir },
-            RuleKind::Bytes(s) => Capture::Bytes { dir, size: size_ref(sys, s, params)? },
+            RuleKind::Bytes(s) => Capture::Bytes {
+                dir,
+                size: size_ref(sys, s, params)?,
+            },
             RuleKind::Struct => match pointee {
                 Some(layout) => Capture::Fixed { dir, layout },
                 None => {
@@ -156,7 +200,11 @@ fn build_arg(
                 }
             },
             RuleKind::Array(s) => match pointee {
-                Some(elem) => Capture::Array { dir, count: size_ref(sys, s, params)?, elem },
+                Some(elem) => Capture::Array {
+                    dir,
+                    count: size_ref(sys, s, params)?,
+                    elem,
+                },
                 None => {
                     return Err(SchemaError::Rule(format!(
                         "{sys}.{}: `array` rule, but `{}` has no sized element type",
@@ -168,7 +216,12 @@ fn build_arg(
     } else {
         default_capture(resolved.as_ref(), pointee)
     };
-    Ok(Arg { name: p.name.clone(), ctype: p.ctype.clone(), value, capture })
+    Ok(Arg {
+        name: p.name.clone(),
+        ctype: p.ctype.clone(),
+        value,
+        capture,
+    })
 }
 
 /// The defaults from the declared type alone (see the head of formats/capture.rules).
@@ -226,7 +279,8 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tracefs");
         let events = tracefs::syscall_events(&root).unwrap();
         let btf = KernelBtf::from_bytes(
-            &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/btf/types.btf")).unwrap(),
+            &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/btf/types.btf"))
+                .unwrap(),
         )
         .unwrap();
         Schema::build(&events, &btf, &Formats::embedded().unwrap()).unwrap()
@@ -237,16 +291,47 @@ mod tests {
         let s = snapshot_schema();
         let openat = s.by_name("openat").unwrap();
         assert_eq!(openat.nr, 257);
-        assert_eq!(openat.args[0].value, Layout::Int { size: 4, signed: true, is_char: false, is_bool: false });
+        assert_eq!(
+            openat.args[0].value,
+            Layout::Int {
+                size: 4,
+                signed: true,
+                is_char: false,
+                is_bool: false
+            }
+        );
         assert_eq!(openat.args[1].capture, Capture::Str { dir: Dir::In });
-        assert_eq!(openat.args[3].value, Layout::Int { size: 2, signed: false, is_char: false, is_bool: false });
+        assert_eq!(
+            openat.args[3].value,
+            Layout::Int {
+                size: 2,
+                signed: false,
+                is_char: false,
+                is_bool: false
+            }
+        );
         let read = s.by_name("read").unwrap();
-        assert_eq!(read.args[1].capture, Capture::Bytes { dir: Dir::Out, size: SizeRef::Ret });
+        assert_eq!(
+            read.args[1].capture,
+            Capture::Bytes {
+                dir: Dir::Out,
+                size: SizeRef::Ret
+            }
+        );
         let write = s.by_name("write").unwrap();
-        assert_eq!(write.args[1].capture, Capture::Bytes { dir: Dir::In, size: SizeRef::Arg(2) });
+        assert_eq!(
+            write.args[1].capture,
+            Capture::Bytes {
+                dir: Dir::In,
+                size: SizeRef::Arg(2)
+            }
+        );
         let stat = s.by_name("newfstatat").unwrap();
         match &stat.args[2].capture {
-            Capture::Fixed { dir: Dir::Out, layout } => assert_eq!(layout.size(), Some(144)),
+            Capture::Fixed {
+                dir: Dir::Out,
+                layout,
+            } => assert_eq!(layout.size(), Some(144)),
             c => panic!("{c:?}"),
         }
         let execve = s.by_name("execve").unwrap();
@@ -255,15 +340,30 @@ mod tests {
         assert_eq!(execve.args[1].capture, Capture::StrArray { dir: Dir::In });
         let writev = s.by_name("writev").unwrap();
         match &writev.args[1].capture {
-            Capture::Array { dir: Dir::In, count: SizeRef::Arg(2), elem } => assert_eq!(elem.size(), Some(16)),
+            Capture::Array {
+                dir: Dir::In,
+                count: SizeRef::Arg(2),
+                elem,
+            } => assert_eq!(elem.size(), Some(16)),
             c => panic!("{c:?}"),
         }
         let pipe2 = s.by_name("pipe2").unwrap();
-        assert!(matches!(&pipe2.args[0].capture, Capture::Array { dir: Dir::Out, count: SizeRef::Fixed(2), .. }));
+        assert!(matches!(
+            &pipe2.args[0].capture,
+            Capture::Array {
+                dir: Dir::Out,
+                count: SizeRef::Fixed(2),
+                ..
+            }
+        ));
         assert!(s.by_name("exit_group").unwrap().noreturn);
         let poll = s.by_name("poll").unwrap();
         match &poll.args[0].capture {
-            Capture::Array { dir: Dir::InOut, count: SizeRef::Arg(1), elem } => assert_eq!(elem.size(), Some(8)),
+            Capture::Array {
+                dir: Dir::InOut,
+                count: SizeRef::Arg(1),
+                elem,
+            } => assert_eq!(elem.size(), Some(8)),
             c => panic!("{c:?}"),
         }
     }

@@ -10,7 +10,15 @@ use crate::schema::Schema;
 pub fn table(schema: &Schema, counts: &BTreeMap<u32, (u64, u64)>, reads: &ReadStats) -> String {
     let mut rows: Vec<(String, u64, u64)> = counts
         .iter()
-        .map(|(nr, (s, l))| (schema.get(*nr).map_or_else(|| format!("syscall_{nr}"), |sc| sc.name.clone()), *s, *l))
+        .map(|(nr, (s, l))| {
+            (
+                schema
+                    .get(*nr)
+                    .map_or_else(|| format!("syscall_{nr}"), |sc| sc.name.clone()),
+                *s,
+                *l,
+            )
+        })
         .collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(12);
@@ -31,7 +39,11 @@ pub fn table(schema: &Schema, counts: &BTreeMap<u32, (u64, u64)>, reads: &ReadSt
         );
     }
     if reads.no_storage > 0 {
-        let _ = writeln!(out, "Events dropped for lack of in-flight storage: {}", reads.no_storage);
+        let _ = writeln!(
+            out,
+            "Events dropped for lack of in-flight storage: {}",
+            reads.no_storage
+        );
     }
     out
 }
@@ -45,10 +57,27 @@ mod tests {
     fn table_sorts_by_count_and_totals() {
         let mut s = Schema::default();
         for (nr, n) in [(0, "read"), (1, "write")] {
-            s.syscalls.insert(nr, Syscall { nr, name: n.into(), args: vec![], noreturn: false, ret_hex: false });
+            s.syscalls.insert(
+                nr,
+                Syscall {
+                    nr,
+                    name: n.into(),
+                    args: vec![],
+                    noreturn: false,
+                    ret_hex: false,
+                },
+            );
         }
         let counts = BTreeMap::from([(0, (3, 1)), (1, (10, 0)), (999, (1, 0))]);
-        let t = table(&s, &counts, &ReadStats { entry_fault: 2, reread_ok: 2, ..Default::default() });
+        let t = table(
+            &s,
+            &counts,
+            &ReadStats {
+                entry_fault: 2,
+                reread_ok: 2,
+                ..Default::default()
+            },
+        );
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[1].trim_start().starts_with("write"));
         assert!(lines[2].trim_start().starts_with("read"));

@@ -56,7 +56,13 @@ pub fn find_or_mount() -> Result<PathBuf, TracefsError> {
     let (src, dst, fstype) = (c("nodev"), c(CANDIDATES[0]), c("tracefs"));
     // SAFETY: all pointers are valid NUL-terminated strings; data may be NULL.
     let rc = unsafe {
-        libc::mount(src.as_ptr(), dst.as_ptr(), fstype.as_ptr(), 0, std::ptr::null())
+        libc::mount(
+            src.as_ptr(),
+            dst.as_ptr(),
+            fstype.as_ptr(),
+            0,
+            std::ptr::null(),
+        )
     };
     if rc != 0 {
         return Err(TracefsError::Mount(std::io::Error::last_os_error()));
@@ -77,9 +83,12 @@ pub fn parse_format(text: &str) -> Result<SyscallEvent, String> {
             name = Some(n.trim().to_string());
             continue;
         }
-        let Some(rest) = line.strip_prefix("field:") else { continue };
+        let Some(rest) = line.strip_prefix("field:") else {
+            continue;
+        };
         let decl = rest.split(';').next().unwrap_or("").trim();
-        let (ctype, pname) = split_decl(decl).ok_or_else(|| format!("cannot read field `{decl}`"))?;
+        let (ctype, pname) =
+            split_decl(decl).ok_or_else(|| format!("cannot read field `{decl}`"))?;
         if pname.starts_with("common_") {
             continue;
         }
@@ -130,24 +139,41 @@ pub fn syscall_events(root: &Path) -> Result<Vec<SyscallEvent>, TracefsError> {
     let dir = root.join("events/syscalls");
     let entries = fs::read_dir(&dir).map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => TracefsError::NoSyscalls(dir.clone()),
-        _ => TracefsError::Read { path: dir.clone(), err },
+        _ => TracefsError::Read {
+            path: dir.clone(),
+            err,
+        },
     })?;
     let mut out = Vec::new();
     for e in entries {
-        let e = e.map_err(|err| TracefsError::Read { path: dir.clone(), err })?;
+        let e = e.map_err(|err| TracefsError::Read {
+            path: dir.clone(),
+            err,
+        })?;
         let fname = e.file_name();
         let Some(n) = fname.to_str() else { continue };
         if !n.starts_with("sys_enter_") {
             continue;
         }
         let path = e.path().join("format");
-        let text = fs::read_to_string(&path)
-            .map_err(|err| TracefsError::Read { path: path.clone(), err })?;
-        let ev = parse_format(&text).map_err(|msg| TracefsError::Parse { path: path.clone(), msg })?;
+        let text = fs::read_to_string(&path).map_err(|err| TracefsError::Read {
+            path: path.clone(),
+            err,
+        })?;
+        let ev = parse_format(&text).map_err(|msg| TracefsError::Parse {
+            path: path.clone(),
+            msg,
+        })?;
         let Some(sys) = ev.name.strip_prefix("sys_enter_") else {
-            return Err(TracefsError::Parse { path, msg: format!("event named `{}`", ev.name) });
+            return Err(TracefsError::Parse {
+                path,
+                msg: format!("event named `{}`", ev.name),
+            });
         };
-        out.push(SyscallEvent { name: sys.to_string(), params: ev.params });
+        out.push(SyscallEvent {
+            name: sys.to_string(),
+            params: ev.params,
+        });
     }
     if out.is_empty() {
         return Err(TracefsError::NoSyscalls(dir));
@@ -169,11 +195,19 @@ mod tests {
         let evs = syscall_events(&testdata()).unwrap();
         let get = |n: &str| evs.iter().find(|e| e.name == n).unwrap();
         let openat = get("openat");
-        let p: Vec<(&str, &str)> =
-            openat.params.iter().map(|p| (p.ctype.as_str(), p.name.as_str())).collect();
+        let p: Vec<(&str, &str)> = openat
+            .params
+            .iter()
+            .map(|p| (p.ctype.as_str(), p.name.as_str()))
+            .collect();
         assert_eq!(
             p,
-            [("int", "dfd"), ("const char *", "filename"), ("int", "flags"), ("umode_t", "mode")]
+            [
+                ("int", "dfd"),
+                ("const char *", "filename"),
+                ("int", "flags"),
+                ("umode_t", "mode")
+            ]
         );
         let execve = get("execve");
         assert_eq!(execve.params[1].ctype, "const char *const *");

@@ -12,7 +12,11 @@ const CONTENT: &str = "etrace-known-content\n";
 
 fn require_root() {
     // SAFETY: geteuid has no preconditions.
-    assert_eq!(unsafe { libc_geteuid() }, 0, "live tests load BPF and must run as root (CI does)");
+    assert_eq!(
+        unsafe { libc_geteuid() },
+        0,
+        "live tests load BPF and must run as root (CI does)"
+    );
 }
 
 extern "C" {
@@ -24,13 +28,22 @@ extern "C" {
 fn known_prog(dir: &Path) -> PathBuf {
     let out = dir.join("etrace-known");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs/known.c");
-    let st = Command::new("cc").args(["-O1", "-pthread", "-o"]).arg(&out).arg(&src).status().expect("cc runs");
+    let st = Command::new("cc")
+        .args(["-O1", "-pthread", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("cc runs");
     assert!(st.success(), "compiling {}", src.display());
     out
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(ETRACE).args(args).stdin(Stdio::null()).output().expect("etrace runs")
+    Command::new(ETRACE)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("etrace runs")
 }
 
 fn json_lines(path: &Path) -> Vec<Value> {
@@ -41,7 +54,7 @@ fn json_lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn find<'a>(evs: &'a [Value], pred: impl Fn(&Value) -> bool) -> Vec<&'a Value> {
+fn find(evs: &[Value], pred: impl Fn(&Value) -> bool) -> Vec<&Value> {
     evs.iter().filter(|e| pred(e)).collect()
 }
 
@@ -71,7 +84,12 @@ fn known_program_decodes_exact_values() {
     let (evs, tmp, stderr, _) = trace_known(&[]);
     let scratch = tmp.path().join("scratch");
     let file = scratch.join("known.txt").to_str().unwrap().to_string();
-    let prog = tmp.path().join("etrace-known").to_str().unwrap().to_string();
+    let prog = tmp
+        .path()
+        .join("etrace-known")
+        .to_str()
+        .unwrap()
+        .to_string();
 
     // the first event is the command's execve: none of etrace's set-up in the child shows
     let first = &evs[0];
@@ -82,7 +100,9 @@ fn known_program_decodes_exact_values() {
     let main_pid = first["pid"].as_u64().unwrap();
 
     // openat: path, flags O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, mode 0640, dfd AT_FDCWD signed
-    let opens = find(&evs, |e| is(e, "openat") && e["args"]["filename"] == file.as_str());
+    let opens = find(&evs, |e| {
+        is(e, "openat") && e["args"]["filename"] == file.as_str()
+    });
     assert_eq!(opens.len(), 2, "two opens of {file}");
     assert_eq!(opens[0]["args"]["dfd"], -100);
     assert_eq!(opens[0]["args"]["flags"], 0o1 | 0o100 | 0o1000 | 0o2000000);
@@ -101,14 +121,21 @@ fn known_program_decodes_exact_values() {
     assert_eq!(reads[0]["ret"], CONTENT.len());
 
     // stat's struct, laid out from BTF
-    let stats = find(&evs, |e| is(e, "newfstatat") && e["args"]["filename"] == file.as_str());
+    let stats = find(&evs, |e| {
+        is(e, "newfstatat") && e["args"]["filename"] == file.as_str()
+    });
     assert_eq!(stats.len(), 1);
     assert_eq!(stats[0]["args"]["statbuf"]["st_size"], CONTENT.len());
-    assert_eq!(stats[0]["args"]["statbuf"]["st_mode"].as_u64().unwrap() & 0o777, 0o640);
+    assert_eq!(
+        stats[0]["args"]["statbuf"]["st_mode"].as_u64().unwrap() & 0o777,
+        0o640
+    );
 
     // a failing call: -ENOENT
     let missing = scratch.join("does-not-exist");
-    let fail = find(&evs, |e| is(e, "openat") && e["args"]["filename"] == missing.to_str().unwrap());
+    let fail = find(&evs, |e| {
+        is(e, "openat") && e["args"]["filename"] == missing.to_str().unwrap()
+    });
     assert_eq!(fail.len(), 1);
     assert_eq!(fail[0]["ret"], -2);
     assert_eq!(fail[0]["errno"], "ENOENT");
@@ -118,7 +145,11 @@ fn known_program_decodes_exact_values() {
     assert_eq!(late.len(), 1);
     assert_eq!(late[0]["ret"], 4);
     assert_eq!(late[0]["pid"].as_u64().unwrap(), main_pid);
-    assert!(late[0]["duration_ns"].as_u64().unwrap() >= 100_000_000, "{}", late[0]);
+    assert!(
+        late[0]["duration_ns"].as_u64().unwrap() >= 100_000_000,
+        "{}",
+        late[0]
+    );
 
     // the child process (followed through fork) and its write
     let child_w = find(&evs, |e| is(e, "write") && e["args"]["buf"] == "late");
@@ -129,16 +160,23 @@ fn known_program_decodes_exact_values() {
 
     // the second thread: same process, another tid
     let from_thread = scratch.join("from-thread");
-    let t = find(&evs, |e| is(e, "openat") && e["args"]["filename"] == from_thread.to_str().unwrap());
+    let t = find(&evs, |e| {
+        is(e, "openat") && e["args"]["filename"] == from_thread.to_str().unwrap()
+    });
     assert_eq!(t.len(), 1);
     assert_eq!(t[0]["pid"].as_u64().unwrap(), main_pid);
     assert_ne!(t[0]["tid"].as_u64().unwrap(), main_pid);
     assert_eq!(t[0]["ret"], -2);
 
     // execve of /bin/true: filename and every argv element, read at entry
-    let ex = find(&evs, |e| is(e, "execve") && e["args"]["filename"] == "/bin/true");
+    let ex = find(&evs, |e| {
+        is(e, "execve") && e["args"]["filename"] == "/bin/true"
+    });
     assert_eq!(ex.len(), 1);
-    assert_eq!(ex[0]["args"]["argv"], serde_json::json!(["true", "etrace-argv-marker"]));
+    assert_eq!(
+        ex[0]["args"]["argv"],
+        serde_json::json!(["true", "etrace-argv-marker"])
+    );
     assert_eq!(ex[0]["ret"], 0);
     assert_eq!(ex[0]["pid"].as_u64().unwrap(), main_pid);
 
@@ -149,7 +187,9 @@ fn known_program_decodes_exact_values() {
 
     // nothing lost; stats table printed
     assert!(stderr.contains("Total lost: 0"), "{stderr}");
-    assert!(evs.iter().all(|e| e["comm"].is_string() && e["ts"].as_u64().unwrap() > 0));
+    assert!(evs
+        .iter()
+        .all(|e| e["comm"].is_string() && e["ts"].as_u64().unwrap() > 0));
 }
 
 #[test]
@@ -157,15 +197,40 @@ fn syscall_filter_runs_in_kernel_and_exit_status_passes_through() {
     require_root();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("f.json");
-    let o = run(&["--json", "-o", out.to_str().unwrap(), "-s", "openat", "-s", "read", "--", "sh", "-c", "cat /etc/hostname >/dev/null; exit 3"]);
-    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "-s",
+        "openat",
+        "-s",
+        "read",
+        "--",
+        "sh",
+        "-c",
+        "cat /etc/hostname >/dev/null; exit 3",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let evs = json_lines(&out);
     assert!(!evs.is_empty());
-    assert!(evs.iter().all(|e| is(e, "openat") || is(e, "read")), "only the selected syscalls");
-    assert!(evs.iter().any(|e| is(e, "openat") && e["args"]["filename"] == "/etc/hostname" && e["comm"] == "cat"));
+    assert!(
+        evs.iter().all(|e| is(e, "openat") || is(e, "read")),
+        "only the selected syscalls"
+    );
+    assert!(evs.iter().any(|e| is(e, "openat")
+        && e["args"]["filename"] == "/etc/hostname"
+        && e["comm"] == "cat"));
     // the kernel counted only those syscalls too
     let stderr = String::from_utf8_lossy(&o.stderr);
-    let rows: Vec<&str> = stderr.lines().filter(|l| l.starts_with(' ') && !l.contains("sent")).collect();
+    let rows: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with(' ') && !l.contains("sent"))
+        .collect();
     assert!(!rows.is_empty() && rows.iter().all(|r| r.trim_start().starts_with("openat") || r.trim_start().starts_with("read")), "{stderr}");
 }
 
@@ -175,18 +240,38 @@ fn unknown_syscall_is_a_one_line_error_with_suggestions() {
     let o = run(&["-s", "opneat", "--stdout", "--", "true"]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("unknown syscall `opneat`; did you mean openat"), "{err}");
+    assert!(
+        err.contains("unknown syscall `opneat`; did you mean openat"),
+        "{err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
 
 #[test]
 fn text_output_is_strace_like() {
     require_root();
-    let o = run(&["--stdout", "-s", "openat", "-s", "write", "--", "sh", "-c", "echo hi; cat /nonexistent-etrace 2>/dev/null; true"]);
+    let o = run(&[
+        "--stdout",
+        "-s",
+        "openat",
+        "-s",
+        "write",
+        "--",
+        "sh",
+        "-c",
+        "echo hi; cat /nonexistent-etrace 2>/dev/null; true",
+    ]);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.lines().any(|l| l.starts_with("sh(") && l.contains("write(fd: 1, buf: \"hi\\n\", count: 3) = 3")), "{text}");
     assert!(
-        text.lines().any(|l| l.contains("openat(dfd: -100, filename: \"/nonexistent-etrace\", flags: 0, mode: 0) = -2 ENOENT")),
+        text.lines()
+            .any(|l| l.starts_with("sh(")
+                && l.contains("write(fd: 1, buf: \"hi\\n\", count: 3) = 3")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains(
+            "openat(dfd: -100, filename: \"/nonexistent-etrace\", flags: 0, mode: 0) = -2 ENOENT"
+        )),
         "{text}"
     );
 }
@@ -200,7 +285,13 @@ fn comm_filter_and_ctrl_c_drain() {
     let cat = tmp.path().join("etrace-cmt");
     std::fs::copy("/bin/cat", &cat).unwrap();
     let mut tracer = Command::new(ETRACE)
-        .args(["--json", "-o", out.to_str().unwrap(), "--comm", "etrace-cmt"])
+        .args([
+            "--json",
+            "-o",
+            out.to_str().unwrap(),
+            "--comm",
+            "etrace-cmt",
+        ])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -218,30 +309,43 @@ fn comm_filter_and_ctrl_c_drain() {
     }
     assert!(String::from_utf8_lossy(&seen).contains("Tracing started"));
     for _ in 0..3 {
-        let st = Command::new(&cat).arg("/etc/hostname").stdout(Stdio::null()).status().unwrap();
+        let st = Command::new(&cat)
+            .arg("/etc/hostname")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
         assert!(st.success());
     }
     // untraced comms stay out
-    Command::new("cat").arg("/etc/hostname").stdout(Stdio::null()).status().unwrap();
+    Command::new("cat")
+        .arg("/etc/hostname")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(100));
     // SAFETY: plain kill(2) on our child.
-    unsafe { libc_kill(tracer.id() as i32, 2) };
+    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
     let st = tracer.wait().unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
     assert!(st.success(), "Ctrl-C exits 0: {rest}");
     assert!(rest.contains("Total lost: 0"), "{rest}");
     let evs = json_lines(&out);
-    assert!(evs.iter().all(|e| e["comm"] == "etrace-cmt"), "only the selected comm");
-    let opens = find(&evs, |e| is(e, "openat") && e["args"]["filename"] == "/etc/hostname");
-    assert_eq!(opens.len(), 3, "every run of the traced comm, drained after SIGINT");
-    let pids: std::collections::HashSet<u64> = opens.iter().map(|e| e["pid"].as_u64().unwrap()).collect();
+    assert!(
+        evs.iter().all(|e| e["comm"] == "etrace-cmt"),
+        "only the selected comm"
+    );
+    let opens = find(&evs, |e| {
+        is(e, "openat") && e["args"]["filename"] == "/etc/hostname"
+    });
+    assert_eq!(
+        opens.len(),
+        3,
+        "every run of the traced comm, drained after SIGINT"
+    );
+    let pids: std::collections::HashSet<u64> =
+        opens.iter().map(|e| e["pid"].as_u64().unwrap()).collect();
     assert_eq!(pids.len(), 3);
-}
-
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
 }
 
 #[test]
@@ -256,8 +360,12 @@ fn json_without_output_creates_private_tmp_file() {
         .unwrap_or_else(|| panic!("no output path logged: {err}"))
         .trim()
         .to_string();
-    assert!(path.starts_with("/tmp/etrace-") && path.ends_with(".json"), "{path}");
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    assert!(
+        path.starts_with("/tmp/etrace-") && path.ends_with(".json"),
+        "{path}"
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
     std::fs::remove_file(path).unwrap();
 }

@@ -1,0 +1,46 @@
+# etrace: the two commands a newcomer runs are `make demo` and `make test`; each installs what
+# it needs first (Debian/Ubuntu packages, via apt-get).
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := clang libelf-dev zlib1g-dev pkg-config make gcc
+CARGO ?= cargo
+ETRACE := target/release/etrace
+
+.PHONY: deps build demo test lint check testdata-btf
+
+# Install the build prerequisites that are missing (clang builds the BPF program; libelf and
+# zlib are for libbpf, which libbpf-sys builds from its bundled source).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
+
+build: deps
+	$(CARGO) build --release
+
+# Trace a real command on screen.
+demo: build
+	$(SUDO) $(ETRACE) --stdout -- cat /etc/hosts
+
+# The whole test suite: unit tests, snapshot tests and live tests that load the BPF program
+# (these need root: run as root or with sudo available).
+test: deps
+	$(CARGO) build --release --all-targets
+	$(SUDO) env "PATH=$$PATH" $(CARGO) test --release
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+check: test lint
+
+# Regenerate the BTF snapshot used by the unit tests from testdata/btf/types.c.
+testdata-btf:
+	clang -g -O2 -target bpf -c testdata/btf/types.c -o target/types.o
+	llvm-objcopy --dump-section .BTF=testdata/btf/types.btf target/types.o
