@@ -170,39 +170,19 @@ impl KernelBtf {
     /// Follow typedefs and qualifiers to the underlying type.
     fn strip(&self, mut t: Type, ctx: &str) -> Result<Type, BtfError> {
         for _ in 0..MAX_DEPTH * 4 {
-            match &t {
-                Type::Typedef(x) => {
-                    t = self
-                        .btf
-                        .resolve_chained_type(x)
-                        .map_err(|e| Self::lookup_err(ctx, e))?
-                }
-                Type::Const(x) => {
-                    t = self
-                        .btf
-                        .resolve_chained_type(x)
-                        .map_err(|e| Self::lookup_err(ctx, e))?
-                }
-                Type::Volatile(x) => {
-                    t = self
-                        .btf
-                        .resolve_chained_type(x)
-                        .map_err(|e| Self::lookup_err(ctx, e))?
-                }
-                Type::Restrict(x) => {
-                    t = self
-                        .btf
-                        .resolve_chained_type(x)
-                        .map_err(|e| Self::lookup_err(ctx, e))?
-                }
-                Type::TypeTag(x) => {
-                    t = self
-                        .btf
-                        .resolve_chained_type(x)
-                        .map_err(|e| Self::lookup_err(ctx, e))?
-                }
-                _ => return Ok(t),
-            }
+            let link = match &t {
+                Type::Typedef(_)
+                | Type::Const(_)
+                | Type::Volatile(_)
+                | Type::Restrict(_)
+                | Type::TypeTag(_) => t.as_btf_type(),
+                _ => None,
+            };
+            let Some(link) = link else { return Ok(t) };
+            t = self
+                .btf
+                .resolve_chained_type(link)
+                .map_err(|e| Self::lookup_err(ctx, e))?;
         }
         Err(Self::lookup_err(ctx, "typedef chain too long"))
     }
