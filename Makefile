@@ -2,7 +2,7 @@
 # it needs first (Debian/Ubuntu packages, via apt-get).
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := clang libelf-dev zlib1g-dev pkg-config make gcc
+APT_PACKAGES := clang libelf-dev zlib1g-dev pkg-config make gcc binutils
 CARGO ?= cargo
 ETRACE := target/release/etrace
 

@@ -265,7 +265,7 @@ pub fn counts(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, (u64, u64)>> {
 }
 
 /// How the input-argument reads went (see bpf/etrace.h, enum etrace_stat).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadStats {
     pub entry_fault: u64,
     pub reread_ok: u64,

@@ -26,7 +26,7 @@ pub enum BtfError {
 }
 
 /// The shape of a kernel type, enough to decode bytes of it. Serializable: a dump carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Layout {
     Void,
     Int {
@@ -59,7 +59,7 @@ pub enum Layout {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Member {
     /// Empty for an anonymous struct or union member.
     pub name: String,
@@ -108,24 +108,54 @@ pub struct KernelBtf {
 
 const MAX_DEPTH: u32 = 16;
 
+/// The contents of an ELF file's `.BTF` section.
+fn btf_section(elf: &[u8]) -> Result<Vec<u8>, String> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(elf).map_err(|e| format!("not a readable ELF file: {e}"))?;
+    let section = file
+        .section_by_name(".BTF")
+        .ok_or("this ELF file has no .BTF section")?;
+    let data = section
+        .uncompressed_data()
+        .map_err(|e| format!("cannot read its .BTF section: {e}"))?;
+    Ok(data.into_owned())
+}
+
 impl KernelBtf {
-    /// Open raw BTF from a file (default: /sys/kernel/btf/vmlinux).
+    /// Open kernel BTF from a file: raw BTF (`/sys/kernel/btf/vmlinux`), or an ELF file (a
+    /// vmlinux image, a BTF archive) whose `.BTF` section holds it.
     pub fn open(path: &Path) -> Result<KernelBtf, BtfError> {
-        if !path.exists() {
-            return Err(BtfError::Missing(path.display().to_string()));
-        }
-        let btf = Btf::from_file(path).map_err(|e| BtfError::Read {
-            path: path.display().to_string(),
-            msg: e.to_string(),
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => BtfError::Missing(path.display().to_string()),
+            _ => BtfError::Read {
+                path: path.display().to_string(),
+                msg: e.to_string(),
+            },
         })?;
-        Ok(KernelBtf { btf })
+        let read_err = |msg: String| BtfError::Read {
+            path: path.display().to_string(),
+            msg,
+        };
+        if bytes.starts_with(b"\x7fELF") {
+            let section = btf_section(&bytes).map_err(read_err)?;
+            return Self::parse_bytes(&section).map_err(read_err);
+        }
+        Self::parse_bytes(&bytes).map_err(read_err)
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<KernelBtf, BtfError> {
-        let btf = Btf::from_bytes(bytes).map_err(|e| BtfError::Read {
+        Self::parse_bytes(bytes).map_err(|msg| BtfError::Read {
             path: "<bytes>".into(),
-            msg: e.to_string(),
-        })?;
+            msg,
+        })
+    }
+
+    fn parse_bytes(bytes: &[u8]) -> Result<KernelBtf, String> {
+        // raw BTF starts with its magic, 0xeb9f, in the file's byte order
+        if !(bytes.starts_with(&[0x9f, 0xeb]) || bytes.starts_with(&[0xeb, 0x9f])) {
+            return Err("not BTF (no 0xeb9f magic) and not an ELF file with a .BTF section".into());
+        }
+        let btf = Btf::from_bytes(bytes).map_err(|e| e.to_string())?;
         Ok(KernelBtf { btf })
     }
 
@@ -569,5 +599,35 @@ mod tests {
                 .size(),
             Some(16)
         );
+    }
+
+    #[test]
+    fn btf_from_an_elf_section_and_clear_errors_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let raw = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/btf/types.btf");
+        // an ELF image carrying the BTF in .BTF, as a vmlinux does
+        let elf = dir.path().join("image.elf");
+        let st = std::process::Command::new("objcopy")
+            .arg(format!("--add-section=.BTF={}", raw.display()))
+            .arg("/bin/true")
+            .arg(&elf)
+            .status()
+            .expect("objcopy (binutils) runs");
+        assert!(st.success());
+        let b = KernelBtf::open(&elf).unwrap();
+        let r = b.resolve("struct iovec *").unwrap();
+        assert_eq!(r.pointee.and_then(|p| p.size()), Some(16));
+
+        let plain = KernelBtf::open(Path::new("/bin/true"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(plain.contains("no .BTF section"), "{plain}");
+        let text = dir.path().join("text");
+        std::fs::write(&text, "hello").unwrap();
+        let e = KernelBtf::open(&text).err().unwrap().to_string();
+        assert!(e.contains("not BTF"), "{e}");
+        let missing = KernelBtf::open(&dir.path().join("nope")).err().unwrap();
+        assert!(matches!(missing, BtfError::Missing(_)));
     }
 }

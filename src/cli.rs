@@ -18,7 +18,8 @@ pub const DEFAULT_BYTES_JSON: u32 = 4096;
         sudo etrace --stdout -- cat /etc/hosts\n  \
         sudo etrace --comm cat --stdout\n  \
         sudo etrace -s openat -s read --stdout -- ls /\n  \
-        sudo etrace --json -o out.json -- make -j2"
+        sudo etrace --json -o out.json -- make -j2\n  \
+        sudo etrace --raw -o dump.raw      then   etrace --input dump.raw --json -o out.json"
 )]
 pub struct Cli {
     /// Trace only processes with this comm (repeatable); empty: every process
@@ -40,6 +41,28 @@ pub struct Cli {
     /// Write to FILE (created, never overwritten; mode 0600) instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Record a raw dump instead of decoding (to -o FILE, or a new /tmp/etrace-<random>.raw);
+    /// decode it later, anywhere, with --input
+    #[arg(long, conflicts_with_all = ["json", "stdout", "also_raw"])]
+    pub raw: bool,
+
+    /// While showing text or JSON, also record the raw dump to FILE
+    #[arg(long, value_name = "FILE")]
+    pub also_raw: Option<PathBuf>,
+
+    /// Decode a raw dump instead of tracing (needs no root, reads nothing from this kernel)
+    #[arg(long, value_name = "DUMP", conflicts_with_all = ["raw", "also_raw", "btf", "command"])]
+    pub input: Option<PathBuf>,
+
+    /// With --input: exit non-zero when the dump is cut short, corrupt or has no trailer
+    #[arg(long, requires = "input")]
+    pub strict: bool,
+
+    /// Kernel BTF from FILE (raw BTF, or an ELF file with a .BTF section) instead of
+    /// /sys/kernel/btf/vmlinux
+    #[arg(long, value_name = "FILE")]
+    pub btf: Option<PathBuf>,
 
     /// Bytes of each buffer to capture and show [default: 32 for text, 4096 for JSON]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=8192))]
@@ -90,5 +113,12 @@ mod tests {
         assert_eq!(c.comm, ["cat"]);
         assert!(Cli::try_parse_from(["etrace", "--bytes", "0"]).is_err());
         assert!(Cli::try_parse_from(["etrace", "-l", "loud"]).is_err());
+        let c = Cli::try_parse_from(["etrace", "--raw", "-o", "d.raw", "--", "true"]).unwrap();
+        assert!(c.raw && c.output.is_some());
+        assert!(Cli::try_parse_from(["etrace", "--raw", "--json"]).is_err());
+        let c = Cli::try_parse_from(["etrace", "--input", "d.raw", "--json", "--strict"]).unwrap();
+        assert!(c.strict && c.input.is_some());
+        assert!(Cli::try_parse_from(["etrace", "--input", "d.raw", "--", "ls"]).is_err());
+        assert!(Cli::try_parse_from(["etrace", "--strict"]).is_err());
     }
 }

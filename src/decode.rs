@@ -14,6 +14,9 @@ use crate::schema::{Capture, Schema};
 const RAW_ARG_NAMES: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
 /// Largest errno a syscall returns; more negative values are not errors (e.g. lseek results).
 const MAX_ERRNO: i64 = 4095;
+/// Most values one event decodes to, whatever the schema says (a dump's header is untrusted
+/// input): past it, the rest of a value is left out and marked truncated.
+pub const MAX_VALUES: u32 = 1 << 16;
 
 pub struct Decoder<'s> {
     schema: &'s Schema,
@@ -33,6 +36,7 @@ impl<'s> Decoder<'s> {
             .and_then(|r| self.errno.get(&-r))
             .map(|e| e.name.as_str());
         let duration_ns = rec.exited().then(|| h.ts_exit.saturating_sub(h.ts_enter));
+        let mut budget = MAX_VALUES;
         let (syscall, ret_hex, args) = match self.schema.get(h.nr) {
             Some(sc) => {
                 let args = sc
@@ -49,7 +53,7 @@ impl<'s> Decoder<'s> {
                             .collect();
                         (
                             a.name.as_str(),
-                            decode_arg(raw, &a.value, &a.capture, &chunks),
+                            decode_arg(raw, &a.value, &a.capture, &chunks, &mut budget),
                         )
                     })
                     .collect();
@@ -109,7 +113,13 @@ fn int_of(raw: u64, size: u32, signed: bool) -> Value {
     }
 }
 
-fn decode_arg(raw: u64, value: &Layout, capture: &Capture, chunks: &[&Chunk<'_>]) -> Value {
+fn decode_arg(
+    raw: u64,
+    value: &Layout,
+    capture: &Capture,
+    chunks: &[&Chunk<'_>],
+    budget: &mut u32,
+) -> Value {
     if matches!(capture, Capture::None) || raw == 0 {
         return scalar(raw, value);
     }
@@ -133,7 +143,7 @@ fn decode_arg(raw: u64, value: &Layout, capture: &Capture, chunks: &[&Chunk<'_>]
             bytes: c.data.to_vec(),
             truncated: c.truncated(),
         },
-        Capture::Fixed { layout, .. } => decode_layout(c.data, layout),
+        Capture::Fixed { layout, .. } => decode_layout(c.data, layout, budget),
         Capture::Array { elem, .. } => {
             let size = elem.size().unwrap_or(0) as usize;
             if size == 0 {
@@ -142,14 +152,16 @@ fn decode_arg(raw: u64, value: &Layout, capture: &Capture, chunks: &[&Chunk<'_>]
                     truncated: c.truncated(),
                 };
             }
-            let items = c
-                .data
-                .chunks_exact(size)
-                .map(|b| decode_layout(b, elem))
-                .collect();
+            let mut items = Vec::new();
+            for b in c.data.chunks_exact(size) {
+                if *budget == 0 {
+                    break;
+                }
+                items.push(decode_layout(b, elem, budget));
+            }
             Value::Array {
+                truncated: c.truncated() || items.len() * size != c.data.len(),
                 items,
-                truncated: c.truncated() || c.data.len() % size != 0,
             }
         }
         Capture::None | Capture::StrArray { .. } => unreachable!("handled above"),
@@ -215,8 +227,16 @@ fn read_uint(b: &[u8], size: usize) -> Option<u64> {
     Some(u64::from_le_bytes(buf))
 }
 
-/// Decode bytes laid out as `layout`; what the bytes do not cover is left out.
-pub fn decode_layout(b: &[u8], layout: &Layout) -> Value {
+/// Decode bytes laid out as `layout`; what the bytes do not cover is left out. Each value
+/// produced takes one from `budget`; at zero, what is left comes out as truncated bytes.
+pub fn decode_layout(b: &[u8], layout: &Layout, budget: &mut u32) -> Value {
+    if *budget == 0 {
+        return Value::Bytes {
+            bytes: Vec::new(),
+            truncated: true,
+        };
+    }
+    *budget -= 1;
     match layout {
         Layout::Int { size, signed, .. } | Layout::Enum { size, signed } => {
             match read_uint(b, *size as usize) {
@@ -258,10 +278,13 @@ pub fn decode_layout(b: &[u8], layout: &Layout) -> Value {
                     truncated: false,
                 };
             }
-            let items: Vec<Value> = avail
-                .chunks_exact(esize)
-                .map(|e| decode_layout(e, elem))
-                .collect();
+            let mut items = Vec::new();
+            for e in avail.chunks_exact(esize) {
+                if *budget == 0 {
+                    break;
+                }
+                items.push(decode_layout(e, elem, budget));
+            }
             Value::Array {
                 truncated: items.len() < *len as usize,
                 items,
@@ -269,7 +292,7 @@ pub fn decode_layout(b: &[u8], layout: &Layout) -> Value {
         }
         Layout::Struct { members, .. } => {
             let mut fields = Vec::with_capacity(members.len());
-            decode_members(b, members, &mut fields);
+            decode_members(b, members, &mut fields, budget);
             Value::Struct(fields)
         }
         Layout::Void | Layout::Opaque { .. } => Value::Bytes {
@@ -279,8 +302,11 @@ pub fn decode_layout(b: &[u8], layout: &Layout) -> Value {
     }
 }
 
-fn decode_members(b: &[u8], members: &[Member], out: &mut Vec<(String, Value)>) {
+fn decode_members(b: &[u8], members: &[Member], out: &mut Vec<(String, Value)>, budget: &mut u32) {
     for m in members {
+        if *budget == 0 {
+            break;
+        }
         if m.bit_size > 0 {
             let Some(size) = m.layout.size() else {
                 continue;
@@ -292,6 +318,7 @@ fn decode_members(b: &[u8], members: &[Member], out: &mut Vec<(String, Value)>) 
             else {
                 continue;
             };
+            *budget -= 1;
             let shift = m.bit_offset % 8;
             let v = (word >> shift) & ((1u64 << m.bit_size.min(63)) - 1);
             let signed = matches!(
@@ -314,7 +341,7 @@ fn decode_members(b: &[u8], members: &[Member], out: &mut Vec<(String, Value)>) 
         if rest.len() < size {
             break; // a short read: members past the end are not shown
         }
-        let v = decode_layout(&rest[..size], &m.layout);
+        let v = decode_layout(&rest[..size], &m.layout, budget);
         match (m.name.is_empty(), v) {
             (true, Value::Struct(inner)) => out.extend(inner),
             (_, v) => out.push((m.name.clone(), v)),
@@ -612,7 +639,7 @@ mod tests {
                 },
             ],
         };
-        let v = decode_layout(&[0b1010_1101, 0, 0, 0], &l);
+        let v = decode_layout(&[0b1010_1101, 0, 0, 0], &l, &mut { MAX_VALUES });
         assert_eq!(
             v,
             Value::Struct(vec![
@@ -620,5 +647,30 @@ mod tests {
                 ("hi".into(), Value::UInt(0b10101))
             ])
         );
+    }
+
+    #[test]
+    fn a_layout_that_expands_exponentially_stops_at_the_value_budget() {
+        // each level is a union holding the level below twice: 2^18 leaves over 8 bytes
+        let mut l = int(8, false);
+        for _ in 0..18 {
+            let m = |name: &str, layout: &Layout| Member {
+                name: name.into(),
+                bit_offset: 0,
+                bit_size: 0,
+                layout: layout.clone(),
+            };
+            l = Layout::Struct {
+                name: "u".into(),
+                size: 8,
+                union: true,
+                members: vec![m("a", &l), m("b", &l)],
+            };
+        }
+        let mut budget = MAX_VALUES;
+        let start = std::time::Instant::now();
+        let _ = decode_layout(&[0; 8], &l, &mut budget);
+        assert_eq!(budget, 0);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -258,6 +258,15 @@ impl Formats {
             rules: parse_rules(CAPTURE_RULES)?,
         })
     }
+
+    /// Version of the embedded tables, recorded in dumps: the CRC-32 of their text.
+    pub fn tables_version() -> String {
+        let mut h = crc32fast::Hasher::new();
+        for t in [SYSCALLS_X86_64, ERRNO, CAPTURE_RULES] {
+            h.update(t.as_bytes());
+        }
+        format!("{:08x}", h.finalize())
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! live: a live tracing session: builds the schema, loads and attaches the BPF program,
-//! optionally launches the command, consumes the ring buffer into the renderers until Ctrl-C
-//! or the command's end, then drains, flushes and reports.
+//! optionally launches the command, consumes the ring buffer into the printer and/or a raw dump
+//! until Ctrl-C or the command's end, then drains, flushes and reports.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -17,105 +17,106 @@ use libbpf_rs::RingBufferBuilder;
 use crate::bpf::{self, Caps, Config};
 use crate::btf::{self, KernelBtf};
 use crate::cli::Cli;
-use crate::decode::Decoder;
 use crate::formats::Formats;
 use crate::output::{self, Sink};
-use crate::render_text::TextOptions;
+use crate::printer::Printer;
 use crate::schema::Schema;
-use crate::{launch, record, render_json, render_text, stats, tracefs};
+use crate::schema_wire::WireSchema;
+use crate::{dump, launch, stats, tracefs};
 
 const RINGBUF_BYTES: u32 = 16 << 20;
 const WAKEUP_BYTES: u64 = 2 << 20;
 const POLL: Duration = Duration::from_millis(50);
 
-/// Build the schema of the running kernel.
-pub fn kernel_schema(formats: &Formats) -> Result<Schema> {
+/// Build the schema of the running kernel; BTF from `btf_file` when given.
+pub fn kernel_schema(formats: &Formats, btf_file: Option<&Path>) -> Result<Schema> {
     let root = tracefs::find_or_mount()?;
     let events = tracefs::syscall_events(&root)?;
-    let btf = KernelBtf::open(Path::new(btf::VMLINUX))?;
+    let btf = KernelBtf::open(btf_file.unwrap_or(Path::new(btf::VMLINUX)))?;
     Ok(Schema::build(&events, &btf, formats)?)
 }
 
-/// The syscall numbers named by -s; None when every syscall is traced.
-pub fn select_syscalls(schema: &Schema, names: &[String]) -> Result<Option<HashSet<u32>>> {
-    if names.is_empty() {
-        return Ok(None);
-    }
-    let mut set = HashSet::new();
-    for n in names {
-        match schema.by_name(n) {
-            Some(sc) => {
-                set.insert(sc.nr);
-            }
-            None => {
-                let mut close: Vec<(f64, &str)> = schema
-                    .syscalls
-                    .values()
-                    .map(|s| (strsim::jaro_winkler(n, &s.name), s.name.as_str()))
-                    .filter(|(score, _)| *score > 0.8)
-                    .collect();
-                close.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let close: Vec<&str> = close.iter().take(4).map(|c| c.1).collect();
-                if close.is_empty() {
-                    bail!("unknown syscall `{n}`");
-                }
-                bail!("unknown syscall `{n}`; did you mean {}?", close.join(", "));
-            }
-        }
-    }
-    Ok(Some(set))
-}
-
-/// Turns ring-buffer records into output.
+/// Where ring-buffer records go: decoded output, a raw dump, or both.
 struct Consumer<'s> {
-    sink: Sink,
-    decoder: Decoder<'s>,
-    json: bool,
-    text: TextOptions,
-    error: Option<std::io::Error>,
-    bad_records: u64,
-    events: u64,
+    printer: Option<Printer<'s>>,
+    raw: Option<dump::Writer<Sink>>,
+    /// The first write that failed, and where to.
+    error: Option<(String, std::io::Error)>,
+    malformed: u64,
 }
 
 impl Consumer<'_> {
     fn handle(&mut self, data: &[u8]) -> i32 {
-        let rec = match record::parse(data) {
-            Ok(r) => r,
-            Err(e) => {
-                if self.bad_records == 0 {
-                    log::warn!("malformed record from the kernel: {e}");
-                }
-                self.bad_records += 1;
-                return 0;
+        if let Some(w) = &mut self.raw {
+            if let Err(e) = w.record(data) {
+                self.error = Some((w.get_mut().name(), e));
+                return -1;
             }
-        };
-        let ev = self.decoder.decode(&rec);
-        let res = if self.json {
-            render_json::write(&mut self.sink.w, &ev)
-        } else {
-            render_text::write(&mut self.sink.w, &ev, &self.text)
-        };
-        self.events += 1;
-        match res {
-            Ok(()) => 0,
-            Err(e) => {
-                self.error = Some(e);
-                -1
+        }
+        if let Some(p) = &mut self.printer {
+            match p.record(data) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    if self.malformed == 0 {
+                        log::warn!("malformed record from the kernel: {e}");
+                    }
+                    self.malformed += 1;
+                }
+                Err(e) => {
+                    self.error = Some((p.sink.name(), e));
+                    return -1;
+                }
+            }
+        }
+        0
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(w) = &mut self.raw {
+            if let Err(e) = w.get_mut().flush() {
+                self.error = Some((w.get_mut().name(), e));
+                return;
+            }
+        }
+        if let Some(p) = &mut self.printer {
+            if let Err(e) = p.sink.flush() {
+                self.error = Some((p.sink.name(), e));
             }
         }
     }
 }
 
-fn open_sink(cli: &Cli) -> Result<Sink> {
-    Ok(match (&cli.output, cli.json && !cli.stdout) {
-        (Some(p), _) => Sink::file(output::create_new(p)?, p.clone()),
-        (None, true) => {
-            let (f, p) = output::create_temp(".json")?;
-            log::info!("output file: {}", p.display());
-            Sink::file(f, p)
-        }
-        (None, false) => Sink::stdout(),
-    })
+/// The dump writer for --raw or --also-raw, its header written.
+fn open_dump(
+    cli: &Cli,
+    schema: &Schema,
+    selected: &Option<HashSet<u32>>,
+) -> Result<Option<dump::Writer<Sink>>> {
+    let sink = match (&cli.also_raw, cli.raw) {
+        (Some(p), _) => output::open(Some(p), None)?,
+        (None, true) => output::open(cli.output.as_deref(), Some(".raw"))?,
+        (None, false) => return Ok(None),
+    };
+    let wire = WireSchema::from_schema(schema, &|sc| {
+        selected.as_ref().is_none_or(|s| s.contains(&sc.nr))
+    });
+    let header = dump::header_for_this_machine(
+        wire,
+        dump::CaptureOptions {
+            bytes: cli.bytes(),
+            syscalls: cli.syscall.clone(),
+            comms: cli.comm.clone(),
+            command: cli.command.clone(),
+        },
+        Formats::tables_version(),
+    );
+    let name = sink.name();
+    dump::Writer::new(sink, &header)
+        .map(Some)
+        .with_context(|| format!("writing the dump header to {name}"))
 }
 
 pub fn run(cli: &Cli) -> Result<i32> {
@@ -124,9 +125,23 @@ pub fn run(cli: &Cli) -> Result<i32> {
         bail!("etrace needs root to load its eBPF program and read tracefs: run it with sudo");
     }
     let formats = Formats::embedded()?;
-    let schema = kernel_schema(&formats)?;
-    let selected = select_syscalls(&schema, &cli.syscall)?;
-    let sink = open_sink(cli)?;
+    let schema = kernel_schema(&formats, cli.btf.as_deref())?;
+    let selected = schema.select(&cli.syscall)?;
+    let raw = open_dump(cli, &schema, &selected)?;
+    let printer = match cli.raw {
+        true => None,
+        false => {
+            let temp = (cli.json && !cli.stdout).then_some(".json");
+            let sink = output::open(cli.output.as_deref(), temp)?;
+            Some(Printer::new(
+                sink,
+                &schema,
+                &formats.errno,
+                cli.json,
+                cli.bytes(),
+            ))
+        }
+    };
 
     let cfg = Config {
         self_tgid: std::process::id(),
@@ -166,15 +181,10 @@ pub fn run(cli: &Cli) -> Result<i32> {
     log::info!("Tracing started ... (Ctrl + C to stop)");
 
     let consumer = RefCell::new(Consumer {
-        sink,
-        decoder: Decoder::new(&schema, &formats.errno),
-        json: cli.json,
-        text: TextOptions {
-            bytes: cli.bytes() as usize,
-        },
+        printer,
+        raw,
         error: None,
-        bad_records: 0,
-        events: 0,
+        malformed: 0,
     });
     let mut builder = RingBufferBuilder::new();
     builder.add(&skel.maps.events, |data: &[u8]| {
@@ -192,11 +202,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         let _ = rb.consume();
         {
             let mut c = consumer.borrow_mut();
-            if c.error.is_none() {
-                if let Err(e) = c.sink.w.flush() {
-                    c.error = Some(e);
-                }
-            }
+            c.flush();
             if c.error.is_some() {
                 break;
             }
@@ -221,27 +227,55 @@ pub fn run(cli: &Cli) -> Result<i32> {
     }
 
     // stop the probes (synchronously: no program runs after this), then drain what is left
-    skel.links = Default::default();
-    let _ = rb.consume();
+    bpf::detach(&mut skel);
+    if consumer.borrow().error.is_none() {
+        let _ = rb.consume();
+    }
     drop(rb);
     let mut c = consumer.into_inner();
-    let write_err = c.error.take().or_else(|| c.sink.w.flush().err());
+    let counts = bpf::counts(&skel)?;
+    let reads = bpf::read_stats(&skel)?;
+    if c.error.is_none() {
+        if let Some(w) = &mut c.raw {
+            let trailer = dump::Trailer {
+                counts: counts.iter().map(|(nr, (s, l))| (*nr, *s, *l)).collect(),
+                reads,
+            };
+            if let Err(e) = w.trailer(&trailer) {
+                c.error = Some((w.get_mut().name(), e));
+            }
+        }
+    }
+    c.flush();
     if cli.stats {
-        let counts = bpf::counts(&skel)?;
-        let reads = bpf::read_stats(&skel)?;
         eprint!("{}", stats::table(&schema, &counts, &reads));
     }
-    if c.bad_records > 0 {
-        log::warn!("{} malformed records skipped", c.bad_records);
+    if c.malformed > 0 {
+        log::warn!("{} malformed records skipped", c.malformed);
     }
-    if let Some(p) = &c.sink.path {
-        log::info!("{} events written to {}", c.events, p.display());
+    if let Some(p) = &c.printer {
+        if let Some(path) = &p.sink.path {
+            log::info!("{} events written to {}", p.events, path.display());
+        }
     }
-    if let Some(e) = write_err {
+    if let Some(w) = &mut c.raw {
+        let n = w.records;
+        log::info!("{n} records written to {}", w.get_mut().name());
+    }
+    if let Some((name, e)) = c.error {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return Ok(exit_code);
         }
-        bail!("writing to {} failed: {e}", c.sink.name());
+        let mut msg = format!("writing to {name} failed: {e}; tracing stopped");
+        if c.raw.is_some() {
+            msg += " (what was written before the failure decodes with --input)";
+        }
+        if let Some(ch) = &mut child {
+            if matches!(ch.try_wait(), Ok(None)) {
+                msg += "; the command goes on running untraced";
+            }
+        }
+        bail!(msg);
     }
     Ok(exit_code)
 }

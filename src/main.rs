@@ -12,7 +12,11 @@ fn main() {
         log.parse_filters(level);
     }
     log.format_timestamp(None).format_target(false).init();
-    match etrace::live::run(&cli) {
+    let res = match &cli.input {
+        Some(input) => etrace::replay::run(&cli, input),
+        None => etrace::live::run(&cli),
+    };
+    match res {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("etrace: {e:#}");

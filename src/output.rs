@@ -35,6 +35,20 @@ pub fn create_temp(suffix: &str) -> Result<(File, PathBuf)> {
         .map_err(|e| anyhow::anyhow!("cannot keep the output file: {}", e.error))
 }
 
+/// Open the destination: `path` (created, never overwritten), else a new
+/// `/tmp/etrace-<random><suffix>` when `temp_suffix` is given (its path logged), else stdout.
+pub fn open(path: Option<&Path>, temp_suffix: Option<&str>) -> Result<Sink> {
+    Ok(match (path, temp_suffix) {
+        (Some(p), _) => Sink::file(create_new(p)?, p.to_path_buf()),
+        (None, Some(suffix)) => {
+            let (f, p) = create_temp(suffix)?;
+            log::info!("output file: {}", p.display());
+            Sink::file(f, p)
+        }
+        (None, None) => Sink::stdout(),
+    })
+}
+
 /// A buffered destination, remembering its path for messages.
 pub struct Sink {
     pub w: BufWriter<Box<dyn Write>>,
@@ -54,10 +68,29 @@ impl Sink {
             path: Some(path),
         }
     }
+    /// A sink that discards everything (benchmarks, fuzzing).
+    pub fn discard() -> Sink {
+        Sink {
+            w: BufWriter::with_capacity(1 << 16, Box::new(io::sink())),
+            path: None,
+        }
+    }
     pub fn name(&self) -> String {
         self.path
             .as_ref()
             .map_or("standard output".into(), |p| p.display().to_string())
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.w.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.w.write_all(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
     }
 }
 

@@ -2,7 +2,7 @@
 //! each argument's name, declared type, value layout and capture rule. It is what the BPF plan
 //! and the decoder are built from, and (serializable) what a raw dump carries.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -15,6 +15,8 @@ use crate::tracefs::SyscallEvent;
 pub enum SchemaError {
     #[error("formats/capture.rules: {0}")]
     Rule(String),
+    #[error("unknown syscall `{0}`{1}")]
+    UnknownSyscall(String, String),
 }
 
 /// Where a captured length comes from, resolved to an argument index.
@@ -90,6 +92,34 @@ impl Schema {
 
     pub fn by_name(&self, name: &str) -> Option<&Syscall> {
         self.syscalls.values().find(|s| s.name == name)
+    }
+
+    /// The numbers of the syscalls named (as by -s); None when no name is given (all of them).
+    /// An unknown name is an error that suggests the closest known names.
+    pub fn select(&self, names: &[String]) -> Result<Option<HashSet<u32>>, SchemaError> {
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let mut set = HashSet::new();
+        for n in names {
+            let Some(sc) = self.by_name(n) else {
+                let mut close: Vec<(f64, &str)> = self
+                    .syscalls
+                    .values()
+                    .map(|s| (strsim::jaro_winkler(n, &s.name), s.name.as_str()))
+                    .filter(|(score, _)| *score > 0.8)
+                    .collect();
+                close.sort_by(|a, b| b.0.total_cmp(&a.0));
+                let close: Vec<&str> = close.iter().take(4).map(|c| c.1).collect();
+                let hint = match close.is_empty() {
+                    true => String::new(),
+                    false => format!("; did you mean {}?", close.join(", ")),
+                };
+                return Err(SchemaError::UnknownSyscall(n.clone(), hint));
+            };
+            set.insert(sc.nr);
+        }
+        Ok(Some(set))
     }
 
     /// Build the schema from tracefs events, BTF and the formats tables. A type BTF does not

@@ -1,0 +1,733 @@
+//! dump: etrace's raw dump file. A preamble and a postcard header carrying everything decoding
+//! needs (the schema, the kernel, the capture options), then the kernel's records exactly as it
+//! wrote them, each in a checksummed frame, then a trailer with the capture's counters. The
+//! writer, and a reader that survives truncation and corruption.
+//!
+//! Layout (integers little-endian):
+//! ```text
+//! preamble  magic "\x89ETRACE\n" | u32 format version | u32 header length | u32 header CRC-32
+//! header    postcard(Header)                      first field: the writer, in every version
+//! frames    0xe7 0x7e | u8 kind | u8 0 | u32 length | u32 CRC-32 of kind..length + payload
+//!           | payload      kind 1: a record as the kernel wrote it; kind 2: postcard(Trailer)
+//! ```
+
+use std::io::{self, Read, Write};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::bpf::ReadStats;
+use crate::record;
+use crate::schema::Schema;
+use crate::schema_wire::WireSchema;
+use crate::skel::types::etrace_limits as L;
+
+pub const MAGIC: [u8; 8] = *b"\x89ETRACE\n";
+pub const FORMAT_VERSION: u32 = 1;
+/// The first etrace release that reads each format version.
+const READERS: &[(u32, &str)] = &[(1, "0.1.0")];
+const PREAMBLE_LEN: usize = 20;
+/// Largest header accepted (the running kernel's full schema takes well under 1 MiB).
+pub const MAX_HEADER: u32 = 16 << 20;
+pub const FRAME_LEN: usize = 12;
+const FRAME_MAGIC: [u8; 2] = [0xe7, 0x7e];
+/// Largest record the kernel writes: the fixed part and the payload budget.
+pub const MAX_RECORD: usize = record::HEADER_LEN + L::ETRACE_DATA_MAX.0 as usize;
+const MAX_TRAILER: usize = 1 << 20;
+const KIND_RECORD: u8 = 1;
+const KIND_TRAILER: u8 = 2;
+/// Problems kept for the report; later ones are only counted.
+const MAX_PROBLEMS_KEPT: usize = 64;
+
+/// What the capture was asked to record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureOptions {
+    /// `--bytes`: cap of each buffer.
+    pub bytes: u32,
+    /// `-s` names; empty: every syscall.
+    pub syscalls: Vec<String>,
+    /// `--comm` names; empty: every process.
+    pub comms: Vec<String>,
+    /// The launched command; empty: system-wide.
+    pub command: Vec<String>,
+}
+
+/// Everything a dump's records need to be decoded anywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// `etrace <version>`. The first field in every format version, so that a reader of another
+    /// version can still say which etrace wrote the dump.
+    pub writer: String,
+    /// `uname -r` of the capturing machine.
+    pub kernel_release: String,
+    /// `uname -m`.
+    pub arch: String,
+    /// Byte order of the records.
+    pub little_endian: bool,
+    /// Size of the fixed part of a record (struct etrace_record).
+    pub record_size: u32,
+    /// CLOCK_REALTIME minus CLOCK_BOOTTIME at the start: a record's `ts` plus this is wall time.
+    pub realtime_offset_ns: i64,
+    /// Version (CRC-32) of etrace's symbolic tables (formats/) the capture was made with.
+    pub tables_version: String,
+    pub options: CaptureOptions,
+    /// Every syscall that can appear, with its arguments, types, layouts and capture rules.
+    pub schema: WireSchema,
+}
+
+/// Written when a capture ends normally: the kernel's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trailer {
+    /// (syscall number, sent, lost)
+    pub counts: Vec<(u32, u64, u64)>,
+    pub reads: ReadStats,
+}
+
+#[derive(Debug, Error)]
+pub enum DumpError {
+    #[error("empty file, not an etrace dump")]
+    Empty,
+    #[error("not an etrace dump (it does not start with etrace's magic bytes)")]
+    NotADump,
+    #[error("{}", version_message(*found, writer.as_deref()))]
+    Version { found: u32, writer: Option<String> },
+    #[error("damaged dump header: {0}")]
+    Header(String),
+    #[error("{0}")]
+    Incompatible(String),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+fn version_message(found: u32, writer: Option<&str>) -> String {
+    let by = writer.map_or(String::new(), |w| format!(" (written by {w})"));
+    let me = env!("CARGO_PKG_VERSION");
+    let who = match READERS.iter().find(|(v, _)| *v == found) {
+        Some((_, release)) => format!("decode it with etrace {release}"),
+        None => match writer {
+            Some(w) => format!("decode it with {w} or newer"),
+            None => "decode it with the etrace release that wrote it".into(),
+        },
+    };
+    format!(
+        "etrace dump format version {found}{by}; this etrace ({me}) reads format version \
+         {FORMAT_VERSION}: {who}"
+    )
+}
+
+fn crc(parts: &[&[u8]]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize()
+}
+
+/// Writes a dump: the header at creation, then records, then the trailer.
+pub struct Writer<W: Write> {
+    w: W,
+    pub records: u64,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(mut w: W, header: &Header) -> io::Result<Self> {
+        let body = postcard::to_stdvec(header).map_err(io::Error::other)?;
+        let mut pre = Vec::with_capacity(PREAMBLE_LEN);
+        pre.extend_from_slice(&MAGIC);
+        pre.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        pre.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        pre.extend_from_slice(&crc(&[&body]).to_le_bytes());
+        w.write_all(&pre)?;
+        w.write_all(&body)?;
+        Ok(Writer { w, records: 0 })
+    }
+
+    fn frame(&mut self, kind: u8, payload: &[u8]) -> io::Result<()> {
+        let mut h = [0u8; FRAME_LEN];
+        h[..2].copy_from_slice(&FRAME_MAGIC);
+        h[2] = kind;
+        h[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        let sum = crc(&[&h[2..8], payload]);
+        h[8..].copy_from_slice(&sum.to_le_bytes());
+        self.w.write_all(&h)?;
+        self.w.write_all(payload)
+    }
+
+    /// One record, exactly as it came off the ring buffer.
+    pub fn record(&mut self, rec: &[u8]) -> io::Result<()> {
+        self.frame(KIND_RECORD, rec)?;
+        self.records += 1;
+        Ok(())
+    }
+
+    pub fn trailer(&mut self, t: &Trailer) -> io::Result<()> {
+        let body = postcard::to_stdvec(t).map_err(io::Error::other)?;
+        self.frame(KIND_TRAILER, &body)
+    }
+
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.w
+    }
+}
+
+/// Something wrong found past the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The dump ends inside the frame starting at `offset` (`have` of `want` bytes).
+    Truncated { offset: u64, have: u64, want: u64 },
+    /// `skipped` bytes from `offset` were not a valid frame; reading resumed after them.
+    Corrupt {
+        offset: u64,
+        skipped: u64,
+        reason: &'static str,
+    },
+    /// The trailer frame at `offset` is intact but does not parse.
+    BadTrailer { offset: u64 },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Truncated { offset, have, want } => write!(
+                f,
+                "cut short at byte {offset}: the last record has {have} of its {want} bytes"
+            ),
+            Problem::Corrupt {
+                offset,
+                skipped,
+                reason,
+            } => write!(
+                f,
+                "corrupt bytes at {offset} ({reason}): skipped {skipped} bytes, resumed at byte {}",
+                offset + skipped
+            ),
+            Problem::BadTrailer { offset } => {
+                write!(f, "the trailer at byte {offset} does not parse; ignored")
+            }
+        }
+    }
+}
+
+/// A record frame read from a dump.
+pub struct Frame<'a> {
+    /// Byte offset of the frame in the file.
+    pub offset: u64,
+    pub record: &'a [u8],
+}
+
+enum Check {
+    Valid { kind: u8, len: usize },
+    End,
+    Truncated { have: usize, want: usize },
+    Bad(&'static str),
+}
+
+/// Reads a dump: the header when opened, then frame after frame.
+pub struct Reader<R: Read> {
+    src: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// File offset of buf[0].
+    base: u64,
+    eof: bool,
+    pub header: Header,
+    pub schema: Schema,
+    pub trailer: Option<Trailer>,
+    /// Record frames returned.
+    pub records: u64,
+    /// The first problems found (see `problem_count` for all).
+    pub problems: Vec<Problem>,
+    pub problem_count: u64,
+    pub truncated: bool,
+}
+
+fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match src.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+impl<R: Read> Reader<R> {
+    /// Read and check the preamble and header.
+    pub fn open(mut src: R) -> Result<Reader<R>, DumpError> {
+        let mut pre = [0u8; PREAMBLE_LEN];
+        let n = read_full(&mut src, &mut pre)?;
+        if n == 0 {
+            return Err(DumpError::Empty);
+        }
+        let m = n.min(MAGIC.len());
+        if pre[..m] != MAGIC[..m] {
+            return Err(DumpError::NotADump);
+        }
+        if n < PREAMBLE_LEN {
+            return Err(DumpError::Header(format!(
+                "the file ends {n} bytes in, inside the {PREAMBLE_LEN}-byte preamble"
+            )));
+        }
+        let word = |i: usize| u32::from_le_bytes([pre[i], pre[i + 1], pre[i + 2], pre[i + 3]]);
+        let (version, len, sum) = (word(8), word(12), word(16));
+        if len > MAX_HEADER {
+            if version != FORMAT_VERSION {
+                return Err(DumpError::Version {
+                    found: version,
+                    writer: None,
+                });
+            }
+            return Err(DumpError::Header(format!(
+                "it claims {len} bytes, beyond the {MAX_HEADER}-byte limit"
+            )));
+        }
+        let mut body = Vec::new();
+        (&mut src).take(u64::from(len)).read_to_end(&mut body)?;
+        if version != FORMAT_VERSION {
+            let writer = postcard::take_from_bytes::<String>(&body)
+                .ok()
+                .map(|(w, _)| w);
+            return Err(DumpError::Version {
+                found: version,
+                writer,
+            });
+        }
+        if body.len() < len as usize {
+            return Err(DumpError::Header(format!(
+                "the file ends inside it ({} of {len} bytes)",
+                body.len()
+            )));
+        }
+        if crc(&[&body]) != sum {
+            return Err(DumpError::Header("its checksum does not match".into()));
+        }
+        let header: Header =
+            postcard::from_bytes(&body).map_err(|e| DumpError::Header(e.to_string()))?;
+        if header.record_size as usize != record::HEADER_LEN {
+            return Err(DumpError::Incompatible(format!(
+                "its records have a {}-byte fixed part, this etrace's have {}: decode it with {}",
+                header.record_size,
+                record::HEADER_LEN,
+                header.writer
+            )));
+        }
+        if header.little_endian != cfg!(target_endian = "little") {
+            return Err(DumpError::Incompatible(format!(
+                "it was recorded on a {} machine ({}); decode it on one of the same byte order",
+                if header.little_endian {
+                    "little-endian"
+                } else {
+                    "big-endian"
+                },
+                header.arch
+            )));
+        }
+        let schema = header
+            .schema
+            .to_schema()
+            .map_err(|e| DumpError::Header(e.to_string()))?;
+        Ok(Reader {
+            src,
+            buf: vec![0; 1 << 20],
+            start: 0,
+            end: 0,
+            base: (PREAMBLE_LEN + len as usize) as u64,
+            eof: false,
+            header,
+            schema,
+            trailer: None,
+            records: 0,
+            problems: Vec::new(),
+            problem_count: 0,
+            truncated: false,
+        })
+    }
+
+    /// File offset of the next unread byte.
+    pub fn offset(&self) -> u64 {
+        self.base + self.start as u64
+    }
+
+    fn problem(&mut self, p: Problem) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_PROBLEMS_KEPT {
+            self.problems.push(p);
+        }
+    }
+
+    /// Make `n` bytes available from `start`; false if the input ends first.
+    fn fill(&mut self, n: usize) -> io::Result<bool> {
+        if self.end - self.start >= n {
+            return Ok(true);
+        }
+        if self.buf.len() - self.start < n {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.base += self.start as u64;
+            self.end -= self.start;
+            self.start = 0;
+            if self.buf.len() < n {
+                self.buf.resize(n, 0);
+            }
+        }
+        while self.end - self.start < n && !self.eof {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end - self.start >= n)
+    }
+
+    /// Is there a whole, intact frame at `start`?
+    fn check(&mut self) -> io::Result<Check> {
+        if !self.fill(FRAME_LEN)? {
+            return Ok(match self.end - self.start {
+                0 => Check::End,
+                have => Check::Truncated {
+                    have,
+                    want: FRAME_LEN,
+                },
+            });
+        }
+        let h = &self.buf[self.start..self.start + FRAME_LEN];
+        if h[..2] != FRAME_MAGIC {
+            return Ok(Check::Bad("no frame marker"));
+        }
+        let kind = h[2];
+        if h[3] != 0 {
+            return Ok(Check::Bad("unknown frame flags"));
+        }
+        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        let sum = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
+        let max = match kind {
+            KIND_RECORD => MAX_RECORD,
+            KIND_TRAILER => MAX_TRAILER,
+            _ => return Ok(Check::Bad("unknown frame kind")),
+        };
+        if len > max || (kind == KIND_RECORD && len < record::HEADER_LEN) {
+            return Ok(Check::Bad("impossible frame length"));
+        }
+        if !self.fill(FRAME_LEN + len)? {
+            return Ok(Check::Truncated {
+                have: self.end - self.start,
+                want: FRAME_LEN + len,
+            });
+        }
+        let s = self.start;
+        let body = &self.buf[s + FRAME_LEN..s + FRAME_LEN + len];
+        if crc(&[&self.buf[s + 2..s + 8], body]) != sum {
+            return Ok(Check::Bad("checksum mismatch"));
+        }
+        Ok(Check::Valid { kind, len })
+    }
+
+    /// Scan forward from the byte after `start` for the next intact frame; true when found
+    /// (`start` is on it), false at the end of the input.
+    fn resync(&mut self) -> io::Result<bool> {
+        self.start += 1;
+        loop {
+            let found = self.buf[self.start..self.end]
+                .windows(2)
+                .position(|w| w == FRAME_MAGIC);
+            match found {
+                Some(p) => {
+                    self.start += p;
+                    if let Check::Valid { .. } = self.check()? {
+                        return Ok(true);
+                    }
+                    self.start += 1;
+                }
+                None => {
+                    // keep a last byte that may be the first half of a marker
+                    let keep = usize::from(self.end > self.start);
+                    self.start = self.end - keep;
+                    if self.eof || !self.fill(keep + 1)? {
+                        self.start = self.end;
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next record; None at the end of the dump (see `problems` for how it ended).
+    pub fn next_record(&mut self) -> io::Result<Option<Frame<'_>>> {
+        loop {
+            let off = self.offset();
+            match self.check()? {
+                Check::End => return Ok(None),
+                Check::Valid { kind, len } => {
+                    let s = self.start + FRAME_LEN;
+                    self.start = s + len;
+                    if kind == KIND_RECORD {
+                        self.records += 1;
+                        return Ok(Some(Frame {
+                            offset: off,
+                            record: &self.buf[s..s + len],
+                        }));
+                    }
+                    match postcard::from_bytes::<Trailer>(&self.buf[s..s + len]) {
+                        Ok(t) => self.trailer = Some(t),
+                        Err(_) => self.problem(Problem::BadTrailer { offset: off }),
+                    }
+                }
+                Check::Truncated { have, want } => {
+                    // a damaged length can look like truncation: only call it that when no
+                    // intact frame follows
+                    if self.resync()? {
+                        let skipped = self.offset() - off;
+                        self.problem(Problem::Corrupt {
+                            offset: off,
+                            skipped,
+                            reason: "frame length runs past the end",
+                        });
+                    } else {
+                        self.truncated = true;
+                        self.problem(Problem::Truncated {
+                            offset: off,
+                            have: have as u64,
+                            want: want as u64,
+                        });
+                        return Ok(None);
+                    }
+                }
+                Check::Bad(reason) => {
+                    let found = self.resync()?;
+                    let skipped = self.offset() - off;
+                    self.problem(Problem::Corrupt {
+                        offset: off,
+                        skipped,
+                        reason,
+                    });
+                    if !found {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The header for a capture on this machine.
+pub fn header_for_this_machine(
+    schema: WireSchema,
+    options: CaptureOptions,
+    tables_version: String,
+) -> Header {
+    // SAFETY: uname fills the struct it is given; a zeroed utsname is a valid argument.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: u is a valid, writable utsname.
+    let ok = unsafe { libc::uname(&mut u) } == 0;
+    let field = |f: &[libc::c_char]| -> String {
+        let b: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&b).into_owned()
+    };
+    let (release, machine) = match ok {
+        true => (field(&u.release), field(&u.machine)),
+        false => (
+            String::from("unknown"),
+            String::from(std::env::consts::ARCH),
+        ),
+    };
+    Header {
+        writer: format!("etrace {}", env!("CARGO_PKG_VERSION")),
+        kernel_release: release,
+        arch: machine,
+        little_endian: cfg!(target_endian = "little"),
+        record_size: record::HEADER_LEN as u32,
+        realtime_offset_ns: realtime_offset_ns(),
+        tables_version,
+        options,
+        schema,
+    }
+}
+
+fn clock_ns(clock: libc::clockid_t) -> i128 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid, writable timespec.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
+}
+
+/// CLOCK_REALTIME minus CLOCK_BOOTTIME, read between two boot-clock reads.
+fn realtime_offset_ns() -> i64 {
+    let b0 = clock_ns(libc::CLOCK_BOOTTIME);
+    let r = clock_ns(libc::CLOCK_REALTIME);
+    let b1 = clock_ns(libc::CLOCK_BOOTTIME);
+    (r - (b0 + b1) / 2) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::tests::build;
+
+    fn header() -> Header {
+        Header {
+            realtime_offset_ns: 42, // fixed, so that two calls give the same header
+            ..header_for_this_machine(
+                WireSchema::default(),
+                CaptureOptions {
+                    bytes: 32,
+                    ..Default::default()
+                },
+                "0".into(),
+            )
+        }
+    }
+
+    fn dump(records: &[Vec<u8>], trailer: bool) -> (Vec<u8>, Vec<u64>) {
+        let mut w = Writer::new(Vec::new(), &header()).unwrap();
+        let mut offsets = Vec::new();
+        for r in records {
+            offsets.push(w.get_mut().len() as u64);
+            w.record(r).unwrap();
+        }
+        if trailer {
+            w.trailer(&Trailer {
+                counts: vec![(0, 5, 1)],
+                reads: ReadStats::default(),
+            })
+            .unwrap();
+        }
+        (w.w, offsets)
+    }
+
+    fn records(n: usize) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| {
+                build(
+                    i as u32,
+                    [i as u64; 6],
+                    Some(i as i64),
+                    &[(1, 0, format!("/file/{i}").as_bytes())],
+                )
+            })
+            .collect()
+    }
+
+    /// (offset, record bytes) of every record read
+    type Frames = Vec<(u64, Vec<u8>)>;
+
+    fn read_all(bytes: &[u8]) -> (Frames, Reader<&[u8]>) {
+        let mut r = Reader::open(bytes).unwrap();
+        let mut out = Vec::new();
+        while let Some(f) = r.next_record().unwrap() {
+            out.push((f.offset, f.record.to_vec()));
+        }
+        (out, r)
+    }
+
+    #[test]
+    fn round_trip_with_trailer() {
+        let recs = records(3);
+        let (bytes, offsets) = dump(&recs, true);
+        let (got, r) = read_all(&bytes);
+        assert_eq!(got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), recs);
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), offsets);
+        assert_eq!(r.header, header());
+        assert_eq!(r.trailer.as_ref().unwrap().counts, [(0, 5, 1)]);
+        assert!(r.problems.is_empty() && !r.truncated);
+    }
+
+    #[test]
+    fn every_truncation_keeps_the_complete_records() {
+        let recs = records(3);
+        let (bytes, offsets) = dump(&recs, false);
+        let header_end = offsets[0] as usize;
+        for cut in header_end..bytes.len() {
+            let (got, r) = read_all(&bytes[..cut]);
+            let complete = offsets
+                .iter()
+                .zip(&recs)
+                .filter(|(o, rec)| **o as usize + FRAME_LEN + rec.len() <= cut)
+                .count();
+            assert_eq!(got.len(), complete, "cut at {cut}");
+            let on_boundary = offsets.contains(&(cut as u64));
+            assert_eq!(r.truncated, !on_boundary, "cut at {cut}");
+            if !on_boundary {
+                let last = *offsets
+                    .iter()
+                    .filter(|o| **o as usize <= cut)
+                    .max()
+                    .unwrap();
+                assert!(
+                    matches!(r.problems[..], [Problem::Truncated { offset, .. }] if offset == last)
+                );
+            }
+        }
+        // cut inside the header: one clear error, never a panic
+        for cut in 0..header_end {
+            assert!(Reader::open(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn corruption_is_skipped_with_its_offset_and_reading_resumes() {
+        let recs = records(4);
+        let (bytes, offsets) = dump(&recs, true);
+        // flip a byte inside the second record's payload
+        let mut bad = bytes.clone();
+        bad[offsets[1] as usize + FRAME_LEN + 20] ^= 0x40;
+        let (got, r) = read_all(&bad);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1].1, recs[2]);
+        assert_eq!(
+            r.problems,
+            [Problem::Corrupt {
+                offset: offsets[1],
+                skipped: offsets[2] - offsets[1],
+                reason: "checksum mismatch"
+            }]
+        );
+        assert!(r.trailer.is_some());
+        // a damaged length field that points past the end is corruption, not truncation
+        let mut bad = bytes.clone();
+        bad[offsets[0] as usize + 5] = 0x10;
+        let (got, r) = read_all(&bad);
+        assert_eq!(got.len(), 3);
+        assert!(!r.truncated);
+        // every single-byte corruption past the header: no panic, the other records survive
+        for i in offsets[0] as usize..bytes.len() {
+            let mut c = bytes.clone();
+            c[i] = c[i].wrapping_add(0x5b);
+            let (got, _) = read_all(&c);
+            assert!(got.len() >= 3, "byte {i}: {} records", got.len());
+        }
+    }
+
+    #[test]
+    fn damaged_or_foreign_headers_are_one_clear_error() {
+        let (bytes, _) = dump(&records(1), true);
+        let msg = |b: &[u8]| Reader::open(b).err().map(|e| e.to_string()).unwrap();
+        assert_eq!(msg(b""), "empty file, not an etrace dump");
+        assert!(msg(b"\x7fELF\x02\x01\x01").starts_with("not an etrace dump"));
+        let mut v = bytes.clone();
+        v[PREAMBLE_LEN + 3] ^= 1;
+        assert_eq!(msg(&v), "damaged dump header: its checksum does not match");
+        let mut v = bytes.clone();
+        v[8] = 7;
+        let m = msg(&v);
+        assert!(
+            m.starts_with("etrace dump format version 7 (written by etrace ")
+                && m.contains("reads format version 1"),
+            "{m}"
+        );
+        let mut v = bytes.clone();
+        v[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(msg(&v).contains("beyond the"));
+    }
+}

@@ -1,0 +1,63 @@
+//! printer: turns records into output: decodes each record against the schema and writes it
+//! through the text or JSON renderer to its sink. Live tracing and dump decoding share it, so a
+//! dump decodes to exactly what the live run printed.
+
+use std::collections::HashMap;
+use std::io;
+
+use crate::decode::Decoder;
+use crate::formats::Errno;
+use crate::output::Sink;
+use crate::record::{self, Record, RecordError};
+use crate::render_text::TextOptions;
+use crate::schema::Schema;
+use crate::{render_json, render_text};
+
+pub struct Printer<'s> {
+    pub sink: Sink,
+    decoder: Decoder<'s>,
+    json: bool,
+    text: TextOptions,
+    /// Events written.
+    pub events: u64,
+}
+
+impl<'s> Printer<'s> {
+    /// `bytes`: how much of each buffer text output shows.
+    pub fn new(
+        sink: Sink,
+        schema: &'s Schema,
+        errno: &'s HashMap<i64, Errno>,
+        json: bool,
+        bytes: u32,
+    ) -> Self {
+        Printer {
+            sink,
+            decoder: Decoder::new(schema, errno),
+            json,
+            text: TextOptions {
+                bytes: bytes as usize,
+            },
+            events: 0,
+        }
+    }
+
+    /// Decode and write one parsed record.
+    pub fn print(&mut self, rec: &Record<'_>) -> io::Result<()> {
+        let ev = self.decoder.decode(rec);
+        self.events += 1;
+        if self.json {
+            render_json::write(&mut self.sink.w, &ev)
+        } else {
+            render_text::write(&mut self.sink.w, &ev, &self.text)
+        }
+    }
+
+    /// Parse, decode and write one record's bytes. Ok(Err) is a malformed record, not written.
+    pub fn record(&mut self, bytes: &[u8]) -> io::Result<Result<(), RecordError>> {
+        match record::parse(bytes) {
+            Ok(rec) => self.print(&rec).map(Ok),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! replay: decodes a raw dump (--input). The schema comes from the dump's header, never from the
+//! local kernel; records are filtered (-s, --comm), decoded and rendered like live ones, with a
+//! progress bar on a terminal, and the end says how the dump ended and what the capture lost.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::bpf::ReadStats;
+use crate::cli::Cli;
+use crate::dump::{DumpError, Reader};
+use crate::formats::Formats;
+use crate::output::{self, Sink};
+use crate::printer::Printer;
+use crate::record::{self, Record};
+use crate::skel::types::etrace_limits as L;
+use crate::stats;
+
+/// Dumps at least this large get a progress bar (on a terminal).
+const PROGRESS_MIN_BYTES: u64 = 8 << 20;
+const PROGRESS_EVERY: u64 = 4096;
+
+/// Which records to keep (the same filters live tracing applies in the kernel).
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub syscalls: Option<HashSet<u32>>,
+    /// comms, cut to the kernel's 15 bytes
+    pub comms: Vec<Vec<u8>>,
+}
+
+impl Filter {
+    pub fn new(syscalls: Option<HashSet<u32>>, comms: &[String]) -> Filter {
+        let max = L::ETRACE_COMM_LEN.0 as usize - 1;
+        Filter {
+            syscalls,
+            comms: comms
+                .iter()
+                .map(|c| c.as_bytes()[..c.len().min(max)].to_vec())
+                .collect(),
+        }
+    }
+
+    pub fn keeps(&self, rec: &Record<'_>) -> bool {
+        self.syscalls
+            .as_ref()
+            .is_none_or(|s| s.contains(&rec.hdr.nr))
+            && (self.comms.is_empty() || self.comms.contains(&rec.comm()))
+    }
+}
+
+/// What decoding a dump found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Records whose frame was intact.
+    pub records: u64,
+    /// Records that did not parse (intact frame, impossible contents).
+    pub malformed: u64,
+    /// Records read per syscall number (the table when the dump has no trailer).
+    pub per_syscall: BTreeMap<u32, u64>,
+}
+
+/// Read every record of `reader`, keep those `filter` accepts and print them.
+pub fn decode_all<R: Read>(
+    reader: &mut Reader<R>,
+    printer: &mut Printer<'_>,
+    filter: &Filter,
+    progress: Option<&ProgressBar>,
+) -> Result<Outcome> {
+    let mut out = Outcome::default();
+    while let Some(frame) = reader.next_record().context("reading the dump")? {
+        let offset = frame.offset;
+        let rec = match record::parse(frame.record) {
+            Ok(r) => r,
+            Err(e) => {
+                if out.malformed < 10 {
+                    log::warn!("record at byte {offset}: {e}; skipped");
+                }
+                out.malformed += 1;
+                continue;
+            }
+        };
+        out.records += 1;
+        *out.per_syscall.entry(rec.hdr.nr).or_default() += 1;
+        if filter.keeps(&rec) {
+            printer.print(&rec).map_err(|e| {
+                anyhow!(WriteError(e)).context(format!("writing to {}", printer.sink.name()))
+            })?;
+        }
+        if let Some(pb) = progress {
+            if out.records % PROGRESS_EVERY == 0 {
+                pb.set_position(offset);
+                let secs = pb.elapsed().as_secs_f64().max(1e-3);
+                pb.set_message(format!(
+                    "{} events, {:.0}/s",
+                    printer.events,
+                    printer.events as f64 / secs
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A write to the output failed (as opposed to the dump being unreadable).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct WriteError(std::io::Error);
+
+/// Decode a whole dump held in memory to nowhere: what the fuzz targets and the corpus test run.
+pub fn decode_bytes(data: &[u8], json: bool) -> Result<Outcome, DumpError> {
+    let mut reader = Reader::open(data)?;
+    let schema = std::mem::take(&mut reader.schema);
+    let formats = Formats::embedded().map_err(|e| DumpError::Header(e.to_string()))?;
+    let mut printer = Printer::new(Sink::discard(), &schema, &formats.errno, json, 64);
+    decode_all(&mut reader, &mut printer, &Filter::default(), None)
+        .map_err(|e| DumpError::Io(std::io::Error::other(e.to_string())))
+}
+
+fn progress_bar(size: Option<u64>) -> Option<ProgressBar> {
+    let size = size.filter(|s| *s >= PROGRESS_MIN_BYTES)?;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+    )
+    .ok()?
+    .progress_chars("=> ");
+    let pb = ProgressBar::new(size).with_style(style);
+    pb.enable_steady_tick(Duration::from_millis(200));
+    Some(pb)
+}
+
+/// `etrace --input DUMP`: decode a dump; the exit code.
+pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
+    let started = Instant::now();
+    let name = input.display().to_string();
+    let file = File::open(input).with_context(|| format!("cannot open {name}"))?;
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    let mut reader = Reader::open(file).map_err(|e| match e {
+        DumpError::Io(e) => anyhow!("cannot read {name}: {e}"),
+        e => anyhow!("{name}: {e}"),
+    })?;
+    let h = &reader.header;
+    log::debug!(
+        "{name}: written by {} on Linux {} ({}), {} syscalls in its schema",
+        h.writer,
+        h.kernel_release,
+        h.arch,
+        reader.schema.syscalls.len()
+    );
+    if h.tables_version != Formats::tables_version() {
+        log::info!(
+            "{name} was recorded by {} with other symbolic tables ({}); names come from this \
+             etrace's ({})",
+            h.writer,
+            h.tables_version,
+            Formats::tables_version()
+        );
+    }
+    let formats = Formats::embedded()?;
+    let schema = std::mem::take(&mut reader.schema);
+    let filter = Filter::new(schema.select(&cli.syscall)?, &cli.comm);
+    let temp = (cli.json && !cli.stdout).then_some(".json");
+    let sink = output::open(cli.output.as_deref(), temp)?;
+    let mut printer = Printer::new(sink, &schema, &formats.errno, cli.json, cli.bytes());
+
+    let pb = progress_bar(size);
+    let res = decode_all(&mut reader, &mut printer, &filter, pb.as_ref());
+    if let Some(pb) = &pb {
+        pb.finish_and_clear();
+    }
+    let flushed = printer.sink.flush();
+    let outcome = match res {
+        Ok(o) => o,
+        Err(e) => {
+            if let Some(WriteError(io)) = e.downcast_ref::<WriteError>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Ok(0);
+                }
+            }
+            return Err(e);
+        }
+    };
+    if let Err(e) = flushed {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Ok(0);
+        }
+        bail!("writing to {} failed: {e}", printer.sink.name());
+    }
+
+    for p in &reader.problems {
+        log::warn!("{name}: {p}");
+    }
+    let unlisted = reader.problem_count - reader.problems.len() as u64;
+    if unlisted > 0 {
+        log::warn!("{name}: and {unlisted} more damaged places");
+    }
+    if reader.trailer.is_none() && !reader.truncated {
+        log::warn!(
+            "{name} has no trailer: the capture did not end normally (etrace was killed, or \
+             the disk filled), so its sent/lost counters are unknown"
+        );
+    }
+    if cli.stats {
+        let (counts, reads) = match &reader.trailer {
+            Some(t) => (
+                t.counts
+                    .iter()
+                    .map(|(nr, s, l)| (*nr, (*s, *l)))
+                    .collect::<Vec<_>>(),
+                t.reads,
+            ),
+            None => (
+                outcome
+                    .per_syscall
+                    .iter()
+                    .map(|(nr, n)| (*nr, (*n, 0)))
+                    .collect::<Vec<_>>(),
+                ReadStats::default(),
+            ),
+        };
+        let counts: BTreeMap<u32, (u64, u64)> = counts
+            .into_iter()
+            .filter(|(nr, _)| filter.syscalls.as_ref().is_none_or(|s| s.contains(nr)))
+            .collect();
+        eprint!("{}", stats::table(&schema, &counts, &reads));
+    }
+    let lost = reader
+        .trailer
+        .as_ref()
+        .map(|t| t.counts.iter().map(|c| c.2).sum::<u64>());
+    log::info!(
+        "{}: {} events decoded from {} records in {:.2} s; events lost at capture: {}",
+        printer.sink.name(),
+        printer.events,
+        outcome.records,
+        started.elapsed().as_secs_f64(),
+        lost.map_or("unknown (no trailer)".into(), |l| l.to_string()),
+    );
+    if outcome.malformed > 0 {
+        log::warn!("{name}: {} malformed records skipped", outcome.malformed);
+    }
+    let damaged = reader.problem_count > 0 || outcome.malformed > 0 || reader.trailer.is_none();
+    if cli.strict && damaged {
+        log::error!("{name} is incomplete or damaged (--strict)");
+        return Ok(1);
+    }
+    Ok(0)
+}

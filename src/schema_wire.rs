@@ -1,0 +1,505 @@
+//! schema_wire: the schema as a dump header carries it: every type once, in a flat table whose
+//! entries refer only to earlier entries, so that reading it back needs no recursion and a
+//! damaged or hostile header cannot nest deeper, or expand larger, than the limits below.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::btf::{Layout, Member};
+use crate::formats::Dir;
+use crate::schema::{Arg, Capture, Schema, SizeRef, Syscall};
+
+/// Deepest type nesting accepted (BTF resolution stops at 16).
+pub const MAX_TYPE_DEPTH: u32 = 32;
+/// Most layout nodes one type may expand to.
+pub const MAX_TYPE_NODES: u64 = 1 << 16;
+/// Most layout nodes the whole schema may expand to (the running kernel's is a few thousand).
+pub const MAX_SCHEMA_NODES: u64 = 1 << 21;
+/// Most arguments a syscall has.
+const MAX_ARGS: usize = 6;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum WireError {
+    #[error("type {0} refers to type {1}, which is not defined before it")]
+    BadRef(u32, u32),
+    #[error("type {0} nests deeper than {MAX_TYPE_DEPTH} levels")]
+    TooDeep(u32),
+    #[error("type {0} expands to more than {MAX_TYPE_NODES} layout nodes")]
+    TooLarge(u32),
+    #[error("the schema expands to more than {MAX_SCHEMA_NODES} layout nodes")]
+    SchemaTooLarge,
+    #[error("syscall {0} is listed twice")]
+    Duplicate(u32),
+    #[error("syscall {0} has more than {MAX_ARGS} arguments")]
+    TooManyArgs(u32),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireType {
+    Void,
+    Int {
+        size: u32,
+        signed: bool,
+        is_char: bool,
+        is_bool: bool,
+    },
+    Float {
+        size: u32,
+    },
+    Enum {
+        size: u32,
+        signed: bool,
+    },
+    Ptr,
+    Array {
+        elem: u32,
+        len: u32,
+    },
+    Struct {
+        name: String,
+        size: u32,
+        union: bool,
+        members: Vec<WireMember>,
+    },
+    Opaque {
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireMember {
+    pub name: String,
+    pub bit_offset: u32,
+    pub bit_size: u32,
+    pub ty: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WireCapture {
+    None,
+    Str { dir: Dir },
+    Bytes { dir: Dir, size: SizeRef },
+    Fixed { dir: Dir, ty: u32 },
+    Array { dir: Dir, count: SizeRef, elem: u32 },
+    StrArray { dir: Dir },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireArg {
+    pub name: String,
+    pub ctype: String,
+    pub value: u32,
+    pub capture: WireCapture,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireSyscall {
+    pub nr: u32,
+    pub name: String,
+    pub args: Vec<WireArg>,
+    pub noreturn: bool,
+    pub ret_hex: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireSchema {
+    pub types: Vec<WireType>,
+    pub syscalls: Vec<WireSyscall>,
+}
+
+/// Builds the type table, each distinct layout once.
+#[derive(Default)]
+struct Interner {
+    types: Vec<WireType>,
+    ids: HashMap<Layout, u32>,
+}
+
+impl Interner {
+    fn intern(&mut self, l: &Layout) -> u32 {
+        if let Some(&id) = self.ids.get(l) {
+            return id;
+        }
+        let node = match l {
+            Layout::Void => WireType::Void,
+            Layout::Int {
+                size,
+                signed,
+                is_char,
+                is_bool,
+            } => WireType::Int {
+                size: *size,
+                signed: *signed,
+                is_char: *is_char,
+                is_bool: *is_bool,
+            },
+            Layout::Float { size } => WireType::Float { size: *size },
+            Layout::Enum { size, signed } => WireType::Enum {
+                size: *size,
+                signed: *signed,
+            },
+            Layout::Ptr => WireType::Ptr,
+            Layout::Array { elem, len } => WireType::Array {
+                elem: self.intern(elem),
+                len: *len,
+            },
+            Layout::Struct {
+                name,
+                size,
+                union,
+                members,
+            } => WireType::Struct {
+                name: name.clone(),
+                size: *size,
+                union: *union,
+                members: members
+                    .iter()
+                    .map(|m| WireMember {
+                        name: m.name.clone(),
+                        bit_offset: m.bit_offset,
+                        bit_size: m.bit_size,
+                        ty: self.intern(&m.layout),
+                    })
+                    .collect(),
+            },
+            Layout::Opaque { name } => WireType::Opaque { name: name.clone() },
+        };
+        let id = self.types.len() as u32;
+        self.types.push(node);
+        self.ids.insert(l.clone(), id);
+        id
+    }
+}
+
+impl WireSchema {
+    /// The wire form of `schema`, keeping only the syscalls `keep` accepts.
+    pub fn from_schema(schema: &Schema, keep: &dyn Fn(&Syscall) -> bool) -> WireSchema {
+        let mut t = Interner::default();
+        let syscalls = schema
+            .syscalls
+            .values()
+            .filter(|s| keep(s))
+            .map(|s| WireSyscall {
+                nr: s.nr,
+                name: s.name.clone(),
+                noreturn: s.noreturn,
+                ret_hex: s.ret_hex,
+                args: s
+                    .args
+                    .iter()
+                    .map(|a| WireArg {
+                        name: a.name.clone(),
+                        ctype: a.ctype.clone(),
+                        value: t.intern(&a.value),
+                        capture: match &a.capture {
+                            Capture::None => WireCapture::None,
+                            Capture::Str { dir } => WireCapture::Str { dir: *dir },
+                            Capture::StrArray { dir } => WireCapture::StrArray { dir: *dir },
+                            Capture::Bytes { dir, size } => WireCapture::Bytes {
+                                dir: *dir,
+                                size: size.clone(),
+                            },
+                            Capture::Fixed { dir, layout } => WireCapture::Fixed {
+                                dir: *dir,
+                                ty: t.intern(layout),
+                            },
+                            Capture::Array { dir, count, elem } => WireCapture::Array {
+                                dir: *dir,
+                                count: count.clone(),
+                                elem: t.intern(elem),
+                            },
+                        },
+                    })
+                    .collect(),
+            })
+            .collect();
+        WireSchema {
+            types: t.types,
+            syscalls,
+        }
+    }
+
+    /// The schema back, after checking every reference and size limit.
+    pub fn to_schema(&self) -> Result<Schema, WireError> {
+        // (layout, depth, nodes) of every type, built in order from earlier ones only
+        let mut built: Vec<(Layout, u32, u64)> = Vec::with_capacity(self.types.len());
+        for (i, t) in self.types.iter().enumerate() {
+            let i = i as u32;
+            let child = |id: u32| -> Result<&(Layout, u32, u64), WireError> {
+                built.get(id as usize).ok_or(WireError::BadRef(i, id))
+            };
+            let (layout, depth, nodes) = match t {
+                WireType::Void => (Layout::Void, 1, 1),
+                WireType::Int {
+                    size,
+                    signed,
+                    is_char,
+                    is_bool,
+                } => (
+                    Layout::Int {
+                        size: *size,
+                        signed: *signed,
+                        is_char: *is_char,
+                        is_bool: *is_bool,
+                    },
+                    1,
+                    1,
+                ),
+                WireType::Float { size } => (Layout::Float { size: *size }, 1, 1),
+                WireType::Enum { size, signed } => (
+                    Layout::Enum {
+                        size: *size,
+                        signed: *signed,
+                    },
+                    1,
+                    1,
+                ),
+                WireType::Ptr => (Layout::Ptr, 1, 1),
+                WireType::Opaque { name } => (Layout::Opaque { name: name.clone() }, 1, 1),
+                WireType::Array { elem, len } => {
+                    let (l, d, n) = child(*elem)?;
+                    (
+                        Layout::Array {
+                            elem: Box::new(l.clone()),
+                            len: *len,
+                        },
+                        d + 1,
+                        n + 1,
+                    )
+                }
+                WireType::Struct {
+                    name,
+                    size,
+                    union,
+                    members,
+                } => {
+                    let (mut depth, mut nodes) = (0u32, 1u64);
+                    let mut ms = Vec::with_capacity(members.len());
+                    for m in members {
+                        let (l, d, n) = child(m.ty)?;
+                        depth = depth.max(*d);
+                        nodes = nodes.saturating_add(*n);
+                        if nodes > MAX_TYPE_NODES {
+                            return Err(WireError::TooLarge(i));
+                        }
+                        ms.push(Member {
+                            name: m.name.clone(),
+                            bit_offset: m.bit_offset,
+                            bit_size: m.bit_size,
+                            layout: l.clone(),
+                        });
+                    }
+                    (
+                        Layout::Struct {
+                            name: name.clone(),
+                            size: *size,
+                            union: *union,
+                            members: ms,
+                        },
+                        depth + 1,
+                        nodes,
+                    )
+                }
+            };
+            if depth > MAX_TYPE_DEPTH {
+                return Err(WireError::TooDeep(i));
+            }
+            if nodes > MAX_TYPE_NODES {
+                return Err(WireError::TooLarge(i));
+            }
+            built.push((layout, depth, nodes));
+        }
+
+        let mut total = 0u64;
+        let mut take = |id: u32| -> Result<Layout, WireError> {
+            let (l, _, n) = built
+                .get(id as usize)
+                .ok_or(WireError::BadRef(u32::MAX, id))?;
+            total = total.saturating_add(*n);
+            if total > MAX_SCHEMA_NODES {
+                return Err(WireError::SchemaTooLarge);
+            }
+            Ok(l.clone())
+        };
+        let mut syscalls = BTreeMap::new();
+        for s in &self.syscalls {
+            if s.args.len() > MAX_ARGS {
+                return Err(WireError::TooManyArgs(s.nr));
+            }
+            let mut args = Vec::with_capacity(s.args.len());
+            for a in &s.args {
+                let capture = match &a.capture {
+                    WireCapture::None => Capture::None,
+                    WireCapture::Str { dir } => Capture::Str { dir: *dir },
+                    WireCapture::StrArray { dir } => Capture::StrArray { dir: *dir },
+                    WireCapture::Bytes { dir, size } => Capture::Bytes {
+                        dir: *dir,
+                        size: size.clone(),
+                    },
+                    WireCapture::Fixed { dir, ty } => Capture::Fixed {
+                        dir: *dir,
+                        layout: take(*ty)?,
+                    },
+                    WireCapture::Array { dir, count, elem } => Capture::Array {
+                        dir: *dir,
+                        count: count.clone(),
+                        elem: take(*elem)?,
+                    },
+                };
+                args.push(Arg {
+                    name: a.name.clone(),
+                    ctype: a.ctype.clone(),
+                    value: take(a.value)?,
+                    capture,
+                });
+            }
+            let sc = Syscall {
+                nr: s.nr,
+                name: s.name.clone(),
+                args,
+                noreturn: s.noreturn,
+                ret_hex: s.ret_hex,
+            };
+            if syscalls.insert(s.nr, sc).is_some() {
+                return Err(WireError::Duplicate(s.nr));
+            }
+        }
+        Ok(Schema { syscalls })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(size: u32) -> Layout {
+        Layout::Int {
+            size,
+            signed: true,
+            is_char: false,
+            is_bool: false,
+        }
+    }
+
+    fn sample() -> Schema {
+        let ts = Layout::Struct {
+            name: "timespec".into(),
+            size: 16,
+            union: false,
+            members: vec![
+                Member {
+                    name: "tv_sec".into(),
+                    bit_offset: 0,
+                    bit_size: 0,
+                    layout: int(8),
+                },
+                Member {
+                    name: "tv_nsec".into(),
+                    bit_offset: 64,
+                    bit_size: 0,
+                    layout: int(8),
+                },
+            ],
+        };
+        let arg = |name: &str, value: Layout, capture| Arg {
+            name: name.into(),
+            ctype: "x".into(),
+            value,
+            capture,
+        };
+        let mut s = Schema::default();
+        for (nr, name) in [(35, "nanosleep"), (230, "clock_nanosleep")] {
+            s.syscalls.insert(
+                nr,
+                Syscall {
+                    nr,
+                    name: name.into(),
+                    args: vec![
+                        arg("which", int(4), Capture::None),
+                        arg(
+                            "rqtp",
+                            Layout::Ptr,
+                            Capture::Fixed {
+                                dir: Dir::In,
+                                layout: ts.clone(),
+                            },
+                        ),
+                        arg(
+                            "arr",
+                            Layout::Ptr,
+                            Capture::Array {
+                                dir: Dir::Out,
+                                count: SizeRef::Arg(0),
+                                elem: Layout::Array {
+                                    elem: Box::new(ts.clone()),
+                                    len: 2,
+                                },
+                            },
+                        ),
+                    ],
+                    noreturn: false,
+                    ret_hex: nr == 35,
+                },
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn round_trips_and_stores_each_type_once() {
+        let s = sample();
+        let w = WireSchema::from_schema(&s, &|_| true);
+        // int(8), timespec, ptr, int(4), timespec[2]: each once although used four times
+        assert_eq!(w.types.len(), 5);
+        let bytes = postcard::to_stdvec(&w).unwrap();
+        let back: WireSchema = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.to_schema().unwrap(), s);
+        let only = WireSchema::from_schema(&s, &|sc| sc.nr == 35);
+        assert_eq!(only.to_schema().unwrap().syscalls.len(), 1);
+    }
+
+    #[test]
+    fn rejects_forward_refs_deep_nesting_and_blowup() {
+        let fwd = WireSchema {
+            types: vec![WireType::Array { elem: 0, len: 1 }],
+            syscalls: vec![],
+        };
+        assert_eq!(fwd.to_schema().unwrap_err(), WireError::BadRef(0, 0));
+
+        let mut deep = vec![WireType::Ptr];
+        for i in 0..MAX_TYPE_DEPTH {
+            deep.push(WireType::Array { elem: i, len: 1 });
+        }
+        let w = WireSchema {
+            types: deep,
+            syscalls: vec![],
+        };
+        assert_eq!(
+            w.to_schema().unwrap_err(),
+            WireError::TooDeep(MAX_TYPE_DEPTH)
+        );
+
+        // each struct holds the previous one twice: 2^n nodes from n entries
+        let mut blow = vec![WireType::Ptr];
+        for i in 0..20u32 {
+            let m = |name: &str| WireMember {
+                name: name.into(),
+                bit_offset: 0,
+                bit_size: 0,
+                ty: i,
+            };
+            blow.push(WireType::Struct {
+                name: String::new(),
+                size: 8,
+                union: true,
+                members: vec![m("a"), m("b")],
+            });
+        }
+        let w = WireSchema {
+            types: blow,
+            syscalls: vec![],
+        };
+        assert!(matches!(w.to_schema(), Err(WireError::TooLarge(_))));
+    }
+}
