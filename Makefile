@@ -6,7 +6,7 @@ APT_PACKAGES := clang libelf-dev zlib1g-dev pkg-config make gcc binutils
 CARGO ?= cargo
 ETRACE := target/release/etrace
 
-.PHONY: deps build demo test lint check testdata-btf
+.PHONY: deps build demo test lint check testdata testdata-btf bench
 
 # Install the build prerequisites that are missing (clang builds the BPF program; libelf and
 # zlib are for libbpf, which libbpf-sys builds from its bundled source).
@@ -44,3 +44,7 @@ check: test lint
 testdata-btf:
 	clang -g -O2 -target bpf -c testdata/btf/types.c -o target/types.o
 	llvm-objcopy --dump-section .BTF=testdata/btf/types.btf target/types.o
+
+# Regenerate testdata/dumps (root: it traces). See testdata/README.md.
+testdata: build
+	$(SUDO) scripts/make-testdata.sh

@@ -21,6 +21,7 @@ pub mod decode;
 pub mod dump;
 pub mod event;
 pub mod formats;
+pub mod fuzzing;
 pub mod launch;
 pub mod live;
 pub mod output;

@@ -114,9 +114,11 @@ fn open_dump(
         Formats::tables_version(),
     );
     let name = sink.name();
-    dump::Writer::new(sink, &header)
-        .map(Some)
-        .with_context(|| format!("writing the dump header to {name}"))
+    // flushed at once: a capture killed before its first records still has its header
+    let w = dump::Writer::new(sink, &header)
+        .and_then(|mut w| w.get_mut().flush().map(|()| w))
+        .with_context(|| format!("writing the dump header to {name}"))?;
+    Ok(Some(w))
 }
 
 pub fn run(cli: &Cli) -> Result<i32> {
@@ -194,17 +196,21 @@ pub fn run(cli: &Cli) -> Result<i32> {
 
     let mut exit_code = 0;
     loop {
-        if let Err(e) = rb.poll(POLL) {
-            if e.kind() != libbpf_rs::ErrorKind::Interrupted {
-                return Err(anyhow::Error::new(e).context("polling the ring buffer"));
-            }
+        // a failed write makes the callback return -1, which poll and consume pass on
+        let polled = rb.poll(POLL);
+        if consumer.borrow().error.is_none() {
+            let _ = rb.consume();
         }
-        let _ = rb.consume();
         {
             let mut c = consumer.borrow_mut();
             c.flush();
             if c.error.is_some() {
                 break;
+            }
+        }
+        if let Err(e) = polled {
+            if e.kind() != libbpf_rs::ErrorKind::Interrupted {
+                return Err(anyhow::Error::new(e).context("polling the ring buffer"));
             }
         }
         match &mut child {
@@ -258,7 +264,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
             log::info!("{} events written to {}", p.events, path.display());
         }
     }
-    if let Some(w) = &mut c.raw {
+    if let (Some(w), None) = (&mut c.raw, &c.error) {
         let n = w.records;
         log::info!("{n} records written to {}", w.get_mut().name());
     }

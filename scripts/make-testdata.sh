@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Regenerate testdata/dumps/: dumps of programs whose syscalls we know, captured on this kernel,
+# with the JSON the live tracer printed for the same capture and the text `--input` decodes.
+# Run as root from the repository root: `make testdata`. Review the diff before committing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ETRACE=${ETRACE:-target/release/etrace}
+OUT=testdata/dumps
+WORK=/tmp/etrace-testdata            # fixed, so that paths in the dumps stay the same
+rm -rf "$WORK" && mkdir -p "$WORK/scratch"
+cc -O1 -pthread -o "$WORK/etrace-known" tests/progs/known.c
+
+capture() { # name, then the command to trace
+    local name=$1; shift
+    rm -f "$OUT/$name.raw" "$OUT/$name.json" "$OUT/$name.txt"
+    # a clean environment: the dump records the traced program's envp
+    env -i PATH=/usr/bin:/bin "$ETRACE" --json -o "$OUT/$name.json" --also-raw "$OUT/$name.raw" \
+        --stats=false -l warn -- "$@"
+    "$ETRACE" --input "$OUT/$name.raw" --stdout --stats=false -l warn > "$OUT/$name.txt"
+    chmod 0644 "$OUT/$name".*
+}
+
+# known.c: every syscall of the program, its child and its thread
+capture known "$WORK/etrace-known" "$WORK/scratch"
+# a byte-at-a-time copy: read/write pairs with their data, filtered to three syscalls
+rm -f "$OUT/dd.raw" "$OUT/dd.json" "$OUT/dd.txt"
+env -i PATH=/usr/bin:/bin "$ETRACE" --json -o "$OUT/dd.json" --also-raw "$OUT/dd.raw" \
+    -s read -s write -s openat --stats=false -l warn -- \
+    dd if=/etc/hostname of=/dev/null bs=1 count=5 status=none
+"$ETRACE" --input "$OUT/dd.raw" --stdout --stats=false -l warn > "$OUT/dd.txt"
+chmod 0644 "$OUT"/dd.*
+ls -l "$OUT"

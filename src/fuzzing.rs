@@ -1,0 +1,42 @@
+//! fuzzing: the entry points of the fuzz targets under fuzz/, which the test suite also runs over
+//! the seed corpus in testdata/fuzz: a whole dump, and one record decoded against a real schema.
+
+use std::sync::OnceLock;
+
+use crate::decode::Decoder;
+use crate::dump::Reader;
+use crate::formats::Formats;
+use crate::schema::Schema;
+use crate::{record, render_json, render_text, replay};
+
+/// A dump captured on a real kernel; its header gives the record target a real schema.
+const KNOWN_DUMP: &[u8] = include_bytes!("../testdata/dumps/known.raw");
+
+/// Read a whole dump and decode every record (to JSON or text, by the last byte).
+pub fn dump(data: &[u8]) {
+    let json = data.last().is_some_and(|b| b & 1 == 1);
+    let _ = replay::decode_bytes(data, json);
+}
+
+fn context() -> &'static (Schema, Formats) {
+    static CTX: OnceLock<(Schema, Formats)> = OnceLock::new();
+    CTX.get_or_init(|| {
+        let schema = Reader::open(KNOWN_DUMP)
+            .map(|r| r.schema)
+            .unwrap_or_default();
+        let formats = Formats::embedded().expect("the embedded tables parse");
+        (schema, formats)
+    })
+}
+
+/// Parse one record, decode it and render it both ways.
+pub fn record(data: &[u8]) {
+    let (schema, formats) = context();
+    let Ok(rec) = record::parse(data) else {
+        return;
+    };
+    let ev = Decoder::new(schema, &formats.errno).decode(&rec);
+    let mut out = Vec::new();
+    let _ = render_json::write(&mut out, &ev);
+    let _ = render_text::write(&mut out, &ev, &render_text::TextOptions { bytes: 64 });
+}

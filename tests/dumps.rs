@@ -1,0 +1,385 @@
+//! Dump tests: decode the dumps checked in under testdata/dumps (captured on a real kernel from
+//! programs whose syscalls are known; see testdata/README.md) without root and without the local
+//! kernel's BTF or tracefs, and check what a damaged dump does.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const ETRACE: &str = env!("CARGO_BIN_EXE_etrace");
+
+fn dumps() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/dumps")
+}
+
+fn etrace(args: &[&str]) -> Output {
+    Command::new(ETRACE)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("etrace runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn decode_json(dump: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
+    let mut args = vec!["--input", dump.to_str().unwrap(), "--json", "--stdout"];
+    args.extend_from_slice(extra);
+    let o = etrace(&args);
+    let evs = String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (evs, o)
+}
+
+fn of<'a>(evs: &'a [Value], sys: &str) -> Vec<&'a Value> {
+    evs.iter().filter(|e| e["syscall"] == sys).collect()
+}
+
+/// What tests/progs/known.c is known to do, checked on the decoded dump.
+fn check_known(evs: &[Value]) {
+    let exec = of(evs, "execve");
+    assert_eq!(exec.len(), 2);
+    assert_eq!(
+        exec[0]["args"]["filename"],
+        "/tmp/etrace-testdata/etrace-known"
+    );
+    assert_eq!(exec[1]["args"]["filename"], "/bin/true");
+    assert_eq!(
+        exec[1]["args"]["argv"],
+        serde_json::json!(["true", "etrace-argv-marker"])
+    );
+    let pid = exec[0]["pid"].as_u64().unwrap();
+    let file = "/tmp/etrace-testdata/scratch/known.txt";
+    let opens = of(evs, "openat");
+    let to_file: Vec<_> = opens
+        .iter()
+        .filter(|e| e["args"]["filename"] == file)
+        .collect();
+    assert_eq!(to_file.len(), 2);
+    // O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, mode 0640
+    assert_eq!(
+        to_file[0]["args"]["flags"],
+        0o1 | 0o100 | 0o1000 | 0o2000000
+    );
+    assert_eq!(to_file[0]["args"]["mode"], 0o640);
+    assert_eq!(to_file[0]["args"]["dfd"], -100);
+    let missing: Vec<_> = opens
+        .iter()
+        .filter(|e| e["args"]["filename"] == "/tmp/etrace-testdata/scratch/does-not-exist")
+        .collect();
+    assert_eq!(missing.len(), 1);
+    assert_eq!(
+        (&missing[0]["ret"], &missing[0]["errno"]),
+        (&(-2).into(), &"ENOENT".into())
+    );
+    let write = of(evs, "write")
+        .into_iter()
+        .find(|e| e["args"]["buf"] == "etrace-known-content\n")
+        .expect("the write of the content");
+    assert_eq!(
+        (&write["args"]["count"], &write["ret"]),
+        (&21.into(), &21.into())
+    );
+    let read = of(evs, "read")
+        .into_iter()
+        .find(|e| e["args"]["buf"] == "etrace-known-content\n")
+        .expect("the read of the content");
+    assert_eq!(
+        (&read["args"]["count"], &read["ret"]),
+        (&128.into(), &21.into())
+    );
+    let stat = of(evs, "newfstatat")
+        .into_iter()
+        .find(|e| e["args"]["filename"] == file)
+        .unwrap();
+    assert_eq!(stat["args"]["statbuf"]["st_size"], 21);
+    assert_eq!(stat["args"]["statbuf"]["st_mode"], 0o100640);
+    // the child's late write, read by the parent after blocking
+    let late_w = of(evs, "write")
+        .into_iter()
+        .find(|e| e["args"]["buf"] == "late")
+        .unwrap();
+    assert_ne!(late_w["pid"].as_u64(), Some(pid));
+    assert_eq!(late_w["ppid"].as_u64(), Some(pid));
+    let late_r = of(evs, "read")
+        .into_iter()
+        .find(|e| e["args"]["buf"] == "late")
+        .unwrap();
+    assert_eq!(
+        (late_r["pid"].as_u64(), &late_r["ret"]),
+        (Some(pid), &4.into())
+    );
+    assert!(late_r["duration_ns"].as_u64().unwrap() > 100_000_000);
+    // the thread's failed open: same process, another thread
+    let th = opens
+        .iter()
+        .find(|e| e["args"]["filename"] == "/tmp/etrace-testdata/scratch/from-thread")
+        .unwrap();
+    assert_eq!(th["pid"].as_u64(), Some(pid));
+    assert_ne!(th["tid"].as_u64(), Some(pid));
+    assert_eq!(th["errno"], "ENOENT");
+    // exit_group never returns
+    assert!(of(evs, "exit_group").iter().all(|e| e["ret"].is_null()));
+}
+
+#[test]
+fn checked_in_dumps_decode_to_the_live_json_and_the_reviewed_text() {
+    for name in ["known", "dd"] {
+        let raw = dumps().join(format!("{name}.raw"));
+        let o = etrace(&["--input", raw.to_str().unwrap(), "--json", "--stdout"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let live = std::fs::read(dumps().join(format!("{name}.json"))).unwrap();
+        assert!(
+            o.stdout == live,
+            "{name}: the dump does not decode to what the live run printed"
+        );
+        let o = etrace(&["--input", raw.to_str().unwrap(), "--stdout"]);
+        let text = std::fs::read(dumps().join(format!("{name}.txt"))).unwrap();
+        assert!(o.stdout == text, "{name}: text differs from {name}.txt");
+    }
+}
+
+#[test]
+fn known_dump_decodes_the_values_the_program_is_known_for() {
+    let (evs, o) = decode_json(&dumps().join("known.raw"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    check_known(&evs);
+    // the dd dump: three bytes of /etc/hostname copied one at a time, then end of file
+    let (evs, _) = decode_json(&dumps().join("dd.raw"), &[]);
+    let reads: Vec<_> = of(&evs, "read")
+        .into_iter()
+        .filter(|e| e["args"]["fd"] == 0)
+        .collect();
+    let writes: Vec<_> = of(&evs, "write")
+        .into_iter()
+        .filter(|e| e["args"]["fd"] == 1)
+        .collect();
+    assert!(reads.len() >= 2);
+    let last = reads.last().unwrap();
+    assert_eq!(last["ret"], 0, "the copy ends at end of file");
+    assert_eq!(writes.len(), reads.len() - 1);
+    for (r, w) in reads.iter().zip(&writes) {
+        assert_eq!((&r["args"]["count"], &r["ret"]), (&1.into(), &1.into()));
+        assert_eq!(r["args"]["buf"], w["args"]["buf"], "dd writes what it read");
+        assert_eq!(w["ret"], 1);
+    }
+}
+
+#[test]
+fn filters_and_stats_apply_to_a_dump() {
+    let raw = dumps().join("known.raw");
+    let (evs, o) = decode_json(&raw, &["-s", "openat", "--comm", "true"]);
+    assert!(o.status.success());
+    assert!(!evs.is_empty());
+    assert!(evs
+        .iter()
+        .all(|e| e["syscall"] == "openat" && e["comm"] == "true"));
+    assert!(evs
+        .iter()
+        .any(|e| e["args"]["filename"] == "/lib/x86_64-linux-gnu/libc.so.6"));
+    // the table comes from the dump's trailer: its totals are the records the dump holds
+    let (all, o) = decode_json(&raw, &["--stats"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!("Total events: {}\n", all.len())),
+        "{err}"
+    );
+    assert!(err.contains("Total lost: 0\n"), "{err}");
+    let closes = of(&all, "close").len();
+    let row = err
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("close"))
+        .unwrap();
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["close", &closes.to_string(), "0"]
+    );
+    let o = etrace(&["--input", raw.to_str().unwrap(), "-s", "opnat"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unknown syscall `opnat`; did you mean openat"));
+}
+
+/// Where the records start: after the 20-byte preamble and the header it sizes.
+fn records_start(dump: &[u8]) -> usize {
+    20 + u32::from_le_bytes(dump[12..16].try_into().unwrap()) as usize
+}
+
+fn write_tmp(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn a_dump_cut_short_decodes_every_complete_record_then_says_where_it_stopped() {
+    let full = std::fs::read(dumps().join("known.raw")).unwrap();
+    let (all, _) = decode_json(&dumps().join("known.raw"), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let start = records_start(&full);
+    let cut = write_tmp(
+        dir.path(),
+        "cut.raw",
+        &full[..start + (full.len() - start) * 2 / 3],
+    );
+    let (evs, o) = decode_json(&cut, &[]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "not strict: exit 0; {err}");
+    assert!(evs.len() > all.len() / 2 && evs.len() < all.len());
+    assert_eq!(evs[..], all[..evs.len()], "a prefix of the same events");
+    assert!(err.contains("cut short at byte "), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} events decoded from {} records",
+            evs.len(),
+            evs.len()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("events lost at capture: unknown (no trailer)"),
+        "{err}"
+    );
+    assert_eq!(err.lines().filter(|l| l.contains("panicked")).count(), 0);
+    let o = etrace(&[
+        "--input",
+        cut.to_str().unwrap(),
+        "--json",
+        "--stdout",
+        "--strict",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn corrupt_records_are_skipped_with_their_offset() {
+    let mut bytes = std::fs::read(dumps().join("known.raw")).unwrap();
+    let (all, _) = decode_json(&dumps().join("known.raw"), &[]);
+    let at = records_start(&bytes) + (bytes.len() - records_start(&bytes)) / 2;
+    for b in &mut bytes[at..at + 64] {
+        *b ^= 0x5a;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write_tmp(dir.path(), "bad.raw", &bytes);
+    let (evs, o) = decode_json(&bad, &[]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("corrupt bytes at "), "{err}");
+    // one or two records overlap the damage; every other one decodes unchanged
+    assert!(evs.len() >= all.len() - 2 && evs.len() < all.len());
+    assert!(evs.iter().all(|e| all.contains(e)));
+    let o = etrace(&[
+        "--input",
+        bad.to_str().unwrap(),
+        "--json",
+        "--stdout",
+        "--strict",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn bad_headers_are_one_clear_line() {
+    let full = std::fs::read(dumps().join("known.raw")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut damaged = full.clone();
+    damaged[100] ^= 1;
+    let mut future = full.clone();
+    future[8] = 9;
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        ("empty", vec![], "empty file, not an etrace dump"),
+        ("text", b"hello\n".to_vec(), "not an etrace dump"),
+        (
+            "damaged",
+            damaged,
+            "damaged dump header: its checksum does not match",
+        ),
+        (
+            "short",
+            full[..300].to_vec(),
+            "damaged dump header: the file ends inside it",
+        ),
+        (
+            "future",
+            future,
+            "etrace dump format version 9 (written by etrace ",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let p = write_tmp(dir.path(), name, &bytes);
+        let o = etrace(&["--input", p.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(want), "{name}: {err}");
+    }
+}
+
+#[test]
+fn decodes_with_no_kernel_files_and_no_root() {
+    // a private mount namespace where /sys is an empty tmpfs (no BTF, no tracefs, nothing to
+    // mount it from), and etrace running as nobody
+    if unsafe_geteuid() != 0 {
+        panic!("this test needs root to make a mount namespace (CI runs as root)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let raw = dir.path().join("known.raw");
+    std::fs::copy(dumps().join("known.raw"), &raw).unwrap();
+    let bin = dir.path().join("etrace");
+    std::fs::copy(ETRACE, &bin).unwrap();
+    let script = format!(
+        "mount -t tmpfs none /sys && test ! -e /sys/kernel/btf/vmlinux && test ! -e /sys/kernel/tracing && \
+         exec setpriv --reuid=65534 --regid=65534 --clear-groups {} --input {} --json --stdout",
+        bin.display(),
+        raw.display()
+    );
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .expect("unshare (util-linux) runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let evs: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    check_known(&evs);
+    let live = std::fs::read_to_string(dumps().join("known.json")).unwrap();
+    assert_eq!(evs.len(), live.lines().count());
+}
+
+fn unsafe_geteuid() -> u32 {
+    extern "C" {
+        fn geteuid() -> u32;
+    }
+    // SAFETY: geteuid has no preconditions.
+    unsafe { geteuid() }
+}
+
+#[test]
+fn fuzz_corpus_decodes_without_panicking() {
+    // the seed corpus of the fuzz targets (fuzz/), run as plain inputs
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fuzz");
+    let mut n = 0;
+    for target in ["dump", "record"] {
+        for entry in std::fs::read_dir(root.join(target)).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            match target {
+                "dump" => etrace::fuzzing::dump(&data),
+                _ => etrace::fuzzing::record(&data),
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 10, "the corpus has {n} inputs");
+}
