@@ -48,3 +48,9 @@ testdata-btf:
 # Regenerate testdata/dumps (root: it traces). See testdata/README.md.
 testdata: build
 	$(SUDO) scripts/make-testdata.sh
+
+# Benchmarks (root; installs perf and strace): overhead and decode speed, see BENCHMARKS.md.
+bench: build
+	@command -v perf >/dev/null && command -v strace >/dev/null || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-perf strace; }
+	$(SUDO) benches/bench.sh

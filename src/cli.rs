@@ -68,7 +68,7 @@ pub struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=8192))]
     pub bytes: Option<u32>,
 
-    /// Print the per-syscall Sent/Lost table when tracing ends
+    /// Print the per-syscall Sent/Lost table when tracing ends (with --input: the dump's)
     #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set,
           num_args = 0..=1, default_missing_value = "true")]
     pub stats: bool,

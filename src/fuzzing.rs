@@ -15,7 +15,7 @@ const KNOWN_DUMP: &[u8] = include_bytes!("../testdata/dumps/known.raw");
 /// Read a whole dump and decode every record (to JSON or text, by the last byte).
 pub fn dump(data: &[u8]) {
     let json = data.last().is_some_and(|b| b & 1 == 1);
-    let _ = replay::decode_bytes(data, json);
+    let _ = replay::decode_bytes(data, &context().1, json);
 }
 
 fn context() -> &'static (Schema, Formats) {

@@ -3,7 +3,7 @@
 //! dump decodes to exactly what the live run printed.
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Write};
 
 use crate::decode::Decoder;
 use crate::formats::Errno;
@@ -20,6 +20,8 @@ pub struct Printer<'s> {
     text: TextOptions,
     /// Events written.
     pub events: u64,
+    /// The line being rendered, reused.
+    line: Vec<u8>,
 }
 
 impl<'s> Printer<'s> {
@@ -39,6 +41,7 @@ impl<'s> Printer<'s> {
                 bytes: bytes as usize,
             },
             events: 0,
+            line: Vec::with_capacity(4096),
         }
     }
 
@@ -47,7 +50,9 @@ impl<'s> Printer<'s> {
         let ev = self.decoder.decode(rec);
         self.events += 1;
         if self.json {
-            render_json::write(&mut self.sink.w, &ev)
+            self.line.clear();
+            render_json::append(&mut self.line, &ev)?;
+            self.sink.w.write_all(&self.line)
         } else {
             render_text::write(&mut self.sink.w, &ev, &self.text)
         }

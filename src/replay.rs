@@ -112,10 +112,9 @@ pub fn decode_all<R: Read>(
 struct WriteError(std::io::Error);
 
 /// Decode a whole dump held in memory to nowhere: what the fuzz targets and the corpus test run.
-pub fn decode_bytes(data: &[u8], json: bool) -> Result<Outcome, DumpError> {
+pub fn decode_bytes(data: &[u8], formats: &Formats, json: bool) -> Result<Outcome, DumpError> {
     let mut reader = Reader::open(data)?;
     let schema = std::mem::take(&mut reader.schema);
-    let formats = Formats::embedded().map_err(|e| DumpError::Header(e.to_string()))?;
     let mut printer = Printer::new(Sink::discard(), &schema, &formats.errno, json, 64);
     decode_all(&mut reader, &mut printer, &Filter::default(), None)
         .map_err(|e| DumpError::Io(std::io::Error::other(e.to_string())))
@@ -127,7 +126,7 @@ fn progress_bar(size: Option<u64>) -> Option<ProgressBar> {
         return None;
     }
     let style = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+        "{spinner} [{elapsed_precise}] [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
     )
     .ok()?
     .progress_chars("=> ");
