@@ -7,9 +7,10 @@ use std::collections::HashMap;
 
 use crate::btf::{Layout, Member};
 use crate::event::{Event, Value};
-use crate::formats::Errno;
+use crate::formats::{Errno, Formats};
 use crate::record::{Chunk, Record};
 use crate::schema::{Capture, Schema};
+use crate::xlat::{Num, Symbolic, Xlat};
 
 const RAW_ARG_NAMES: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
 /// Largest errno a syscall returns; more negative values are not errors (e.g. lseek results).
@@ -21,11 +22,67 @@ pub const MAX_VALUES: u32 = 1 << 16;
 pub struct Decoder<'s> {
     schema: &'s Schema,
     errno: &'s HashMap<i64, Errno>,
+    xlat: &'s Xlat,
+    /// syscall number -> how each argument is shown symbolically
+    arg_syms: HashMap<u32, [Option<Symbolic>; 6]>,
+}
+
+/// What decoding a value needs besides its bytes.
+pub struct Cx<'x> {
+    /// Values left to produce (see MAX_VALUES).
+    pub budget: u32,
+    pub xlat: &'x Xlat,
+}
+
+impl<'x> Cx<'x> {
+    pub fn new(xlat: &'x Xlat) -> Self {
+        Cx {
+            budget: MAX_VALUES,
+            xlat,
+        }
+    }
+}
+
+/// `v` with the symbolic form `how` gives it; values that are not integers stay as they are.
+pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
+    let n = match &v {
+        Value::Int(i) => Num::from_i64(*i),
+        Value::UInt(u) | Value::Ptr(u) => Num::from_u64(*u),
+        _ => return v,
+    };
+    match how {
+        Symbolic::Hex => Value::Ptr(n.bits),
+        Symbolic::Int => Value::Int(i64::from(n.bits as u32 as i32)),
+        Symbolic::Table(t) => match xlat.format(t, n) {
+            Some(name) => Value::Sym {
+                raw: Box::new(v),
+                name,
+            },
+            None => v,
+        },
+    }
 }
 
 impl<'s> Decoder<'s> {
-    pub fn new(schema: &'s Schema, errno: &'s HashMap<i64, Errno>) -> Self {
-        Decoder { schema, errno }
+    pub fn new(schema: &'s Schema, formats: &'s Formats) -> Self {
+        let xlat = &formats.xlat;
+        let arg_syms = schema
+            .syscalls
+            .values()
+            .filter_map(|sc| {
+                let mut syms = [None; 6];
+                for (i, a) in sc.args.iter().take(6).enumerate() {
+                    syms[i] = xlat.arg(&sc.name, &a.name);
+                }
+                syms.iter().any(Option::is_some).then_some((sc.nr, syms))
+            })
+            .collect();
+        Decoder {
+            schema,
+            errno: &formats.errno,
+            xlat,
+            arg_syms,
+        }
     }
 
     pub fn decode(&self, rec: &Record<'_>) -> Event<'s> {
@@ -36,7 +93,8 @@ impl<'s> Decoder<'s> {
             .and_then(|r| self.errno.get(&-r))
             .map(|e| e.name.as_str());
         let duration_ns = rec.exited().then(|| h.ts_exit.saturating_sub(h.ts_enter));
-        let mut budget = MAX_VALUES;
+        let mut cx = Cx::new(self.xlat);
+        let syms = self.arg_syms.get(&h.nr);
         let (syscall, ret_hex, args) = match self.schema.get(h.nr) {
             Some(sc) => {
                 let args = sc
@@ -51,10 +109,12 @@ impl<'s> Decoder<'s> {
                             .iter()
                             .filter(|c| usize::from(c.arg) == i)
                             .collect();
-                        (
-                            a.name.as_str(),
-                            decode_arg(raw, &a.value, &a.capture, &chunks, &mut budget),
-                        )
+                        let v = decode_arg(raw, &a.value, &a.capture, &chunks, &mut cx);
+                        let v = match syms.and_then(|s| s[i]) {
+                            Some(how) => symbolize(v, how, self.xlat),
+                            None => v,
+                        };
+                        (a.name.as_str(), v)
                     })
                     .collect();
                 (Cow::Borrowed(sc.name.as_str()), sc.ret_hex, args)
@@ -118,7 +178,7 @@ fn decode_arg(
     value: &Layout,
     capture: &Capture,
     chunks: &[&Chunk<'_>],
-    budget: &mut u32,
+    cx: &mut Cx<'_>,
 ) -> Value {
     if matches!(capture, Capture::None) || raw == 0 {
         return scalar(raw, value);
@@ -143,7 +203,7 @@ fn decode_arg(
             bytes: c.data.to_vec(),
             truncated: c.truncated(),
         },
-        Capture::Fixed { layout, .. } => decode_layout(c.data, layout, budget),
+        Capture::Fixed { layout, .. } => decode_layout(c.data, layout, cx),
         Capture::Array { elem, .. } => {
             let size = elem.size().unwrap_or(0) as usize;
             if size == 0 {
@@ -154,10 +214,10 @@ fn decode_arg(
             }
             let mut items = Vec::new();
             for b in c.data.chunks_exact(size) {
-                if *budget == 0 {
+                if cx.budget == 0 {
                     break;
                 }
-                items.push(decode_layout(b, elem, budget));
+                items.push(decode_layout(b, elem, cx));
             }
             Value::Array {
                 truncated: c.truncated() || items.len() * size != c.data.len(),
@@ -228,15 +288,16 @@ fn read_uint(b: &[u8], size: usize) -> Option<u64> {
 }
 
 /// Decode bytes laid out as `layout`; what the bytes do not cover is left out. Each value
-/// produced takes one from `budget`; at zero, what is left comes out as truncated bytes.
-pub fn decode_layout(b: &[u8], layout: &Layout, budget: &mut u32) -> Value {
-    if *budget == 0 {
+/// produced takes one from the budget; at zero, what is left comes out as truncated bytes.
+/// Struct members with a symbolic rule get their names.
+pub fn decode_layout(b: &[u8], layout: &Layout, cx: &mut Cx<'_>) -> Value {
+    if cx.budget == 0 {
         return Value::Bytes {
             bytes: Vec::new(),
             truncated: true,
         };
     }
-    *budget -= 1;
+    cx.budget -= 1;
     match layout {
         Layout::Int { size, signed, .. } | Layout::Enum { size, signed } => {
             match read_uint(b, *size as usize) {
@@ -280,19 +341,19 @@ pub fn decode_layout(b: &[u8], layout: &Layout, budget: &mut u32) -> Value {
             }
             let mut items = Vec::new();
             for e in avail.chunks_exact(esize) {
-                if *budget == 0 {
+                if cx.budget == 0 {
                     break;
                 }
-                items.push(decode_layout(e, elem, budget));
+                items.push(decode_layout(e, elem, cx));
             }
             Value::Array {
                 truncated: items.len() < *len as usize,
                 items,
             }
         }
-        Layout::Struct { members, .. } => {
+        Layout::Struct { name, members, .. } => {
             let mut fields = Vec::with_capacity(members.len());
-            decode_members(b, members, &mut fields, budget);
+            decode_members(b, name, members, &mut fields, cx);
             Value::Struct(fields)
         }
         Layout::Void | Layout::Opaque { .. } => Value::Bytes {
@@ -302,9 +363,19 @@ pub fn decode_layout(b: &[u8], layout: &Layout, budget: &mut u32) -> Value {
     }
 }
 
-fn decode_members(b: &[u8], members: &[Member], out: &mut Vec<(String, Value)>, budget: &mut u32) {
+fn decode_members(
+    b: &[u8],
+    struct_name: &str,
+    members: &[Member],
+    out: &mut Vec<(String, Value)>,
+    cx: &mut Cx<'_>,
+) {
+    let sym = |cx: &Cx<'_>, m: &Member, v: Value| match cx.xlat.member(struct_name, &m.name) {
+        Some(how) => symbolize(v, how, cx.xlat),
+        None => v,
+    };
     for m in members {
-        if *budget == 0 {
+        if cx.budget == 0 {
             break;
         }
         if m.bit_size > 0 {
@@ -318,21 +389,19 @@ fn decode_members(b: &[u8], members: &[Member], out: &mut Vec<(String, Value)>, 
             else {
                 continue;
             };
-            *budget -= 1;
+            cx.budget -= 1;
             let shift = m.bit_offset % 8;
             let v = (word >> shift) & ((1u64 << m.bit_size.min(63)) - 1);
             let signed = matches!(
                 m.layout,
                 Layout::Int { signed: true, .. } | Layout::Enum { signed: true, .. }
             );
-            out.push((
-                m.name.clone(),
-                int_of(
-                    v,
-                    m.bit_size.div_ceil(8).max(1),
-                    signed && m.bit_size % 8 == 0,
-                ),
-            ));
+            let v = int_of(
+                v,
+                m.bit_size.div_ceil(8).max(1),
+                signed && m.bit_size % 8 == 0,
+            );
+            out.push((m.name.clone(), sym(cx, m, v)));
             continue;
         }
         let start = (m.bit_offset / 8) as usize;
@@ -341,10 +410,10 @@ fn decode_members(b: &[u8], members: &[Member], out: &mut Vec<(String, Value)>, 
         if rest.len() < size {
             break; // a short read: members past the end are not shown
         }
-        let v = decode_layout(&rest[..size], &m.layout, budget);
+        let v = decode_layout(&rest[..size], &m.layout, cx);
         match (m.name.is_empty(), v) {
             (true, Value::Struct(inner)) => out.extend(inner),
-            (_, v) => out.push((m.name.clone(), v)),
+            (_, v) => out.push((m.name.clone(), sym(cx, m, v))),
         }
     }
 }
@@ -467,7 +536,7 @@ mod tests {
     fn decodes_signedness_strings_and_errno() {
         let s = schema();
         let f = Formats::embedded().unwrap();
-        let d = Decoder::new(&s, &f.errno);
+        let d = Decoder::new(&s, &f);
         let dfd = (-100i64) as u32 as u64; // the kernel zero-extends an int into the register
         let b = build(
             257,
@@ -477,7 +546,11 @@ mod tests {
         );
         let e = d.decode(&parse(&b).unwrap());
         assert_eq!(e.syscall, "openat");
-        assert_eq!(e.args[0], ("dfd", Value::Int(-100)));
+        let sym = |raw: Value, name: &str| Value::Sym {
+            raw: Box::new(raw),
+            name: name.into(),
+        };
+        assert_eq!(e.args[0], ("dfd", sym(Value::Int(-100), "AT_FDCWD")));
         assert_eq!(
             e.args[1],
             (
@@ -488,7 +561,10 @@ mod tests {
                 }
             )
         );
-        assert_eq!(e.args[2], ("flags", Value::Int(0x80000)));
+        assert_eq!(
+            e.args[2],
+            ("flags", sym(Value::Int(0x80000), "O_RDONLY|O_CLOEXEC"))
+        );
         assert_eq!((e.ret, e.errno), (Some(-2), Some("ENOENT")));
         assert_eq!(e.duration_ns, Some(500));
     }
@@ -497,7 +573,7 @@ mod tests {
     fn reread_supersedes_fault_and_fault_alone_is_unreadable() {
         let s = schema();
         let f = Formats::embedded().unwrap();
-        let d = Decoder::new(&s, &f.errno);
+        let d = Decoder::new(&s, &f);
         let fault = CF::ETRACE_C_FAULT.0 as u8;
         let reread = (CF::ETRACE_C_REREAD.0 | CF::ETRACE_C_EXIT.0) as u8;
         let b = build(
@@ -525,7 +601,7 @@ mod tests {
     fn decodes_struct_buffer_and_argv() {
         let s = schema();
         let f = Formats::embedded().unwrap();
-        let d = Decoder::new(&s, &f.errno);
+        let d = Decoder::new(&s, &f);
         let mut st = vec![0u8; 16];
         st[..4].copy_from_slice(&0o100644u32.to_le_bytes());
         st[8..].copy_from_slice(&1234i64.to_le_bytes());
@@ -539,7 +615,13 @@ mod tests {
         assert_eq!(
             e.args[1].1,
             Value::Struct(vec![
-                ("st_mode".into(), Value::UInt(0o100644)),
+                (
+                    "st_mode".into(),
+                    Value::Sym {
+                        raw: Box::new(Value::UInt(0o100644)),
+                        name: "S_IFREG|0644".into()
+                    }
+                ),
                 ("st_size".into(), Value::Int(1234))
             ])
         );
@@ -611,7 +693,7 @@ mod tests {
     fn unknown_syscall_decodes_raw() {
         let s = schema();
         let f = Formats::embedded().unwrap();
-        let d = Decoder::new(&s, &f.errno);
+        let d = Decoder::new(&s, &f);
         let b = build(999, [1, 2, 3, 4, 5, 6], Some(0), &[]);
         let e = d.decode(&parse(&b).unwrap());
         assert_eq!(e.syscall, "syscall_999");
@@ -639,7 +721,7 @@ mod tests {
                 },
             ],
         };
-        let v = decode_layout(&[0b1010_1101, 0, 0, 0], &l, &mut { MAX_VALUES });
+        let v = decode_layout(&[0b1010_1101, 0, 0, 0], &l, &mut Cx::new(&Xlat::default()));
         assert_eq!(
             v,
             Value::Struct(vec![
@@ -667,10 +749,11 @@ mod tests {
                 members: vec![m("a", &l), m("b", &l)],
             };
         }
-        let mut budget = MAX_VALUES;
+        let xlat = Xlat::default();
+        let mut cx = Cx::new(&xlat);
         let start = std::time::Instant::now();
-        let _ = decode_layout(&[0; 8], &l, &mut budget);
-        assert_eq!(budget, 0);
+        let _ = decode_layout(&[0; 8], &l, &mut cx);
+        assert_eq!(cx.budget, 0);
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 }

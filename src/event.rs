@@ -22,6 +22,8 @@ pub enum Value {
     Array { items: Vec<Value>, truncated: bool },
     /// The user-memory read behind this pointer failed.
     Unreadable(u64),
+    /// An integer with its symbolic form (`O_RDONLY|O_CLOEXEC`): JSON keeps the number.
+    Sym { raw: Box<Value>, name: String },
 }
 
 impl Value {

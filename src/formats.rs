@@ -247,6 +247,8 @@ pub struct Formats {
     pub syscalls: BTreeMap<u32, String>,
     pub errno: HashMap<i64, Errno>,
     pub rules: Rules,
+    /// Symbolic tables and the rules that attach them.
+    pub xlat: crate::xlat::Xlat,
 }
 
 impl Formats {
@@ -256,14 +258,24 @@ impl Formats {
             syscalls: parse_syscall_table(SYSCALLS_X86_64)?,
             errno: parse_errno(ERRNO)?,
             rules: parse_rules(CAPTURE_RULES)?,
+            xlat: crate::xlat::Xlat::embedded()?,
         })
     }
 
     /// Version of the embedded tables, recorded in dumps: the CRC-32 of their text.
     pub fn tables_version() -> String {
         let mut h = crc32fast::Hasher::new();
-        for t in [SYSCALLS_X86_64, ERRNO, CAPTURE_RULES] {
+        for t in [
+            SYSCALLS_X86_64,
+            ERRNO,
+            CAPTURE_RULES,
+            crate::xlat::SYMBOL_RULES,
+        ] {
             h.update(t.as_bytes());
+        }
+        for (name, text) in crate::xlat::TABLES {
+            h.update(name.as_bytes());
+            h.update(text.as_bytes());
         }
         format!("{:08x}", h.finalize())
     }

@@ -35,7 +35,7 @@ pub fn record(data: &[u8]) {
     let Ok(rec) = record::parse(data) else {
         return;
     };
-    let ev = Decoder::new(schema, &formats.errno).decode(&rec);
+    let ev = Decoder::new(schema, formats).decode(&rec);
     let mut out = Vec::new();
     let _ = render_json::write(&mut out, &ev);
     let _ = render_text::write(&mut out, &ev, &render_text::TextOptions { bytes: 64 });

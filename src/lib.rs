@@ -34,3 +34,4 @@ pub mod schema;
 pub mod schema_wire;
 pub mod stats;
 pub mod tracefs;
+pub mod xlat;

@@ -2,11 +2,10 @@
 //! through the text or JSON renderer to its sink. Live tracing and dump decoding share it, so a
 //! dump decodes to exactly what the live run printed.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::decode::Decoder;
-use crate::formats::Errno;
+use crate::formats::Formats;
 use crate::output::Sink;
 use crate::record::{self, Record, RecordError};
 use crate::render_text::TextOptions;
@@ -29,13 +28,13 @@ impl<'s> Printer<'s> {
     pub fn new(
         sink: Sink,
         schema: &'s Schema,
-        errno: &'s HashMap<i64, Errno>,
+        formats: &'s Formats,
         json: bool,
         bytes: u32,
     ) -> Self {
         Printer {
             sink,
-            decoder: Decoder::new(schema, errno),
+            decoder: Decoder::new(schema, formats),
             json,
             text: TextOptions {
                 bytes: bytes as usize,

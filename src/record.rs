@@ -121,47 +121,49 @@ pub fn parse(buf: &[u8]) -> Result<Record<'_>, RecordError> {
     Ok(Record { hdr, chunks })
 }
 
+/// Build a record's bytes the way the kernel lays them out (comm `test`, pid 42, tid 43): for
+/// tests and fuzz seeds. `chunks`: (argument index, chunk flags, data).
+pub fn build(nr: u32, args: [u64; 6], ret: Option<i64>, chunks: &[(u8, u8, &[u8])]) -> Vec<u8> {
+    let mut payload = Vec::new();
+    for (arg, flags, data) in chunks {
+        payload.push(*arg);
+        payload.push(*flags);
+        payload.extend_from_slice(&(data.len() as u16).to_ne_bytes());
+        payload.extend_from_slice(data);
+    }
+    let mut comm = [0i8; 16];
+    for (i, b) in b"test".iter().enumerate() {
+        comm[i] = *b as i8;
+    }
+    let hdr = etrace_record {
+        ts_enter: 1_000,
+        ts_exit: if ret.is_some() { 1_500 } else { 0 },
+        args,
+        ret: ret.unwrap_or(0),
+        pid: 42,
+        tid: 43,
+        ppid: 1,
+        nr,
+        data_len: payload.len() as u32,
+        flags: if ret.is_some() {
+            RF::ETRACE_R_EXITED.0 as u16
+        } else {
+            0
+        },
+        nchunks: chunks.len() as u16,
+        comm,
+    };
+    let mut out = vec![0u8; HEADER_LEN];
+    // SAFETY: out has HEADER_LEN bytes; etrace_record is plain old data.
+    unsafe { std::ptr::write_unaligned(out.as_mut_ptr().cast(), hdr) };
+    out.extend_from_slice(&payload);
+    out
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
+    pub use super::build;
     use super::*;
-
-    /// Build a record's bytes the way the kernel lays them out.
-    pub fn build(nr: u32, args: [u64; 6], ret: Option<i64>, chunks: &[(u8, u8, &[u8])]) -> Vec<u8> {
-        let mut payload = Vec::new();
-        for (arg, flags, data) in chunks {
-            payload.push(*arg);
-            payload.push(*flags);
-            payload.extend_from_slice(&(data.len() as u16).to_ne_bytes());
-            payload.extend_from_slice(data);
-        }
-        let mut comm = [0i8; 16];
-        for (i, b) in b"test".iter().enumerate() {
-            comm[i] = *b as i8;
-        }
-        let hdr = etrace_record {
-            ts_enter: 1_000,
-            ts_exit: if ret.is_some() { 1_500 } else { 0 },
-            args,
-            ret: ret.unwrap_or(0),
-            pid: 42,
-            tid: 43,
-            ppid: 1,
-            nr,
-            data_len: payload.len() as u32,
-            flags: if ret.is_some() {
-                RF::ETRACE_R_EXITED.0 as u16
-            } else {
-                0
-            },
-            nchunks: chunks.len() as u16,
-            comm,
-        };
-        let mut out = vec![0u8; HEADER_LEN];
-        // SAFETY: out has HEADER_LEN bytes; etrace_record is plain old data.
-        unsafe { std::ptr::write_unaligned(out.as_mut_ptr().cast(), hdr) };
-        out.extend_from_slice(&payload);
-        out
-    }
 
     #[test]
     fn parses_header_and_chunks() {

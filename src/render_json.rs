@@ -52,7 +52,57 @@ impl Serialize for JsonValue<'_> {
                 q.end()
             }
             Value::Unreadable(_) => s.serialize_none(),
+            Value::Sym { raw, .. } => JsonValue(raw).serialize(s),
         }
+    }
+}
+
+/// Whether a value has a symbolic form somewhere inside.
+fn has_sym(v: &Value) -> bool {
+    match v {
+        Value::Sym { .. } => true,
+        Value::Struct(fields) => fields.iter().any(|(_, v)| has_sym(v)),
+        Value::Array { items, .. } => items.iter().any(has_sym),
+        _ => false,
+    }
+}
+
+/// The symbolic forms of a value, shaped like the value: a string for a named integer, an
+/// object of the members that have one, an array (null where an element has none).
+struct SymMirror<'a>(&'a Value);
+
+impl Serialize for SymMirror<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Sym { name, .. } => s.serialize_str(name),
+            Value::Struct(fields) => {
+                let mut m = s.serialize_map(None)?;
+                for (k, v) in fields.iter().filter(|(_, v)| has_sym(v)) {
+                    m.serialize_entry(k, &SymMirror(v))?;
+                }
+                m.end()
+            }
+            Value::Array { items, .. } => {
+                let mut q = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    q.serialize_element(&has_sym(v).then_some(SymMirror(v)))?;
+                }
+                q.end()
+            }
+            _ => s.serialize_none(),
+        }
+    }
+}
+
+struct SymArgs<'a, 's>(&'a [(&'s str, Value)]);
+
+impl Serialize for SymArgs<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.0.iter().filter(|(_, v)| has_sym(v)) {
+            m.serialize_entry(k, &SymMirror(v))?;
+        }
+        m.end()
     }
 }
 
@@ -83,6 +133,9 @@ impl Serialize for JsonEvent<'_, '_> {
         m.serialize_entry("comm", &String::from_utf8_lossy(&e.comm))?;
         m.serialize_entry("ts", &e.ts)?;
         m.serialize_entry("args", &Args(&e.args))?;
+        if e.args.iter().any(|(_, v)| has_sym(v)) {
+            m.serialize_entry("sym", &SymArgs(&e.args))?;
+        }
         m.serialize_entry("ret", &e.ret)?;
         if let Some(errno) = e.errno {
             m.serialize_entry("errno", errno)?;
@@ -186,5 +239,54 @@ mod tests {
         assert_eq!(v["truncated"], serde_json::json!(["buf"]));
         assert_eq!(v["unreadable"], serde_json::json!(["bad"]));
         assert!(out.ends_with(b"}\n") && out.iter().filter(|&&b| b == b'\n').count() == 1);
+        assert!(v.get("sym").is_none(), "no symbolic forms, no `sym`");
+    }
+
+    #[test]
+    fn symbolic_forms_sit_beside_the_numbers() {
+        let sym = |raw: Value, name: &str| Value::Sym {
+            raw: Box::new(raw),
+            name: name.into(),
+        };
+        let e = Event {
+            syscall: Cow::Borrowed("poll"),
+            nr: 7,
+            pid: 1,
+            tid: 1,
+            ppid: 0,
+            comm: b"x".to_vec(),
+            ts: 1,
+            duration_ns: None,
+            ret: Some(1),
+            errno: None,
+            ret_hex: false,
+            args: vec![
+                ("dfd", sym(Value::Int(-100), "AT_FDCWD")),
+                ("fd", Value::Int(3)),
+                (
+                    "ufds",
+                    Value::Array {
+                        items: vec![
+                            Value::Struct(vec![
+                                ("fd".into(), Value::Int(3)),
+                                ("events".into(), sym(Value::Int(1), "POLLIN")),
+                            ]),
+                            Value::Struct(vec![("fd".into(), Value::Int(4))]),
+                        ],
+                        truncated: false,
+                    },
+                ),
+            ],
+            payload_truncated: false,
+        };
+        let mut out = Vec::new();
+        write(&mut out, &e).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["args"]["dfd"], -100);
+        assert_eq!(v["args"]["ufds"][0]["events"], 1);
+        assert_eq!(
+            v["sym"],
+            serde_json::json!({"dfd": "AT_FDCWD", "ufds": [{"events": "POLLIN"}, null]})
+        );
     }
 }

@@ -88,6 +88,7 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
             }
             out.push(']');
         }
+        Value::Sym { name, .. } => out.push_str(name),
         Value::Unreadable(0) => out.push_str("<unreadable>"),
         Value::Unreadable(p) => out.push_str(&format!("{p:#x} <unreadable>")),
     }

@@ -69,6 +69,12 @@ fn check_known(evs: &[Value]) {
     );
     assert_eq!(to_file[0]["args"]["mode"], 0o640);
     assert_eq!(to_file[0]["args"]["dfd"], -100);
+    assert_eq!(to_file[0]["sym"]["dfd"], "AT_FDCWD");
+    assert_eq!(
+        to_file[0]["sym"]["flags"],
+        "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC"
+    );
+    assert_eq!(to_file[1]["sym"]["flags"], "O_RDONLY");
     let missing: Vec<_> = opens
         .iter()
         .filter(|e| e["args"]["filename"] == "/tmp/etrace-testdata/scratch/does-not-exist")
@@ -100,6 +106,7 @@ fn check_known(evs: &[Value]) {
         .unwrap();
     assert_eq!(stat["args"]["statbuf"]["st_size"], 21);
     assert_eq!(stat["args"]["statbuf"]["st_mode"], 0o100640);
+    assert_eq!(stat["sym"]["statbuf"]["st_mode"], "S_IFREG|0640");
     // the child's late write, read by the parent after blocking
     let late_w = of(evs, "write")
         .into_iter()

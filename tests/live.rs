@@ -107,6 +107,13 @@ fn known_program_decodes_exact_values() {
     assert_eq!(opens[0]["args"]["dfd"], -100);
     assert_eq!(opens[0]["args"]["flags"], 0o1 | 0o100 | 0o1000 | 0o2000000);
     assert_eq!(opens[0]["args"]["mode"], 0o640);
+    // the symbolic forms sit beside the numbers
+    assert_eq!(opens[0]["sym"]["dfd"], "AT_FDCWD");
+    assert_eq!(
+        opens[0]["sym"]["flags"],
+        "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC"
+    );
+    assert_eq!(opens[0]["sym"]["mode"], "0640");
     assert!(opens[0]["ret"].as_i64().unwrap() >= 3);
     assert_eq!(opens[1]["args"]["flags"], 0);
 
@@ -270,7 +277,7 @@ fn text_output_is_strace_like() {
     );
     assert!(
         text.lines().any(|l| l.contains(
-            "openat(dfd: -100, filename: \"/nonexistent-etrace\", flags: 0, mode: 0) = -2 ENOENT"
+            "openat(dfd: AT_FDCWD, filename: \"/nonexistent-etrace\", flags: O_RDONLY, mode: 0) = -2 ENOENT"
         )),
         "{text}"
     );
@@ -594,4 +601,81 @@ fn btf_from_an_elf_file() {
         e.contains("cannot read BTF from /etc/hostname") && e.lines().count() == 1,
         "{e}"
     );
+}
+
+#[test]
+fn symbol_rules_name_real_parameters_and_members_of_this_kernel() {
+    require_root();
+    let formats = etrace::formats::Formats::embedded().unwrap();
+    let schema = etrace::live::kernel_schema(&formats, None).unwrap();
+    let x = &formats.xlat;
+    for (sys, param) in x.named_args() {
+        let sc = schema
+            .by_name(sys)
+            .unwrap_or_else(|| panic!("symbols.rules: no syscall `{sys}`"));
+        assert!(
+            sc.args.iter().any(|a| &a.name == param),
+            "symbols.rules: {sys} has no parameter `{param}`"
+        );
+    }
+    for p in x.any_syscall_params() {
+        assert!(
+            schema
+                .syscalls
+                .values()
+                .any(|s| s.args.iter().any(|a| &a.name == p)),
+            "symbols.rules: no syscall has a parameter `{p}`"
+        );
+    }
+    let btf = etrace::btf::KernelBtf::open(Path::new(etrace::btf::VMLINUX)).unwrap();
+    for (st, member) in x.named_members() {
+        let r = btf.resolve(&format!("struct {st} *")).unwrap();
+        let Some(etrace::btf::Layout::Struct { members, .. }) = r.pointee else {
+            panic!("struct {st} is not a struct")
+        };
+        assert!(
+            members.iter().any(|m| &m.name == member),
+            "symbols.rules: struct {st} has no member `{member}`"
+        );
+    }
+}
+
+#[test]
+fn every_syscall_of_this_kernel_decodes_and_renders() {
+    require_root();
+    let formats = etrace::formats::Formats::embedded().unwrap();
+    let schema = etrace::live::kernel_schema(&formats, None).unwrap();
+    assert!(schema.syscalls.len() > 300, "{}", schema.syscalls.len());
+    let d = etrace::decode::Decoder::new(&schema, &formats);
+    let data: Vec<u8> = (0..=255u8).cycle().take(512).collect();
+    for sc in schema.syscalls.values() {
+        // every argument 0x...ff-ish and a 512-byte chunk behind each one
+        let chunks: Vec<(u8, u8, &[u8])> = (0..sc.args.len().min(6) as u8)
+            .map(|i| (i, 0u8, &data[..]))
+            .collect();
+        let args = [u64::MAX, 1, 0x7fff_0000, 2, 3, 4];
+        for ret in [Some(0), Some(-2), None] {
+            let bytes = etrace::record::build(sc.nr, args, ret, &chunks);
+            let rec = etrace::record::parse(&bytes).unwrap();
+            let ev = d.decode(&rec);
+            assert_eq!(ev.syscall, sc.name);
+            let names: Vec<&str> = ev.args.iter().map(|a| a.0).collect();
+            let want: Vec<&str> = sc.args.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(names, want, "{}", sc.name);
+            let mut out = Vec::new();
+            etrace::render_json::write(&mut out, &ev).unwrap();
+            let v: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v["syscall"], sc.name.as_str());
+            assert_eq!(
+                v["args"].as_object().unwrap().len(),
+                want.len(),
+                "{}",
+                sc.name
+            );
+            let line =
+                etrace::render_text::line(&ev, &etrace::render_text::TextOptions { bytes: 32 });
+            assert!(line.contains(&format!(" {}(", sc.name)), "{line}");
+            assert!(!line.bytes().any(|b| b < 0x20), "control byte in {line:?}");
+        }
+    }
 }
