@@ -168,6 +168,19 @@ pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool) -> etrace_plan {
                     max_len: caps.bytes.min(arg_max),
                 };
             }
+            Capture::Shaped {
+                dir, size, shape, ..
+            } => {
+                let (src, arg, elem) = size_src(size);
+                *ap = etrace_arg_plan {
+                    kind: K::ETRACE_K_BUF.0 as u8,
+                    when: when(*dir),
+                    size_src: src,
+                    size_arg: arg,
+                    elem_size: elem,
+                    max_len: shape.max_len().min(arg_max),
+                };
+            }
             Capture::Fixed { dir, layout } => {
                 let size = layout.size().unwrap_or(0).min(arg_max);
                 *ap = etrace_arg_plan {

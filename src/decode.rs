@@ -6,8 +6,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::btf::{Layout, Member};
+use crate::decode_shapes;
 use crate::event::{Event, Value};
-use crate::formats::{Errno, Formats};
+use crate::formats::{Errno, Formats, Shape};
 use crate::record::{Chunk, Record};
 use crate::schema::{Capture, Schema};
 use crate::xlat::{Num, Symbolic, Xlat};
@@ -45,12 +46,25 @@ impl<'x> Cx<'x> {
 
 /// `v` with the symbolic form `how` gives it; values that are not integers stay as they are.
 pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
+    if how == Symbolic::Sigset {
+        let mut words = Vec::new();
+        collect_uints(&v, &mut words);
+        if words.is_empty() {
+            return v;
+        }
+        let name = crate::decode_shapes::sigset_name(&words, xlat);
+        return Value::Sym {
+            raw: Box::new(v),
+            name,
+        };
+    }
     let n = match &v {
         Value::Int(i) => Num::from_i64(*i),
         Value::UInt(u) | Value::Ptr(u) => Num::from_u64(*u),
         _ => return v,
     };
     match how {
+        Symbolic::Sigset => v,
         Symbolic::Hex => Value::Ptr(n.bits),
         Symbolic::Int => Value::Int(i64::from(n.bits as u32 as i32)),
         Symbolic::Table(t) => match xlat.format(t, n) {
@@ -60,6 +74,17 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
             },
             None => v,
         },
+    }
+}
+
+/// Every unsigned integer inside a value, in order (the words of a sigset_t).
+fn collect_uints(v: &Value, out: &mut Vec<u64>) {
+    match v {
+        Value::UInt(u) => out.push(*u),
+        Value::Int(i) => out.push(*i as u64),
+        Value::Struct(fields) => fields.iter().for_each(|(_, v)| collect_uints(v, out)),
+        Value::Array { items, .. } => items.iter().for_each(|v| collect_uints(v, out)),
+        _ => {}
     }
 }
 
@@ -109,7 +134,18 @@ impl<'s> Decoder<'s> {
                             .iter()
                             .filter(|c| usize::from(c.arg) == i)
                             .collect();
-                        let v = decode_arg(raw, &a.value, &a.capture, &chunks, &mut cx);
+                        // a value-result length says how much of a shaped buffer is meaningful
+                        let len = match &a.capture {
+                            Capture::Shaped { len: Some(j), .. } => rec
+                                .chunks
+                                .iter()
+                                .rev()
+                                .find(|c| c.arg == *j && !c.fault())
+                                .and_then(|c| c.data.get(..4))
+                                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+                            _ => None,
+                        };
+                        let v = decode_arg(raw, &a.value, &a.capture, &chunks, len, &mut cx);
                         let v = match syms.and_then(|s| s[i]) {
                             Some(how) => symbolize(v, how, self.xlat),
                             None => v,
@@ -178,6 +214,7 @@ fn decode_arg(
     value: &Layout,
     capture: &Capture,
     chunks: &[&Chunk<'_>],
+    len: Option<usize>,
     cx: &mut Cx<'_>,
 ) -> Value {
     if matches!(capture, Capture::None) || raw == 0 {
@@ -204,6 +241,13 @@ fn decode_arg(
             truncated: c.truncated(),
         },
         Capture::Fixed { layout, .. } => decode_layout(c.data, layout, cx),
+        Capture::Shaped { shape, .. } => {
+            let data = &c.data[..len.map_or(c.data.len(), |l| l.min(c.data.len()))];
+            match shape {
+                Shape::Sockaddr => decode_shapes::sockaddr(data, c.truncated(), cx.xlat),
+                Shape::Dirents => decode_shapes::dirents(data, c.truncated(), cx.xlat),
+            }
+        }
         Capture::Array { elem, .. } => {
             let size = elem.size().unwrap_or(0) as usize;
             if size == 0 {

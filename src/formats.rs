@@ -48,6 +48,25 @@ impl Dir {
     }
 }
 
+/// A buffer whose contents say how to decode them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Shape {
+    /// A socket address, decoded by its family (up to 128 bytes).
+    Sockaddr,
+    /// getdents64 records (struct linux_dirent64).
+    Dirents,
+}
+
+impl Shape {
+    /// Most bytes captured, whatever --bytes says.
+    pub fn max_len(self) -> u32 {
+        match self {
+            Shape::Sockaddr => 128,
+            Shape::Dirents => 8192,
+        }
+    }
+}
+
 /// What a rule says to read behind a parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleKind {
@@ -56,6 +75,9 @@ pub enum RuleKind {
     Struct,
     Array(SizeSrc),
     StrArray,
+    /// A buffer of S bytes decoded by its shape; the parameter named second (a value-result
+    /// length, captured as an integer) says how many of them are meaningful.
+    Shaped(Shape, SizeSrc, Option<String>),
     None,
 }
 
@@ -181,6 +203,14 @@ fn parse_kind(s: &str) -> Option<RuleKind> {
                 RuleKind::Bytes(parse_size(inner))
             } else if let Some(inner) = call("array") {
                 RuleKind::Array(parse_size(inner))
+            } else if let Some(inner) = call("sockaddr") {
+                let (size, len) = match inner.split_once(',') {
+                    Some((s, l)) => (s, Some(l.to_string())),
+                    None => (inner, None),
+                };
+                RuleKind::Shaped(Shape::Sockaddr, parse_size(size), len)
+            } else if let Some(inner) = call("dirents") {
+                RuleKind::Shaped(Shape::Dirents, parse_size(inner), None)
             } else {
                 return None;
             }
@@ -214,7 +244,9 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
                 Some("inout") => Dir::InOut,
                 Some(d) => return Err(err(format!("unknown direction `{d}` (in, out or inout)"))),
                 None => match &kind {
-                    RuleKind::Bytes(SizeSrc::Ret) | RuleKind::Array(SizeSrc::Ret) => Dir::Out,
+                    RuleKind::Bytes(SizeSrc::Ret)
+                    | RuleKind::Array(SizeSrc::Ret)
+                    | RuleKind::Shaped(_, SizeSrc::Ret, _) => Dir::Out,
                     _ => Dir::In,
                 },
             };

@@ -18,6 +18,7 @@ pub mod bpf;
 pub mod btf;
 pub mod cli;
 pub mod decode;
+pub mod decode_shapes;
 pub mod dump;
 pub mod event;
 pub mod formats;

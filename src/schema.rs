@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::btf::{KernelBtf, Layout};
-use crate::formats::{Dir, Formats, RuleKind, SizeSrc};
+use crate::formats::{Dir, Formats, RuleKind, Shape, SizeSrc};
 use crate::tracefs::SyscallEvent;
 
 #[derive(Debug, Error)]
@@ -50,6 +50,14 @@ pub enum Capture {
     },
     StrArray {
         dir: Dir,
+    },
+    /// A buffer decoded by its shape (a socket address, directory entries).
+    Shaped {
+        dir: Dir,
+        size: SizeRef,
+        shape: Shape,
+        /// The argument holding the meaningful length (a value-result length), if any.
+        len: Option<u8>,
     },
 }
 
@@ -219,6 +227,18 @@ fn build_arg(
             RuleKind::Bytes(s) => Capture::Bytes {
                 dir,
                 size: size_ref(sys, s, params)?,
+            },
+            RuleKind::Shaped(shape, s, len) => Capture::Shaped {
+                dir,
+                size: size_ref(sys, s, params)?,
+                shape: *shape,
+                len: match len {
+                    Some(l) => match size_ref(sys, &SizeSrc::Param(l.clone()), params)? {
+                        SizeRef::Arg(i) => Some(i),
+                        _ => None,
+                    },
+                    None => None,
+                },
             },
             RuleKind::Struct => match pointee {
                 Some(layout) => Capture::Fixed { dir, layout },

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::btf::{Layout, Member};
-use crate::formats::Dir;
+use crate::formats::{Dir, Shape};
 use crate::schema::{Arg, Capture, Schema, SizeRef, Syscall};
 
 /// Deepest type nesting accepted (BTF resolution stops at 16).
@@ -79,11 +79,31 @@ pub struct WireMember {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WireCapture {
     None,
-    Str { dir: Dir },
-    Bytes { dir: Dir, size: SizeRef },
-    Fixed { dir: Dir, ty: u32 },
-    Array { dir: Dir, count: SizeRef, elem: u32 },
-    StrArray { dir: Dir },
+    Str {
+        dir: Dir,
+    },
+    Bytes {
+        dir: Dir,
+        size: SizeRef,
+    },
+    Fixed {
+        dir: Dir,
+        ty: u32,
+    },
+    Array {
+        dir: Dir,
+        count: SizeRef,
+        elem: u32,
+    },
+    StrArray {
+        dir: Dir,
+    },
+    Shaped {
+        dir: Dir,
+        size: SizeRef,
+        shape: Shape,
+        len: Option<u8>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +219,17 @@ impl WireSchema {
                             Capture::Bytes { dir, size } => WireCapture::Bytes {
                                 dir: *dir,
                                 size: size.clone(),
+                            },
+                            Capture::Shaped {
+                                dir,
+                                size,
+                                shape,
+                                len,
+                            } => WireCapture::Shaped {
+                                dir: *dir,
+                                size: size.clone(),
+                                shape: *shape,
+                                len: *len,
                             },
                             Capture::Fixed { dir, layout } => WireCapture::Fixed {
                                 dir: *dir,
@@ -336,6 +367,17 @@ impl WireSchema {
                     WireCapture::Bytes { dir, size } => Capture::Bytes {
                         dir: *dir,
                         size: size.clone(),
+                    },
+                    WireCapture::Shaped {
+                        dir,
+                        size,
+                        shape,
+                        len,
+                    } => Capture::Shaped {
+                        dir: *dir,
+                        size: size.clone(),
+                        shape: *shape,
+                        len: *len,
                     },
                     WireCapture::Fixed { dir, ty } => Capture::Fixed {
                         dir: *dir,

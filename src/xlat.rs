@@ -20,6 +20,7 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "clockid",
     "clone3_flags",
     "clone_flags",
+    "dirent_type",
     "dirfd",
     "epoll_events",
     "epoll_flags",
@@ -106,6 +107,8 @@ pub enum Symbolic {
     Hex,
     /// The low 32 bits as a signed int.
     Int,
+    /// A signal set: `[CHLD TERM]`.
+    Sigset,
     /// Names from a table (index into the tables).
     Table(usize),
 }
@@ -317,6 +320,7 @@ impl Xlat {
             let how = match table {
                 "hex" => Symbolic::Hex,
                 "int" => Symbolic::Int,
+                "sigset" => Symbolic::Sigset,
                 t => Symbolic::Table(
                     resolve(t).ok_or_else(|| err(FILE, i + 1, format!("no table `{t}`")))?,
                 ),

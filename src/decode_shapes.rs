@@ -1,0 +1,296 @@
+//! decode_shapes: decoders for data whose layout depends on its contents: socket addresses by
+//! family (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK), getdents64 records, and signal sets.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::event::Value;
+use crate::xlat::{Num, Xlat};
+
+const AF_UNIX: u16 = 1;
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+const AF_NETLINK: u16 = 16;
+
+fn named(xlat: &Xlat, table: &str, v: u64) -> Value {
+    let raw = Value::UInt(v);
+    match xlat
+        .table(table)
+        .and_then(|t| t.format(Num::from_u64(v), xlat))
+    {
+        Some(name) => Value::Sym {
+            raw: Box::new(raw),
+            name,
+        },
+        None => raw,
+    }
+}
+
+fn u16_at(b: &[u8], at: usize, big_endian: bool) -> Option<u64> {
+    let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
+    Some(u64::from(if big_endian {
+        u16::from_be_bytes(s)
+    } else {
+        u16::from_le_bytes(s)
+    }))
+}
+
+fn u32_at(b: &[u8], at: usize, big_endian: bool) -> Option<u64> {
+    let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    Some(u64::from(if big_endian {
+        u32::from_be_bytes(s)
+    } else {
+        u32::from_le_bytes(s)
+    }))
+}
+
+fn text(s: String) -> Value {
+    Value::Str {
+        bytes: s.into_bytes(),
+        truncated: false,
+    }
+}
+
+/// A socket address: `{family, ...}` with the family's own fields (`addr` and `port` for IP,
+/// `path` for AF_UNIX, an abstract name starting with `@`).
+pub fn sockaddr(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
+    let Some(family) = u16_at(b, 0, false) else {
+        return Value::Bytes {
+            bytes: b.to_vec(),
+            truncated,
+        };
+    };
+    let mut f: Vec<(String, Value)> =
+        vec![("family".into(), named(xlat, "address_family", family))];
+    let short = || Value::Bytes {
+        bytes: b.to_vec(),
+        truncated: true,
+    };
+    match family as u16 {
+        AF_UNIX => {
+            let path = &b[2..];
+            let (abstract_, name) = match path.first() {
+                Some(0) => (true, &path[1..]),
+                _ => (false, path),
+            };
+            // a pathname ends at its NUL; an abstract name is as long as the address says
+            let name = match abstract_ {
+                true => name,
+                false => &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())],
+            };
+            let mut bytes = Vec::with_capacity(name.len() + 1);
+            if abstract_ {
+                bytes.push(b'@');
+            }
+            bytes.extend_from_slice(name);
+            f.push(("path".into(), Value::Str { bytes, truncated }));
+        }
+        AF_INET => {
+            let (Some(port), Some(addr)) = (u16_at(b, 2, true), b.get(4..8)) else {
+                return short();
+            };
+            let ip = Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]);
+            f.push(("addr".into(), text(ip.to_string())));
+            f.push(("port".into(), Value::UInt(port)));
+        }
+        AF_INET6 => {
+            let (Some(port), Some(flow), Some(addr)) =
+                (u16_at(b, 2, true), u32_at(b, 4, true), b.get(8..24))
+            else {
+                return short();
+            };
+            let mut a = [0u8; 16];
+            a.copy_from_slice(addr);
+            f.push(("addr".into(), text(Ipv6Addr::from(a).to_string())));
+            f.push(("port".into(), Value::UInt(port)));
+            f.push(("flowinfo".into(), Value::UInt(flow)));
+            if let Some(scope) = u32_at(b, 24, false) {
+                f.push(("scope_id".into(), Value::UInt(scope)));
+            }
+        }
+        AF_NETLINK => {
+            let (Some(pid), Some(groups)) = (u32_at(b, 4, false), u32_at(b, 8, false)) else {
+                return short();
+            };
+            f.push(("pid".into(), Value::UInt(pid)));
+            f.push(("groups".into(), Value::UInt(groups)));
+        }
+        _ => f.push((
+            "data".into(),
+            Value::Bytes {
+                bytes: b[2..].to_vec(),
+                truncated,
+            },
+        )),
+    }
+    Value::Struct(f)
+}
+
+/// getdents64 records: `[{d_ino, d_off, d_reclen, d_type, d_name}, ...]`.
+pub fn dirents(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
+    const FIXED: usize = 19; // d_ino 8, d_off 8, d_reclen 2, d_type 1
+    let mut items = Vec::new();
+    let mut off = 0;
+    let mut cut = truncated;
+    while off < b.len() {
+        let rec = &b[off..];
+        let reclen = match u16_at(rec, 16, false) {
+            Some(r) if r as usize >= FIXED && r as usize <= rec.len() => r as usize,
+            _ => {
+                cut = true;
+                break;
+            }
+        };
+        let name = &rec[FIXED..reclen];
+        let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+        let le64 = |at: usize| {
+            rec.get(at..at + 8)
+                .and_then(|s| s.try_into().ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        items.push(Value::Struct(vec![
+            ("d_ino".into(), Value::UInt(le64(0))),
+            ("d_off".into(), Value::Int(le64(8) as i64)),
+            ("d_reclen".into(), Value::UInt(reclen as u64)),
+            (
+                "d_type".into(),
+                named(xlat, "dirent_type", u64::from(rec[18])),
+            ),
+            (
+                "d_name".into(),
+                Value::Str {
+                    bytes: name.to_vec(),
+                    truncated: false,
+                },
+            ),
+        ]));
+        off += reclen;
+    }
+    Value::Array {
+        items,
+        truncated: cut,
+    }
+}
+
+/// A signal set (sigset_t: 64 bits, bit n-1 for signal n) in strace's style: `[CHLD TERM]`, or
+/// `~[...]` naming the signals *not* in it when most are.
+pub fn sigset_name(words: &[u64], xlat: &Xlat) -> String {
+    let bits = words.first().copied().unwrap_or(0);
+    let inverted = bits.count_ones() > 32;
+    let shown = if inverted { !bits } else { bits };
+    let names: Vec<String> = (0..64u64)
+        .filter(|i| shown & (1 << i) != 0)
+        .map(|i| {
+            let name = xlat
+                .table("signals")
+                .and_then(|t| t.format(Num::from_u64(i + 1), xlat))
+                .unwrap_or_else(|| (i + 1).to_string());
+            name.strip_prefix("SIG").map(String::from).unwrap_or(name)
+        })
+        .collect();
+    format!("{}[{}]", if inverted { "~" } else { "" }, names.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn x() -> Xlat {
+        Xlat::embedded().unwrap()
+    }
+
+    fn field<'a>(v: &'a Value, k: &str) -> &'a Value {
+        let Value::Struct(f) = v else { panic!("{v:?}") };
+        &f.iter().find(|(n, _)| n == k).unwrap().1
+    }
+
+    fn s(v: &str) -> Value {
+        text(v.into())
+    }
+
+    #[test]
+    fn inet_and_inet6_addresses() {
+        let x = x();
+        // sockaddr_in { AF_INET, htons(8080), 127.0.0.1 }
+        let b = [2, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let v = sockaddr(&b, false, &x);
+        assert!(matches!(field(&v, "family"), Value::Sym { name, .. } if name == "AF_INET"));
+        assert_eq!(field(&v, "addr"), &s("127.0.0.1"));
+        assert_eq!(field(&v, "port"), &Value::UInt(8080));
+        let mut b6 = vec![10, 0, 0x01, 0xbb, 0, 0, 0, 0];
+        b6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        b6.extend_from_slice(&3u32.to_le_bytes());
+        let v = sockaddr(&b6, false, &x);
+        assert_eq!(field(&v, "addr"), &s("::1"));
+        assert_eq!(field(&v, "port"), &Value::UInt(443));
+        assert_eq!(field(&v, "scope_id"), &Value::UInt(3));
+        // cut short: no panic, the bytes are kept
+        assert!(matches!(
+            sockaddr(&b[..6], false, &x),
+            Value::Bytes {
+                truncated: true,
+                ..
+            }
+        ));
+        assert!(matches!(sockaddr(&[2], false, &x), Value::Bytes { .. }));
+    }
+
+    #[test]
+    fn unix_paths_abstract_names_and_netlink() {
+        let x = x();
+        let mut b = vec![1, 0];
+        b.extend_from_slice(b"/run/x.sock\0\0\0");
+        assert_eq!(field(&sockaddr(&b, false, &x), "path"), &s("/run/x.sock"));
+        let mut a = vec![1, 0, 0];
+        a.extend_from_slice(b"etrace\0x");
+        let Value::Str { bytes, .. } = field(&sockaddr(&a, false, &x), "path").clone() else {
+            panic!()
+        };
+        assert_eq!(bytes, b"@etrace\0x", "an abstract name keeps every byte");
+        let mut n = vec![16, 0, 0, 0];
+        n.extend_from_slice(&1234u32.to_le_bytes());
+        n.extend_from_slice(&5u32.to_le_bytes());
+        let v = sockaddr(&n, false, &x);
+        assert_eq!(field(&v, "pid"), &Value::UInt(1234));
+        assert_eq!(field(&v, "groups"), &Value::UInt(5));
+    }
+
+    #[test]
+    fn dirent_records() {
+        let x = x();
+        let mut b = Vec::new();
+        for (ino, name, ty) in [(11u64, ".", 4u8), (12, "file.txt", 8)] {
+            let reclen = (19 + name.len() + 1).div_ceil(8) * 8;
+            let start = b.len();
+            b.extend_from_slice(&ino.to_le_bytes());
+            b.extend_from_slice(&(start as i64 + reclen as i64).to_le_bytes());
+            b.extend_from_slice(&(reclen as u16).to_le_bytes());
+            b.push(ty);
+            b.extend_from_slice(name.as_bytes());
+            b.resize(start + reclen, 0);
+        }
+        let Value::Array { items, truncated } = dirents(&b, false, &x) else {
+            panic!()
+        };
+        assert!(!truncated);
+        assert_eq!(items.len(), 2);
+        assert_eq!(field(&items[1], "d_name"), &s("file.txt"));
+        assert_eq!(field(&items[1], "d_ino"), &Value::UInt(12));
+        assert!(matches!(field(&items[1], "d_type"), Value::Sym { name, .. } if name == "DT_REG"));
+        assert!(matches!(field(&items[0], "d_type"), Value::Sym { name, .. } if name == "DT_DIR"));
+        // a record cut in the middle ends the list, marked truncated
+        let Value::Array { items, truncated } = dirents(&b[..30], false, &x) else {
+            panic!()
+        };
+        assert_eq!((items.len(), truncated), (1, true));
+    }
+
+    #[test]
+    fn signal_sets_in_strace_style() {
+        let x = x();
+        assert_eq!(sigset_name(&[0], &x), "[]");
+        assert_eq!(sigset_name(&[1 << 16], &x), "[CHLD]");
+        assert_eq!(sigset_name(&[(1 << 16) | (1 << 14)], &x), "[TERM CHLD]");
+        assert_eq!(sigset_name(&[u64::MAX], &x), "~[]");
+        assert_eq!(sigset_name(&[!(3u64 << 31)], &x), "~[RTMIN RT_1]");
+    }
+}
