@@ -228,6 +228,94 @@ static __noinline int append_strarray(struct inflight *fl, __u32 arg, __u32 flag
 	return 0; /* no END chunk: the array was longer than ETRACE_STRARRAY_MAX */
 }
 
+/* the user ABI of struct iovec and struct user_msghdr (x86_64) */
+struct u_iovec {
+	const void *base;
+	__u64 len;
+};
+
+struct u_msghdr {
+	const void *name;
+	__s32 namelen;
+	__s32 pad;
+	const struct u_iovec *iov;
+	__u64 iovlen;
+	const void *control;
+	__u64 controllen;
+	__u32 flags;
+	__u32 pad2;
+};
+
+/* count and cap of append_iovec, packed into one word (BPF functions take 5 arguments) */
+static __always_inline __u64 iov_cc(__u64 count, __u32 cap)
+{
+	if (count > ETRACE_IOV_MAX)
+		count = ETRACE_IOV_MAX + 1;
+	return ((__u64)cap << 32) | count;
+}
+
+/*
+ * An iovec array of count entries: a chunk with the array, then one ETRACE_C_ELEM chunk per
+ * buffer (up to ETRACE_IOV_MAX). The buffers share cap bytes and hold at most total bytes in
+ * all (what the syscall transferred, at exit). Returns -1 when the array could not be read.
+ * spec: SPEC(arg, flags, 0); cc: iov_cc(count, cap).
+ */
+static __noinline int append_iovec(struct inflight *fl, __u32 spec, const struct u_iovec *iov,
+				   __u64 cc, __u64 total)
+{
+	__u32 arg = spec & 0xff, flags = (spec >> 8) & 0xff, aflags = flags;
+	__u64 count = cc & 0xffffffff;
+	__u32 cap = cc >> 32;
+
+	if (count > ETRACE_IOV_MAX) {
+		count = ETRACE_IOV_MAX;
+		aflags |= ETRACE_C_TRUNC;
+	}
+	if (append_mem(fl, SPEC(arg, aflags, RD_USER), iov, count * sizeof(struct u_iovec),
+		       ETRACE_IOV_MAX * sizeof(struct u_iovec)))
+		return -1;
+	for (int i = 0; i < ETRACE_IOV_MAX; i++) {
+		struct u_iovec v = {};
+		__u64 n;
+
+		if (i >= count)
+			break;
+		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
+			break;
+		if (fl->rec.data_len > ETRACE_DATA_MAX - sizeof(struct etrace_chunk)) {
+			fl->rec.flags |= ETRACE_R_DATA_TRUNC;
+			break;
+		}
+		n = v.len;
+		if (n > total)
+			n = total;
+		total -= n;
+		append_mem(fl, SPEC(arg, flags | ETRACE_C_ELEM, RD_USER), v.base, n, cap);
+		cap = n < cap ? cap - n : 0;
+	}
+	return 0;
+}
+
+/* A struct user_msghdr and what it points to (see ETRACE_K_MSGHDR). spec: SPEC(arg, flags, 0) */
+static __noinline int append_msghdr(struct inflight *fl, __u32 spec, const struct u_msghdr *um,
+				    __u64 total, __u32 cap)
+{
+	__u32 arg = spec & 0xff, flags = (spec >> 8) & 0xff;
+	struct u_msghdr m = {};
+	__u64 namelen, ctl;
+
+	if (append_mem(fl, SPEC(arg, flags, RD_USER), um, sizeof(m), sizeof(m)))
+		return -1;
+	if (bpf_probe_read_user(&m, sizeof(m), um))
+		return -1;
+	namelen = m.name && m.namelen > 0 ? (__u64)m.namelen : 0;
+	append_mem(fl, SPEC(arg, flags, RD_USER), m.name, namelen, ETRACE_SOCKADDR_MAX);
+	append_iovec(fl, SPEC(arg, flags, 0), m.iov, iov_cc(m.iov ? m.iovlen : 0, cap), total);
+	ctl = m.control ? m.controllen : 0;
+	append_mem(fl, SPEC(arg, flags | ETRACE_C_END, RD_USER), m.control, ctl, ETRACE_CMSG_MAX);
+	return 0;
+}
+
 static __always_inline __u64 plan_size(const struct etrace_arg_plan *ap, struct inflight *fl)
 {
 	__u64 count;
@@ -252,13 +340,16 @@ static __always_inline __u64 plan_size(const struct etrace_arg_plan *ap, struct 
 	return count * ap->elem_size;
 }
 
-/* Read argument i as the plan says. Returns -1 when a read faulted. */
-static __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap, __u32 i,
-				  __u32 flags)
+/*
+ * Read argument i as the plan says. Returns -1 when a read faulted. A global function: the
+ * verifier checks it once, not once per call site (its loops would not fit otherwise).
+ */
+__noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap, __u32 i,
+			   __u32 flags)
 {
 	const void *ptr;
 
-	if (i >= ETRACE_MAX_ARGS)
+	if (!fl || !ap || i >= ETRACE_MAX_ARGS)
 		return 0;
 	ptr = (const void *)fl->rec.args[i];
 	if (!ptr) /* NULL: the register value says it all */
@@ -270,6 +361,16 @@ static __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_p
 		return append_mem(fl, SPEC(i, flags, RD_USER), ptr, plan_size(ap, fl), ap->max_len);
 	case ETRACE_K_STRARRAY:
 		return append_strarray(fl, i, flags, ptr, ap->max_len);
+	case ETRACE_K_IOVEC:
+	case ETRACE_K_MSGHDR: {
+		/* at exit, the buffers hold what the syscall transferred */
+		__u64 total = (flags & ETRACE_C_EXIT) ? (fl->rec.ret < 0 ? 0 : fl->rec.ret) : ~0ULL;
+
+		if (ap->kind == ETRACE_K_IOVEC)
+			return append_iovec(fl, SPEC(i, flags, 0), ptr,
+					    iov_cc(plan_size(ap, fl), ap->max_len), total);
+		return append_msghdr(fl, SPEC(i, flags, 0), ptr, total, ap->max_len);
+	}
 	}
 	return 0;
 }

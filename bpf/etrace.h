@@ -16,6 +16,9 @@ enum etrace_limits {
 	ETRACE_DATA_MAX = 16384,    /* payload budget of one event; a power of two */
 	ETRACE_ARG_MAX = 8192,      /* hard cap of one argument chunk; a power of two */
 	ETRACE_STRARRAY_MAX = 128,  /* most elements read from argv/envp-style arrays */
+	ETRACE_IOV_MAX = 64,        /* most iovecs whose buffers are read */
+	ETRACE_SOCKADDR_MAX = 128,  /* a sockaddr_storage */
+	ETRACE_CMSG_MAX = 1024,     /* most control-message bytes read from a msghdr */
 };
 
 /* what to read behind an argument: enum etrace_kind */
@@ -24,6 +27,17 @@ enum etrace_kind {
 	ETRACE_K_STR = 1, /* NUL-terminated string */
 	ETRACE_K_BUF = 2, /* bytes: fixed size, or sized by an argument / the return value */
 	ETRACE_K_STRARRAY = 3, /* NULL-terminated array of string pointers */
+	/*
+	 * iovec array (count from the size fields): a chunk with the array, then one
+	 * ETRACE_C_ELEM chunk per buffer; the buffers share max_len bytes, and at exit hold at
+	 * most ret bytes in all
+	 */
+	ETRACE_K_IOVEC = 4,
+	/*
+	 * struct user_msghdr: chunks of the struct, the name, the iovec array, then the buffers
+	 * (ETRACE_C_ELEM) as for ETRACE_K_IOVEC, then the control data (ETRACE_C_END)
+	 */
+	ETRACE_K_MSGHDR = 5,
 };
 
 /* when to read it: bitmask */

@@ -181,6 +181,25 @@ pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool) -> etrace_plan {
                     max_len: shape.max_len().min(arg_max),
                 };
             }
+            Capture::Iovec { dir, count, .. } => {
+                let (src, arg, n) = size_src(count);
+                *ap = etrace_arg_plan {
+                    kind: K::ETRACE_K_IOVEC.0 as u8,
+                    when: when(*dir),
+                    size_src: src,
+                    size_arg: arg,
+                    elem_size: n,
+                    max_len: caps.bytes.min(arg_max),
+                };
+            }
+            Capture::Msghdr { dir, .. } => {
+                *ap = etrace_arg_plan {
+                    kind: K::ETRACE_K_MSGHDR.0 as u8,
+                    when: when(*dir),
+                    max_len: caps.bytes.min(arg_max),
+                    ..Default::default()
+                };
+            }
             Capture::Fixed { dir, layout } => {
                 let size = layout.size().unwrap_or(0).min(arg_max);
                 *ap = etrace_arg_plan {

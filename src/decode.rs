@@ -223,6 +223,9 @@ fn decode_arg(
     if let Capture::StrArray { .. } = capture {
         return decode_strarray(raw, chunks);
     }
+    if let Capture::Iovec { .. } | Capture::Msghdr { .. } = capture {
+        return decode_parts(raw, capture, chunks, cx);
+    }
     // the last good read wins: a re-read after an entry fault, or the exit read of an in/out arg
     let Some(c) = chunks.iter().rev().find(|c| !c.fault()) else {
         return if chunks.is_empty() {
@@ -268,8 +271,63 @@ fn decode_arg(
                 items,
             }
         }
-        Capture::None | Capture::StrArray { .. } => unreachable!("handled above"),
+        Capture::None
+        | Capture::StrArray { .. }
+        | Capture::Iovec { .. }
+        | Capture::Msghdr { .. } => unreachable!("handled above"),
     }
+}
+
+/// An iovec array or a msghdr: several chunks (see ETRACE_K_IOVEC and ETRACE_K_MSGHDR in
+/// bpf/etrace.h): the parts in order, and the iovec buffers as ETRACE_C_ELEM chunks.
+fn decode_parts(raw: u64, capture: &Capture, chunks: &[&Chunk<'_>], cx: &mut Cx<'_>) -> Value {
+    // a re-read after an entry fault replaces the entry's chunks
+    let reread = chunks.iter().any(|c| c.reread());
+    let run: Vec<&Chunk<'_>> = chunks
+        .iter()
+        .filter(|c| c.reread() == reread)
+        .copied()
+        .collect();
+    let parts: Vec<&Chunk<'_>> = run.iter().filter(|c| !c.elem()).copied().collect();
+    let bufs: Vec<(&[u8], bool, bool)> = run
+        .iter()
+        .filter(|c| c.elem())
+        .map(|c| (c.data, c.truncated(), c.fault()))
+        .collect();
+    let Some(first) = parts.first() else {
+        return Value::Ptr(raw);
+    };
+    if first.fault() {
+        return Value::Unreadable(raw);
+    }
+    let Capture::Msghdr { layout, .. } = capture else {
+        return decode_shapes::iovecs(first.data, first.truncated(), &bufs);
+    };
+    let mut v = decode_layout(first.data, layout, cx);
+    if let Value::Struct(fields) = &mut v {
+        for (name, val) in fields.iter_mut() {
+            let part = |i: usize| parts.get(i).filter(|c| !c.fault());
+            match name.as_str() {
+                "msg_name" => {
+                    if let Some(c) = part(1).filter(|c| !c.data.is_empty()) {
+                        *val = decode_shapes::sockaddr(c.data, c.truncated(), cx.xlat);
+                    }
+                }
+                "msg_iov" => {
+                    if let Some(c) = part(2) {
+                        *val = decode_shapes::iovecs(c.data, c.truncated(), &bufs);
+                    }
+                }
+                "msg_control" => {
+                    if let Some(c) = part(3).filter(|c| !c.data.is_empty()) {
+                        *val = decode_shapes::cmsgs(c.data, c.truncated(), cx.xlat);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    v
 }
 
 fn decode_strarray(raw: u64, chunks: &[&Chunk<'_>]) -> Value {

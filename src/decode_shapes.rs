@@ -171,6 +171,99 @@ pub fn dirents(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
     }
 }
 
+/// An iovec array (x86_64 `struct iovec`: base, len) with the buffers read behind it, in
+/// order: `[{iov_base: "...", iov_len: N}, ...]`.
+pub fn iovecs(array: &[u8], array_truncated: bool, bufs: &[(&[u8], bool, bool)]) -> Value {
+    let mut items = Vec::new();
+    for (k, e) in array.chunks_exact(16).enumerate() {
+        let word = |at: usize| u64::from_le_bytes(e[at..at + 8].try_into().unwrap_or([0; 8]));
+        let (base, len) = (word(0), word(8));
+        let base = match bufs.get(k) {
+            Some((_, _, true)) => Value::Unreadable(base),
+            Some((data, truncated, false)) => Value::Bytes {
+                bytes: data.to_vec(),
+                truncated: *truncated,
+            },
+            None => Value::Ptr(base),
+        };
+        items.push(Value::Struct(vec![
+            ("iov_base".into(), base),
+            ("iov_len".into(), Value::UInt(len)),
+        ]));
+    }
+    Value::Array {
+        items,
+        truncated: array_truncated || array.len() % 16 != 0,
+    }
+}
+
+/// Control messages (struct cmsghdr, 8-byte aligned): `[{cmsg_len, cmsg_level, cmsg_type,
+/// cmsg_data}]`; SCM_RIGHTS data as its file descriptors, SCM_CREDENTIALS as pid, uid, gid.
+pub fn cmsgs(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
+    const HDR: usize = 16;
+    let mut items = Vec::new();
+    let mut off = 0;
+    let mut cut = truncated;
+    while off + HDR <= b.len() {
+        let m = &b[off..];
+        let len = u64::from_le_bytes(m[..8].try_into().unwrap_or([0; 8]));
+        let level = u32_at(m, 8, false).unwrap_or(0);
+        let ty = u32_at(m, 12, false).unwrap_or(0);
+        if len < HDR as u64 {
+            cut = true;
+            break;
+        }
+        let end = (len as usize).min(m.len());
+        cut |= end < len as usize;
+        let data = &m[HDR..end];
+        let sol_socket = level == 1;
+        let data_v = match (sol_socket, ty) {
+            (true, 1) => Value::Array {
+                items: data
+                    .chunks_exact(4)
+                    .map(|f| Value::Int(i64::from(i32::from_le_bytes([f[0], f[1], f[2], f[3]]))))
+                    .collect(),
+                truncated: data.len() % 4 != 0,
+            },
+            (true, 2) if data.len() >= 12 => Value::Struct(vec![
+                (
+                    "pid".into(),
+                    Value::UInt(u32_at(data, 0, false).unwrap_or(0)),
+                ),
+                (
+                    "uid".into(),
+                    Value::UInt(u32_at(data, 4, false).unwrap_or(0)),
+                ),
+                (
+                    "gid".into(),
+                    Value::UInt(u32_at(data, 8, false).unwrap_or(0)),
+                ),
+            ]),
+            _ => Value::Bytes {
+                bytes: data.to_vec(),
+                truncated: false,
+            },
+        };
+        items.push(Value::Struct(vec![
+            ("cmsg_len".into(), Value::UInt(len)),
+            ("cmsg_level".into(), named(xlat, "cmsg_level", level)),
+            (
+                "cmsg_type".into(),
+                match sol_socket {
+                    true => named(xlat, "scm_type", ty),
+                    false => Value::UInt(ty),
+                },
+            ),
+            ("cmsg_data".into(), data_v),
+        ]));
+        off += (len as usize).div_ceil(8) * 8;
+    }
+    Value::Array {
+        items,
+        truncated: cut,
+    }
+}
+
 /// A signal set (sigset_t: 64 bits, bit n-1 for signal n) in strace's style: `[CHLD TERM]`, or
 /// `~[...]` naming the signals *not* in it when most are.
 pub fn sigset_name(words: &[u64], xlat: &Xlat) -> String {
@@ -282,6 +375,65 @@ mod tests {
             panic!()
         };
         assert_eq!((items.len(), truncated), (1, true));
+    }
+
+    #[test]
+    fn iovecs_with_their_buffers_and_scm_rights() {
+        let mut arr = Vec::new();
+        for (base, len) in [(0x1000u64, 5u64), (0x2000, 3), (0x3000, 9)] {
+            arr.extend_from_slice(&base.to_le_bytes());
+            arr.extend_from_slice(&len.to_le_bytes());
+        }
+        let bufs: [(&[u8], bool, bool); 2] = [(b"hello", false, false), (b"abc", false, true)];
+        let Value::Array { items, truncated } = iovecs(&arr, false, &bufs) else {
+            panic!()
+        };
+        assert!(!truncated);
+        assert_eq!(
+            field(&items[0], "iov_base"),
+            &Value::Bytes {
+                bytes: b"hello".to_vec(),
+                truncated: false
+            }
+        );
+        assert_eq!(field(&items[0], "iov_len"), &Value::UInt(5));
+        assert_eq!(field(&items[1], "iov_base"), &Value::Unreadable(0x2000));
+        assert_eq!(
+            field(&items[2], "iov_base"),
+            &Value::Ptr(0x3000),
+            "no buffer read: the pointer"
+        );
+        // one SCM_RIGHTS message carrying fds 5 and 7
+        let mut c = Vec::new();
+        c.extend_from_slice(&24u64.to_le_bytes());
+        c.extend_from_slice(&1u32.to_le_bytes());
+        c.extend_from_slice(&1u32.to_le_bytes());
+        c.extend_from_slice(&5i32.to_le_bytes());
+        c.extend_from_slice(&7i32.to_le_bytes());
+        let x = x();
+        let Value::Array { items, .. } = cmsgs(&c, false, &x) else {
+            panic!()
+        };
+        assert_eq!(items.len(), 1);
+        assert!(
+            matches!(field(&items[0], "cmsg_type"), Value::Sym { name, .. } if name == "SCM_RIGHTS")
+        );
+        assert!(
+            matches!(field(&items[0], "cmsg_level"), Value::Sym { name, .. } if name == "SOL_SOCKET")
+        );
+        assert_eq!(
+            field(&items[0], "cmsg_data"),
+            &Value::Array {
+                items: vec![Value::Int(5), Value::Int(7)],
+                truncated: false
+            }
+        );
+        // a length shorter than the header ends the list
+        c[..8].copy_from_slice(&3u64.to_le_bytes());
+        let Value::Array { items, truncated } = cmsgs(&c, false, &x) else {
+            panic!()
+        };
+        assert!(items.is_empty() && truncated);
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub enum RuleKind {
     /// A buffer of S bytes decoded by its shape; the parameter named second (a value-result
     /// length, captured as an integer) says how many of them are meaningful.
     Shaped(Shape, SizeSrc, Option<String>),
+    /// An iovec array of S entries, with the buffers behind it.
+    Iovec(SizeSrc),
+    /// A struct user_msghdr with its name, iovecs and control data.
+    Msghdr,
     None,
 }
 
@@ -197,12 +201,15 @@ fn parse_kind(s: &str) -> Option<RuleKind> {
         "string" => RuleKind::String,
         "struct" => RuleKind::Struct,
         "strarray" => RuleKind::StrArray,
+        "msghdr" => RuleKind::Msghdr,
         "none" => RuleKind::None,
         _ => {
             if let Some(inner) = call("bytes") {
                 RuleKind::Bytes(parse_size(inner))
             } else if let Some(inner) = call("array") {
                 RuleKind::Array(parse_size(inner))
+            } else if let Some(inner) = call("iovec") {
+                RuleKind::Iovec(parse_size(inner))
             } else if let Some(inner) = call("sockaddr") {
                 let (size, len) = match inner.split_once(',') {
                     Some((s, l)) => (s, Some(l.to_string())),

@@ -51,6 +51,17 @@ pub enum Capture {
     StrArray {
         dir: Dir,
     },
+    /// An iovec array (`elem`: struct iovec) with the buffers it points to.
+    Iovec {
+        dir: Dir,
+        count: SizeRef,
+        elem: Layout,
+    },
+    /// A struct user_msghdr (`layout`) with its name, iovecs and control data.
+    Msghdr {
+        dir: Dir,
+        layout: Layout,
+    },
     /// A buffer decoded by its shape (a socket address, directory entries).
     Shaped {
         dir: Dir,
@@ -249,6 +260,28 @@ fn build_arg(
                     )))
                 }
             },
+            RuleKind::Iovec(s) => match pointee {
+                Some(elem) => Capture::Iovec {
+                    dir,
+                    count: size_ref(sys, s, params)?,
+                    elem,
+                },
+                None => {
+                    return Err(SchemaError::Rule(format!(
+                        "{sys}.{}: `iovec` rule, but `{}` has no sized element type",
+                        p.name, p.ctype
+                    )))
+                }
+            },
+            RuleKind::Msghdr => match pointee {
+                Some(layout) => Capture::Msghdr { dir, layout },
+                None => {
+                    return Err(SchemaError::Rule(format!(
+                        "{sys}.{}: `msghdr` rule, but `{}` has no sized pointee",
+                        p.name, p.ctype
+                    )))
+                }
+            },
             RuleKind::Array(s) => match pointee {
                 Some(elem) => Capture::Array {
                     dir,
@@ -390,7 +423,7 @@ mod tests {
         assert_eq!(execve.args[1].capture, Capture::StrArray { dir: Dir::In });
         let writev = s.by_name("writev").unwrap();
         match &writev.args[1].capture {
-            Capture::Array {
+            Capture::Iovec {
                 dir: Dir::In,
                 count: SizeRef::Arg(2),
                 elem,

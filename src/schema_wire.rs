@@ -104,6 +104,15 @@ pub enum WireCapture {
         shape: Shape,
         len: Option<u8>,
     },
+    Iovec {
+        dir: Dir,
+        count: SizeRef,
+        elem: u32,
+    },
+    Msghdr {
+        dir: Dir,
+        ty: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,6 +239,15 @@ impl WireSchema {
                                 size: size.clone(),
                                 shape: *shape,
                                 len: *len,
+                            },
+                            Capture::Iovec { dir, count, elem } => WireCapture::Iovec {
+                                dir: *dir,
+                                count: count.clone(),
+                                elem: t.intern(elem),
+                            },
+                            Capture::Msghdr { dir, layout } => WireCapture::Msghdr {
+                                dir: *dir,
+                                ty: t.intern(layout),
                             },
                             Capture::Fixed { dir, layout } => WireCapture::Fixed {
                                 dir: *dir,
@@ -378,6 +396,15 @@ impl WireSchema {
                         size: size.clone(),
                         shape: *shape,
                         len: *len,
+                    },
+                    WireCapture::Iovec { dir, count, elem } => Capture::Iovec {
+                        dir: *dir,
+                        count: count.clone(),
+                        elem: take(*elem)?,
+                    },
+                    WireCapture::Msghdr { dir, ty } => Capture::Msghdr {
+                        dir: *dir,
+                        layout: take(*ty)?,
                     },
                     WireCapture::Fixed { dir, ty } => Capture::Fixed {
                         dir: *dir,
