@@ -2,11 +2,11 @@
 # it needs first (Debian/Ubuntu packages, via apt-get).
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := clang libelf-dev zlib1g-dev pkg-config make gcc binutils
+APT_PACKAGES := clang libelf-dev zlib1g-dev pkg-config make gcc binutils strace
 CARGO ?= cargo
 ETRACE := target/release/etrace
 
-.PHONY: deps build demo test lint check testdata testdata-btf bench
+.PHONY: deps build demo test lint check testdata testdata-btf bench compat
 
 # Install the build prerequisites that are missing (clang builds the BPF program; libelf and
 # zlib are for libbpf, which libbpf-sys builds from its bundled source).
@@ -54,3 +54,8 @@ bench: build
 	@command -v perf >/dev/null && command -v strace >/dev/null || \
 		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-perf strace; }
 	$(SUDO) benches/bench.sh
+
+# Regenerate docs/strace-compat.md: the battery under strace and etrace, compared (root).
+compat: deps
+	$(CARGO) build --release --all-targets
+	$(SUDO) env "PATH=$$PATH" ETRACE_WRITE_COMPAT=1 $(CARGO) test --release --test strace_compat -- --nocapture

@@ -68,6 +68,10 @@ pub struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=8192))]
     pub bytes: Option<u32>,
 
+    /// Show execve's whole environment in text output (default: its count, as strace does)
+    #[arg(long)]
+    pub env: bool,
+
     /// Print the per-syscall Sent/Lost table when tracing ends (with --input: the dump's)
     #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set,
           num_args = 0..=1, default_missing_value = "true")]
@@ -84,6 +88,14 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// How text output is shaped.
+    pub fn text_options(&self) -> crate::render_text::TextOptions {
+        crate::render_text::TextOptions {
+            bytes: self.bytes() as usize,
+            env: self.env,
+        }
+    }
+
     pub fn bytes(&self) -> u32 {
         self.bytes.unwrap_or(if self.json {
             DEFAULT_BYTES_JSON

@@ -65,6 +65,13 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
     };
     match how {
         Symbolic::Sigset => v,
+        Symbolic::Wstatus => {
+            let name = decode_shapes::wstatus_name(n.bits as u32, xlat);
+            Value::Sym {
+                raw: Box::new(v),
+                name,
+            }
+        }
         Symbolic::Hex => Value::Ptr(n.bits),
         Symbolic::Int => Value::Int(i64::from(n.bits as u32 as i32)),
         Symbolic::Table(t) => match xlat.format(t, n) {

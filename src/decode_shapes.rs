@@ -264,6 +264,30 @@ pub fn cmsgs(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
     }
 }
 
+/// A wait status in strace's style: `{WIFEXITED(s) && WEXITSTATUS(s) == 3}`.
+pub fn wstatus_name(s: u32, xlat: &Xlat) -> String {
+    let sig = |n: u32| {
+        xlat.table("signals")
+            .and_then(|t| t.format(Num::from_u64(u64::from(n)), xlat))
+            .unwrap_or_else(|| n.to_string())
+    };
+    let inner = if s & 0x7f == 0 {
+        format!("WIFEXITED(s) && WEXITSTATUS(s) == {}", (s >> 8) & 0xff)
+    } else if s & 0xff == 0x7f {
+        format!("WIFSTOPPED(s) && WSTOPSIG(s) == {}", sig((s >> 8) & 0xff))
+    } else if s == 0xffff {
+        "WIFCONTINUED(s)".to_string()
+    } else {
+        let core = if s & 0x80 != 0 {
+            " && WCOREDUMP(s)"
+        } else {
+            ""
+        };
+        format!("WIFSIGNALED(s) && WTERMSIG(s) == {}{core}", sig(s & 0x7f))
+    };
+    format!("{{{inner}}}")
+}
+
 /// A signal set (sigset_t: 64 bits, bit n-1 for signal n) in strace's style: `[CHLD TERM]`, or
 /// `~[...]` naming the signals *not* in it when most are.
 pub fn sigset_name(words: &[u64], xlat: &Xlat) -> String {
@@ -434,6 +458,27 @@ mod tests {
             panic!()
         };
         assert!(items.is_empty() && truncated);
+    }
+
+    #[test]
+    fn wait_statuses_in_strace_style() {
+        let x = x();
+        assert_eq!(
+            wstatus_name(3 << 8, &x),
+            "{WIFEXITED(s) && WEXITSTATUS(s) == 3}"
+        );
+        assert_eq!(
+            wstatus_name(9, &x),
+            "{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}"
+        );
+        assert_eq!(
+            wstatus_name(11 | 0x80, &x),
+            "{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}"
+        );
+        assert_eq!(
+            wstatus_name((19 << 8) | 0x7f, &x),
+            "{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}"
+        );
     }
 
     #[test]

@@ -38,5 +38,12 @@ pub fn record(data: &[u8]) {
     let ev = Decoder::new(schema, formats).decode(&rec);
     let mut out = Vec::new();
     let _ = render_json::write(&mut out, &ev);
-    let _ = render_text::write(&mut out, &ev, &render_text::TextOptions { bytes: 64 });
+    let _ = render_text::write(
+        &mut out,
+        &ev,
+        &render_text::TextOptions {
+            bytes: 64,
+            env: false,
+        },
+    );
 }

@@ -135,7 +135,13 @@ pub fn run(cli: &Cli) -> Result<i32> {
         false => {
             let temp = (cli.json && !cli.stdout).then_some(".json");
             let sink = output::open(cli.output.as_deref(), temp)?;
-            Some(Printer::new(sink, &schema, &formats, cli.json, cli.bytes()))
+            Some(Printer::new(
+                sink,
+                &schema,
+                &formats,
+                cli.json,
+                cli.text_options(),
+            ))
         }
     };
 

@@ -24,21 +24,18 @@ pub struct Printer<'s> {
 }
 
 impl<'s> Printer<'s> {
-    /// `bytes`: how much of each buffer text output shows.
     pub fn new(
         sink: Sink,
         schema: &'s Schema,
         formats: &'s Formats,
         json: bool,
-        bytes: u32,
+        text: TextOptions,
     ) -> Self {
         Printer {
             sink,
             decoder: Decoder::new(schema, formats),
             json,
-            text: TextOptions {
-                bytes: bytes as usize,
-            },
+            text,
             events: 0,
             line: Vec::with_capacity(4096),
         }

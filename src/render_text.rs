@@ -9,6 +9,8 @@ use crate::event::{Event, Value};
 pub struct TextOptions {
     /// Most bytes of a buffer or argv element shown before `...`.
     pub bytes: usize,
+    /// Show execve's whole environment, not its count.
+    pub env: bool,
 }
 
 /// Append `b` to `out` as the inside of a C string literal, strace style: \n \t \" \\ and the
@@ -111,7 +113,13 @@ pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
         }
         out.push_str(name);
         out.push_str(": ");
-        value(&mut out, v, o);
+        match v {
+            // the environment is long and rarely the point: its count, as strace shows it
+            Value::Array { items, .. } if *name == "envp" && !o.env => {
+                out.push_str(&format!("[/* {} vars */]", items.len()))
+            }
+            _ => value(&mut out, v, o),
+        }
     }
     out.push_str(") = ");
     match (e.ret, e.errno) {
@@ -161,7 +169,10 @@ mod tests {
 
     #[test]
     fn strace_like_line_with_escapes() {
-        let o = TextOptions { bytes: 4 };
+        let o = TextOptions {
+            bytes: 4,
+            env: true,
+        };
         let e = ev(
             vec![
                 ("dfd", Value::Int(-100)),
@@ -199,5 +210,51 @@ mod tests {
         let mut s = String::new();
         escape_into(&mut s, &all);
         assert!(s.bytes().all(|b| (0x20..0x7f).contains(&b)), "{s}");
+    }
+
+    #[test]
+    fn names_replace_numbers_and_envp_is_counted() {
+        let s = |v: i64, n: &str| Value::Sym {
+            raw: Box::new(Value::Int(v)),
+            name: n.into(),
+        };
+        let env = Value::Array {
+            items: vec![
+                Value::Str {
+                    bytes: b"A=1".to_vec(),
+                    truncated: false,
+                },
+                Value::Str {
+                    bytes: b"B=2".to_vec(),
+                    truncated: false,
+                },
+            ],
+            truncated: false,
+        };
+        let e = ev(
+            vec![
+                ("dfd", s(-100, "AT_FDCWD")),
+                ("flags", s(0x80000, "O_RDONLY|O_CLOEXEC")),
+                ("envp", env),
+            ],
+            Some(3),
+            None,
+        );
+        let o = TextOptions {
+            bytes: 32,
+            env: false,
+        };
+        assert_eq!(
+            line(&e, &o),
+            "ca\\33t(10) openat(dfd: AT_FDCWD, flags: O_RDONLY|O_CLOEXEC, envp: [/* 2 vars */]) = 3"
+        );
+        let all = line(
+            &e,
+            &TextOptions {
+                bytes: 32,
+                env: true,
+            },
+        );
+        assert!(all.ends_with("envp: [\"A=1\", \"B=2\"]) = 3"), "{all}");
     }
 }

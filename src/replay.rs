@@ -115,7 +115,11 @@ struct WriteError(std::io::Error);
 pub fn decode_bytes(data: &[u8], formats: &Formats, json: bool) -> Result<Outcome, DumpError> {
     let mut reader = Reader::open(data)?;
     let schema = std::mem::take(&mut reader.schema);
-    let mut printer = Printer::new(Sink::discard(), &schema, formats, json, 64);
+    let text = crate::render_text::TextOptions {
+        bytes: 64,
+        env: false,
+    };
+    let mut printer = Printer::new(Sink::discard(), &schema, formats, json, text);
     decode_all(&mut reader, &mut printer, &Filter::default(), None)
         .map_err(|e| DumpError::Io(std::io::Error::other(e.to_string())))
 }
@@ -171,7 +175,7 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     let filter = Filter::new(schema.select(&cli.syscall)?, &cli.comm);
     let temp = (cli.json && !cli.stdout).then_some(".json");
     let sink = output::open(cli.output.as_deref(), temp)?;
-    let mut printer = Printer::new(sink, &schema, &formats, cli.json, cli.bytes());
+    let mut printer = Printer::new(sink, &schema, &formats, cli.json, cli.text_options());
 
     let pb = progress_bar(size);
     let res = decode_all(&mut reader, &mut printer, &filter, pb.as_ref());

@@ -23,32 +23,43 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "cmsg_level",
     "dirent_type",
     "dirfd",
+    "efd_flags",
     "epoll_events",
     "epoll_flags",
     "epoll_op",
     "fcntl_cmd",
     "fd_flags",
     "futex_op",
+    "futex_val3",
     "getrandom_flags",
+    "inotify_flags",
     "ioctl_request",
+    "ip_proto",
     "madvise",
     "mmap_flags",
     "mode",
     "mremap_flags",
     "msg_flags",
+    "msync_flags",
     "open_flags",
     "poll_events",
     "prctl_option",
     "prot",
     "rlim",
+    "rlim64",
     "rlimit_resource",
+    "rusage_who",
     "sa_flags",
     "sa_handler",
     "scm_type",
+    "sfd_flags",
+    "shutdown_how",
     "signals",
     "sigprocmask_how",
     "sock_flags",
     "socket_type",
+    "tfd_flags",
+    "tfd_settime_flags",
     "timer_flags",
     "wait_options",
     "whence",
@@ -111,6 +122,8 @@ pub enum Symbolic {
     Int,
     /// A signal set: `[CHLD TERM]`.
     Sigset,
+    /// A wait status: `{WIFEXITED(s) && WEXITSTATUS(s) == 3}`.
+    Wstatus,
     /// Names from a table (index into the tables).
     Table(usize),
 }
@@ -323,6 +336,7 @@ impl Xlat {
                 "hex" => Symbolic::Hex,
                 "int" => Symbolic::Int,
                 "sigset" => Symbolic::Sigset,
+                "wstatus" => Symbolic::Wstatus,
                 t => Symbolic::Table(
                     resolve(t).ok_or_else(|| err(FILE, i + 1, format!("no table `{t}`")))?,
                 ),
@@ -472,7 +486,7 @@ mod tests {
         );
         assert_eq!(
             fmt("futex_op", Num::from_i64(129)).unwrap(),
-            "FUTEX_WAKE|FUTEX_PRIVATE_FLAG"
+            "FUTEX_WAKE_PRIVATE"
         );
         assert_eq!(
             fmt("socket_type", Num::from_i64(1 | 0o2000000)).unwrap(),
