@@ -1,4 +1,5 @@
-//! strace comparison: runs tests/progs/battery.c under `strace -ff -v` and under `etrace --json`
+//! strace comparison: runs tests/progs/battery.c (and `ls -la`) under `strace -ff -v` and under
+//! `etrace --json`
 //! (both with ASLR off, the same environment and the same scratch directory), pairs the syscalls
 //! of each thread, compares every argument strace shows by meaning (flag sets as sets, numbers
 //! as numbers, strings as bytes, structs member by member) and the return values, and asserts
@@ -531,7 +532,7 @@ fn ret_of(tok: &str, errno: &BTreeMap<String, i128>) -> Option<i128> {
 }
 
 #[derive(Default)]
-struct Tally {
+pub struct Tally {
     events: usize,
     same: usize,
     reasons: BTreeMap<String, usize>,
@@ -567,9 +568,56 @@ fn battery_matches_strace() {
         bin.to_str().unwrap(),
         scratch.to_str().unwrap(),
     ];
+    let mut table = compare_runs(tmp.path(), &prog, bin.to_str().unwrap(), &fresh);
+    // and a real program: ls on a directory tree that does not change
+    let ls = [
+        "setarch",
+        "x86_64",
+        "-R",
+        "/usr/bin/ls",
+        "-la",
+        "/usr/share/doc/bash",
+        "/etc/ssh",
+    ];
+    for (name, t) in compare_runs(tmp.path(), &ls, "/usr/bin/ls", &|| {}) {
+        let m = table.entry(name).or_default();
+        m.events += t.events;
+        m.same += t.same;
+        for (r, n) in t.reasons {
+            *m.reasons.entry(r).or_default() += n;
+        }
+    }
+    let events: usize = table.values().map(|t| t.events).sum();
+    let same: usize = table.values().map(|t| t.same).sum();
+    let pct = 100.0 * same as f64 / events.max(1) as f64;
+    let report = render(&table, events, same, pct);
+    eprintln!("{report}");
+    if std::env::var_os("ETRACE_WRITE_COMPAT").is_some() {
+        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/strace-compat.md");
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        std::fs::write(out, report).unwrap();
+    }
+    assert!(events > 80, "only {events} events compared");
+    assert!(
+        pct >= 95.0,
+        "{same} of {events} events identical ({pct:.1}%)"
+    );
+}
 
+/// Trace `prog` under strace and under etrace and compare the syscalls made from the execve of
+/// `exe` on, per thread. `fresh` resets what the program works on before each run.
+fn compare_runs(tmp: &Path, prog: &[&str], exe: &str, fresh: &dyn Fn()) -> BTreeMap<String, Tally> {
+    for e in std::fs::read_dir(tmp).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("strace."))
+        {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
     fresh();
-    let sprefix = tmp.path().join("strace");
+    let sprefix = tmp.join("strace");
     let o = Command::new("env")
         .args([
             "-i",
@@ -590,7 +638,8 @@ fn battery_matches_strace() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     fresh();
-    let ejson = tmp.path().join("e.json");
+    let ejson = tmp.join("e.json");
+    let _ = std::fs::remove_file(&ejson);
     let o = Command::new("env")
         .args([
             "-i",
@@ -609,7 +658,7 @@ fn battery_matches_strace() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     // strace: one file per thread, strace.<tid>
-    let mut strace_tids: Vec<(i128, PathBuf)> = std::fs::read_dir(tmp.path())
+    let mut strace_tids: Vec<(i128, PathBuf)> = std::fs::read_dir(tmp)
         .unwrap()
         .filter_map(|e| {
             let p = e.unwrap().path();
@@ -657,7 +706,6 @@ fn battery_matches_strace() {
             .collect();
 
     let mut table: BTreeMap<String, Tally> = BTreeMap::new();
-    let battery = bin.to_str().unwrap();
     for ((_, file), (_, evs)) in strace_tids.iter().zip(&ours) {
         let mut lines: Vec<Line> = std::fs::read_to_string(file)
             .unwrap()
@@ -671,12 +719,12 @@ fn battery_matches_strace() {
         let mut evs: &[Value] = evs;
         if let Some(k) = evs
             .iter()
-            .position(|e| e["syscall"] == "execve" && e["args"]["filename"] == battery)
+            .position(|e| e["syscall"] == "execve" && e["args"]["filename"] == exe)
         {
             evs = &evs[k..];
         }
         if let Some(k) = lines.iter().position(|l| {
-            l.0 == "execve" && matches!(&l.1[0].1, S::Str(b, _) if b == battery.as_bytes())
+            l.0 == "execve" && matches!(&l.1[0].1, S::Str(b, _) if b == exe.as_bytes())
         }) {
             lines.drain(..k);
         }
@@ -722,21 +770,7 @@ fn battery_matches_strace() {
             }
         }
     }
-    let events: usize = table.values().map(|t| t.events).sum();
-    let same: usize = table.values().map(|t| t.same).sum();
-    let pct = 100.0 * same as f64 / events.max(1) as f64;
-    let report = render(&table, events, same, pct);
-    eprintln!("{report}");
-    if std::env::var_os("ETRACE_WRITE_COMPAT").is_some() {
-        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/strace-compat.md");
-        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-        std::fs::write(out, report).unwrap();
-    }
-    assert!(events > 80, "only {events} events compared");
-    assert!(
-        pct >= 95.0,
-        "{same} of {events} events identical ({pct:.1}%)"
-    );
+    table
 }
 
 fn compare(
@@ -821,7 +855,10 @@ fn render(table: &BTreeMap<String, Tally>, events: usize, same: usize, pct: f64)
     let mut out = String::new();
     out.push_str("# etrace vs strace: decoding compatibility\n\n");
     out.push_str(
-        "Generated by `make compat` (tests/strace_compat.rs): `tests/progs/battery.c` runs under \
+        "Generated by `make compat` (tests/strace_compat.rs): `tests/progs/battery.c` (files, \
+         directories, stat, memory, signals, processes and threads, TCP on 127.0.0.1, AF_UNIX \
+         with SCM_RIGHTS, pipes, poll/epoll, eventfd, timerfd) and `ls -la /usr/share/doc/bash \
+         /etc/ssh` run under \
          `strace -ff -v -s 4096` and under `etrace --json --bytes 4096`, both with ASLR off \
          (`setarch -R`), the same environment and the same scratch directory. The syscalls of \
          each thread are paired in order, and every argument strace shows is compared by \
