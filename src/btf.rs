@@ -41,6 +41,8 @@ pub enum Layout {
     Enum {
         size: u32,
         signed: bool,
+        /// The enumerators (value, name), for symbolic decoding; at most MAX_ENUM_VALUES.
+        values: Vec<(i64, String)>,
     },
     Ptr,
     Array {
@@ -107,6 +109,8 @@ pub struct KernelBtf {
 }
 
 const MAX_DEPTH: u32 = 16;
+/// Most enumerators kept of one enum (a dump carries them).
+pub const MAX_ENUM_VALUES: usize = 512;
 
 /// The contents of an ELF file's `.BTF` section.
 fn btf_section(elf: &[u8]) -> Result<Vec<u8>, String> {
@@ -241,10 +245,28 @@ impl KernelBtf {
             Type::Enum(e) => Layout::Enum {
                 size: e.size() as u32,
                 signed: e.is_signed(),
+                values: e
+                    .members
+                    .iter()
+                    .take(MAX_ENUM_VALUES)
+                    .map(|m| {
+                        let v = match e.is_signed() {
+                            true => i64::from(m.val() as i32),
+                            false => i64::from(m.val()),
+                        };
+                        (v, self.btf.resolve_name(m).unwrap_or_default())
+                    })
+                    .collect(),
             },
             Type::Enum64(e) => Layout::Enum {
                 size: e.size() as u32,
                 signed: e.is_signed(),
+                values: e
+                    .members
+                    .iter()
+                    .take(MAX_ENUM_VALUES)
+                    .map(|m| (m.val() as i64, self.btf.resolve_name(m).unwrap_or_default()))
+                    .collect(),
             },
             Type::Ptr(_) => Layout::Ptr,
             Type::Array(a) => {
@@ -561,7 +583,27 @@ mod tests {
                 len: 4
             }
         );
-        assert!(matches!(members[4].layout, Layout::Enum { size: 4, .. }));
+        let Layout::Enum { size, values, .. } = &members[4].layout else {
+            panic!("{:?}", members[4].layout)
+        };
+        assert_eq!(*size, 4);
+        assert_eq!(
+            values,
+            &[(0, "ETK_A".to_string()), (7, "ETK_B".to_string())]
+        );
+        // decoded, a kernel enum's value gets its enumerator's name
+        let v = crate::decode::decode_layout(
+            &7u32.to_le_bytes(),
+            &members[4].layout,
+            &mut crate::decode::Cx::new(&crate::xlat::Xlat::default()),
+        );
+        assert_eq!(
+            v,
+            crate::event::Value::Sym {
+                raw: Box::new(crate::event::Value::UInt(7)),
+                name: "ETK_B".into()
+            }
+        );
         // typedef to a pointer counts as one pointer level
         let r = b.resolve("cap_user_header_t").unwrap();
         assert_eq!((r.depth, r.value.clone()), (1, Layout::Ptr));

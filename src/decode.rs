@@ -190,14 +190,34 @@ impl<'s> Decoder<'s> {
     }
 }
 
-/// The register value, read with the declared type's size and signedness.
+/// The register value, read with the declared type's size and signedness; a kernel enum's
+/// value gets its enumerator's name from BTF.
 fn scalar(raw: u64, layout: &Layout) -> Value {
     match layout {
         Layout::Ptr => Value::Ptr(raw),
-        Layout::Int { size, signed, .. } | Layout::Enum { size, signed } => {
-            int_of(raw, *size, *signed)
-        }
+        Layout::Int { size, signed, .. } => int_of(raw, *size, *signed),
+        Layout::Enum {
+            size,
+            signed,
+            values,
+        } => enum_named(int_of(raw, *size, *signed), values),
         _ => Value::UInt(raw),
+    }
+}
+
+/// An integer of an enum type, with its enumerator's name when it has one.
+fn enum_named(v: Value, values: &[(i64, String)]) -> Value {
+    let n = match v {
+        Value::Int(i) => i,
+        Value::UInt(u) => u as i64,
+        _ => return v,
+    };
+    match values.iter().find(|(x, _)| *x == n) {
+        Some((_, name)) => Value::Sym {
+            raw: Box::new(v),
+            name: name.clone(),
+        },
+        None => v,
     }
 }
 
@@ -408,15 +428,24 @@ pub fn decode_layout(b: &[u8], layout: &Layout, cx: &mut Cx<'_>) -> Value {
     }
     cx.budget -= 1;
     match layout {
-        Layout::Int { size, signed, .. } | Layout::Enum { size, signed } => {
-            match read_uint(b, *size as usize) {
-                Some(v) => int_of(v, *size, *signed),
-                None => Value::Bytes {
-                    bytes: b.to_vec(),
-                    truncated: true,
-                },
-            }
-        }
+        Layout::Int { size, signed, .. } => match read_uint(b, *size as usize) {
+            Some(v) => int_of(v, *size, *signed),
+            None => Value::Bytes {
+                bytes: b.to_vec(),
+                truncated: true,
+            },
+        },
+        Layout::Enum {
+            size,
+            signed,
+            values,
+        } => match read_uint(b, *size as usize) {
+            Some(v) => enum_named(int_of(v, *size, *signed), values),
+            None => Value::Bytes {
+                bytes: b.to_vec(),
+                truncated: true,
+            },
+        },
         Layout::Float { size } => match read_uint(b, *size as usize) {
             Some(v) => Value::UInt(v),
             None => Value::Bytes {

@@ -51,6 +51,7 @@ pub enum WireType {
     Enum {
         size: u32,
         signed: bool,
+        values: Vec<(i64, String)>,
     },
     Ptr,
     Array {
@@ -164,9 +165,14 @@ impl Interner {
                 is_bool: *is_bool,
             },
             Layout::Float { size } => WireType::Float { size: *size },
-            Layout::Enum { size, signed } => WireType::Enum {
+            Layout::Enum {
+                size,
+                signed,
+                values,
+            } => WireType::Enum {
                 size: *size,
                 signed: *signed,
+                values: values.clone(),
             },
             Layout::Ptr => WireType::Ptr,
             Layout::Array { elem, len } => WireType::Array {
@@ -296,13 +302,18 @@ impl WireSchema {
                     1,
                 ),
                 WireType::Float { size } => (Layout::Float { size: *size }, 1, 1),
-                WireType::Enum { size, signed } => (
+                WireType::Enum {
+                    size,
+                    signed,
+                    values,
+                } => (
                     Layout::Enum {
                         size: *size,
                         signed: *signed,
+                        values: values.clone(),
                     },
                     1,
-                    1,
+                    values.len() as u64 + 1,
                 ),
                 WireType::Ptr => (Layout::Ptr, 1, 1),
                 WireType::Opaque { name } => (Layout::Opaque { name: name.clone() }, 1, 1),
