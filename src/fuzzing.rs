@@ -29,13 +29,20 @@ fn context() -> &'static (Schema, Formats) {
     })
 }
 
+fn decoder() -> &'static Decoder<'static> {
+    static DEC: OnceLock<Decoder<'static>> = OnceLock::new();
+    DEC.get_or_init(|| {
+        let (schema, formats) = context();
+        Decoder::new(schema, formats)
+    })
+}
+
 /// Parse one record, decode it and render it both ways.
 pub fn record(data: &[u8]) {
-    let (schema, formats) = context();
     let Ok(rec) = record::parse(data) else {
         return;
     };
-    let ev = Decoder::new(schema, formats).decode(&rec);
+    let ev = decoder().decode(&rec);
     let mut out = Vec::new();
     let _ = render_json::write(&mut out, &ev);
     let _ = render_text::write(
