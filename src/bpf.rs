@@ -124,6 +124,19 @@ fn when(dir: crate::formats::Dir) -> u8 {
     w as u8
 }
 
+/// A plan whose length (or count) comes from `size`: a constant, an argument or the return value.
+fn sized(kind: K, dir: crate::formats::Dir, size: &SizeRef, max_len: u32) -> etrace_arg_plan {
+    let (src, arg, elem) = size_src(size);
+    etrace_arg_plan {
+        kind: kind.0 as u8,
+        when: when(dir),
+        size_src: src,
+        size_arg: arg,
+        elem_size: elem,
+        max_len,
+    }
+}
+
 /// The kernel-side plan for one syscall.
 pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool) -> etrace_plan {
     let mut plan = etrace_plan {
@@ -158,39 +171,15 @@ pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool) -> etrace_plan {
                 };
             }
             Capture::Bytes { dir, size } => {
-                let (src, arg, elem) = size_src(size);
-                *ap = etrace_arg_plan {
-                    kind: K::ETRACE_K_BUF.0 as u8,
-                    when: when(*dir),
-                    size_src: src,
-                    size_arg: arg,
-                    elem_size: elem,
-                    max_len: caps.bytes.min(arg_max),
-                };
+                *ap = sized(K::ETRACE_K_BUF, *dir, size, caps.bytes.min(arg_max));
             }
             Capture::Shaped {
                 dir, size, shape, ..
             } => {
-                let (src, arg, elem) = size_src(size);
-                *ap = etrace_arg_plan {
-                    kind: K::ETRACE_K_BUF.0 as u8,
-                    when: when(*dir),
-                    size_src: src,
-                    size_arg: arg,
-                    elem_size: elem,
-                    max_len: shape.max_len().min(arg_max),
-                };
+                *ap = sized(K::ETRACE_K_BUF, *dir, size, shape.max_len().min(arg_max));
             }
             Capture::Iovec { dir, count, .. } => {
-                let (src, arg, n) = size_src(count);
-                *ap = etrace_arg_plan {
-                    kind: K::ETRACE_K_IOVEC.0 as u8,
-                    when: when(*dir),
-                    size_src: src,
-                    size_arg: arg,
-                    elem_size: n,
-                    max_len: caps.bytes.min(arg_max),
-                };
+                *ap = sized(K::ETRACE_K_IOVEC, *dir, count, caps.bytes.min(arg_max));
             }
             Capture::Msghdr { dir, .. } => {
                 *ap = etrace_arg_plan {
