@@ -26,7 +26,8 @@ pub struct Cli {
     #[arg(short = 'c', long = "comm", value_name = "COMM")]
     pub comm: Vec<String>,
 
-    /// Trace only this syscall (repeatable), by its kernel name (openat, newfstatat, ...)
+    /// Trace only this syscall (repeatable): a kernel name (openat, newfstatat, ...), a class
+    /// (%file, %desc, %net, %process, %memory, %signal, %ipc), or either with `!` to exclude it
     #[arg(short = 's', long = "syscall", value_name = "NAME")]
     pub syscall: Vec<String>,
 

@@ -11,6 +11,8 @@ pub const SYSCALLS_X86_64: &str = include_str!("../formats/syscalls-x86_64.tbl")
 pub const ERRNO: &str = include_str!("../formats/errno.tbl");
 /// Capture rules: see the head of the file for its syntax.
 pub const CAPTURE_RULES: &str = include_str!("../formats/capture.rules");
+/// Syscall classes for -s (`%file`, `%net` ...).
+pub const SYSCALL_CLASSES: &str = include_str!("../formats/syscall-classes");
 
 #[derive(Debug, Error)]
 #[error("formats/{file}:{line}: {msg}")]
@@ -280,6 +282,26 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
     Ok(rules)
 }
 
+/// Parse the syscall classes: `%class name name ...` lines, a class may span several.
+pub fn parse_classes(text: &str) -> Result<BTreeMap<String, Vec<String>>, FormatError> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (line, l) in data_lines(text) {
+        let mut words = l.split_whitespace();
+        let class = words.next().unwrap_or_default();
+        if !class.starts_with('%') || class.len() < 2 {
+            return Err(FormatError {
+                file: "syscall-classes",
+                line,
+                msg: format!("expected `%class name ...`, got `{l}`"),
+            });
+        }
+        out.entry(class.to_string())
+            .or_default()
+            .extend(words.map(String::from));
+    }
+    Ok(out)
+}
+
 /// All of formats/, parsed.
 #[derive(Debug, Clone)]
 pub struct Formats {
@@ -288,6 +310,8 @@ pub struct Formats {
     pub rules: Rules,
     /// Symbolic tables and the rules that attach them.
     pub xlat: crate::xlat::Xlat,
+    /// `%class` -> syscall names
+    pub classes: BTreeMap<String, Vec<String>>,
 }
 
 impl Formats {
@@ -298,6 +322,7 @@ impl Formats {
             errno: parse_errno(ERRNO)?,
             rules: parse_rules(CAPTURE_RULES)?,
             xlat: crate::xlat::Xlat::embedded()?,
+            classes: parse_classes(SYSCALL_CLASSES)?,
         })
     }
 
@@ -323,6 +348,27 @@ impl Formats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_class_member_is_a_known_syscall() {
+        let f = Formats::embedded().unwrap();
+        let known: std::collections::HashSet<&str> =
+            f.syscalls.values().map(String::as_str).collect();
+        for c in [
+            "%file", "%desc", "%net", "%process", "%memory", "%signal", "%ipc",
+        ] {
+            let members = &f.classes[c];
+            assert!(members.len() >= 8, "{c}");
+            for m in members {
+                assert!(
+                    known.contains(m.as_str()),
+                    "{c}: `{m}` is not in the syscall table"
+                );
+            }
+        }
+        assert!(f.classes["%net"].contains(&"connect".to_string()));
+        assert!(parse_classes("file open\n").is_err());
+    }
 
     #[test]
     fn embedded_tables_parse_with_known_entries() {

@@ -128,7 +128,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     }
     let formats = Formats::embedded()?;
     let schema = kernel_schema(&formats, cli.btf.as_deref())?;
-    let selected = schema.select(&cli.syscall)?;
+    let selected = schema.select(&cli.syscall, &formats.classes)?;
     let raw = open_dump(cli, &schema, &selected)?;
     let printer = match cli.raw {
         true => None,

@@ -172,7 +172,7 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     }
     let formats = Formats::embedded()?;
     let schema = std::mem::take(&mut reader.schema);
-    let filter = Filter::new(schema.select(&cli.syscall)?, &cli.comm);
+    let filter = Filter::new(schema.select(&cli.syscall, &formats.classes)?, &cli.comm);
     let temp = (cli.json && !cli.stdout).then_some(".json");
     let sink = output::open(cli.output.as_deref(), temp)?;
     let mut printer = Printer::new(sink, &schema, &formats, cli.json, cli.text_options());

@@ -113,32 +113,70 @@ impl Schema {
         self.syscalls.values().find(|s| s.name == name)
     }
 
-    /// The numbers of the syscalls named (as by -s); None when no name is given (all of them).
-    /// An unknown name is an error that suggests the closest known names.
-    pub fn select(&self, names: &[String]) -> Result<Option<HashSet<u32>>, SchemaError> {
-        if names.is_empty() {
+    /// The numbers of the syscalls `-s` selects; None when nothing is given (all of them).
+    /// Each selector is a syscall name or a `%class` (formats/syscall-classes), optionally
+    /// negated with `!`: the result is the union of the positive ones (all syscalls when there
+    /// are none) minus the negated ones, as strace's `-e trace=`. An unknown name is an error
+    /// that suggests the closest known names.
+    pub fn select(
+        &self,
+        selectors: &[String],
+        classes: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Option<HashSet<u32>>, SchemaError> {
+        if selectors.is_empty() {
             return Ok(None);
         }
-        let mut set = HashSet::new();
-        for n in names {
-            let Some(sc) = self.by_name(n) else {
-                let mut close: Vec<(f64, &str)> = self
-                    .syscalls
-                    .values()
-                    .map(|s| (strsim::jaro_winkler(n, &s.name), s.name.as_str()))
-                    .filter(|(score, _)| *score > 0.8)
-                    .collect();
-                close.sort_by(|a, b| b.0.total_cmp(&a.0));
-                let close: Vec<&str> = close.iter().take(4).map(|c| c.1).collect();
-                let hint = match close.is_empty() {
-                    true => String::new(),
-                    false => format!("; did you mean {}?", close.join(", ")),
-                };
-                return Err(SchemaError::UnknownSyscall(n.clone(), hint));
+        let (mut pos, mut neg, mut any_pos) = (HashSet::new(), HashSet::new(), false);
+        for sel in selectors {
+            let (negated, body) = match sel.strip_prefix('!') {
+                Some(b) => (true, b),
+                None => (false, sel.as_str()),
             };
-            set.insert(sc.nr);
+            let set: HashSet<u32> = if body.starts_with('%') {
+                let members = classes.get(body).ok_or_else(|| {
+                    let known: Vec<&str> = classes.keys().map(String::as_str).collect();
+                    SchemaError::UnknownSyscall(
+                        body.to_string(),
+                        format!("; classes are {}", known.join(", ")),
+                    )
+                })?;
+                members
+                    .iter()
+                    .filter_map(|n| self.by_name(n).map(|s| s.nr))
+                    .collect()
+            } else {
+                HashSet::from([self.nr_of(body)?])
+            };
+            if negated {
+                neg.extend(set);
+            } else {
+                any_pos = true;
+                pos.extend(set);
+            }
         }
-        Ok(Some(set))
+        if !any_pos {
+            pos = self.syscalls.keys().copied().collect();
+        }
+        Ok(Some(pos.difference(&neg).copied().collect()))
+    }
+
+    fn nr_of(&self, n: &str) -> Result<u32, SchemaError> {
+        if let Some(sc) = self.by_name(n) {
+            return Ok(sc.nr);
+        }
+        let mut close: Vec<(f64, &str)> = self
+            .syscalls
+            .values()
+            .map(|s| (strsim::jaro_winkler(n, &s.name), s.name.as_str()))
+            .filter(|(score, _)| *score > 0.8)
+            .collect();
+        close.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let close: Vec<&str> = close.iter().take(4).map(|c| c.1).collect();
+        let hint = match close.is_empty() {
+            true => String::new(),
+            false => format!("; did you mean {}?", close.join(", ")),
+        };
+        Err(SchemaError::UnknownSyscall(n.to_string(), hint))
     }
 
     /// Build the schema from tracefs events, BTF and the formats tables. A type BTF does not
@@ -457,5 +495,60 @@ mod tests {
         let json = serde_json::to_string(&s).unwrap();
         let back: Schema = serde_json::from_str(&json).unwrap();
         assert_eq!(s, back);
+    }
+
+    #[test]
+    fn selectors_names_classes_and_negation() {
+        let mut s = Schema::default();
+        for (nr, n) in [(0, "read"), (42, "connect"), (41, "socket"), (202, "futex")] {
+            s.syscalls.insert(
+                nr,
+                Syscall {
+                    nr,
+                    name: n.into(),
+                    args: vec![],
+                    noreturn: false,
+                    ret_hex: false,
+                },
+            );
+        }
+        let classes = BTreeMap::from([(
+            "%net".to_string(),
+            vec![
+                "socket".to_string(),
+                "connect".to_string(),
+                "accept".to_string(),
+            ],
+        )]);
+        let sel = |v: &[&str]| {
+            let v: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+            s.select(&v, &classes).map(|o| {
+                let mut v: Vec<u32> = o.unwrap().into_iter().collect();
+                v.sort();
+                v
+            })
+        };
+        assert_eq!(
+            sel(&["%net"]).unwrap(),
+            [41, 42],
+            "accept is not on this kernel: skipped"
+        );
+        assert_eq!(
+            sel(&["!futex"]).unwrap(),
+            [0, 41, 42],
+            "only negations: all but those"
+        );
+        assert_eq!(sel(&["%net", "!connect", "read"]).unwrap(), [0, 41]);
+        assert_eq!(sel(&["!%net"]).unwrap(), [0, 202]);
+        let e = sel(&["%nett"]).unwrap_err().to_string();
+        assert!(
+            e.contains("unknown syscall `%nett`; classes are %net"),
+            "{e}"
+        );
+        assert!(sel(&["conect"])
+            .unwrap_err()
+            .to_string()
+            .contains("did you mean connect"));
+        assert!(s.select(&[], &classes).unwrap().is_none());
     }
 }

@@ -684,3 +684,30 @@ fn every_syscall_of_this_kernel_decodes_and_renders() {
         }
     }
 }
+
+#[test]
+fn class_and_negated_syscall_filters() {
+    let (evs, _, err, _) = trace_known(&["-s", "%file", "-s", "!openat"]);
+    let classes = etrace::formats::Formats::embedded().unwrap().classes;
+    let file = &classes["%file"];
+    assert!(!evs.is_empty(), "{err}");
+    assert!(
+        evs.iter()
+            .all(|e| file.iter().any(|n| e["syscall"] == n.as_str()) && e["syscall"] != "openat"),
+        "only %file syscalls, openat excluded"
+    );
+    // known.c stats its file and execs /bin/true: both are %file
+    assert!(evs.iter().any(|e| is(e, "newfstatat")
+        && e["args"]["filename"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("/known.txt"))));
+    assert!(evs
+        .iter()
+        .any(|e| is(e, "execve") && e["args"]["filename"] == "/bin/true"));
+    // negation alone: everything but the negated
+    let (evs, _, _, _) = trace_known(&["-s", "!%memory", "-s", "!read"]);
+    assert!(evs.iter().any(|e| is(e, "openat")));
+    assert!(!evs
+        .iter()
+        .any(|e| is(e, "mmap") || is(e, "mprotect") || is(e, "read")));
+}
