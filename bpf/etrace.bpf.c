@@ -35,6 +35,10 @@ const volatile __u32 self_tgid = 0;
 const volatile __u8 filter_pids = 0;
 const volatile __u8 filter_comms = 0;
 const volatile __u64 wakeup_bytes = 1 << 20;
+const volatile __u8 failed_only = 0; /* --failed: only calls that returned an error */
+
+/* the largest errno a syscall returns; more negative returns are values (lseek, mmap) */
+#define MAX_ERRNO 4095
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -499,13 +503,15 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	bpf_get_current_comm(fl->rec.comm, sizeof(fl->rec.comm));
 	fl->reread = 0;
 
-	capture_entry(fl, plan);
-
 	if (plan->flags & ETRACE_P_NORETURN) {
 		fl->active = 0;
+		if (failed_only) /* a call that never returns never fails */
+			return 0;
+		capture_entry(fl, plan);
 		emit(fl);
 		return 0;
 	}
+	capture_entry(fl, plan);
 	fl->active = 1;
 	return 0;
 }
@@ -524,6 +530,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	nr = fl->rec.nr;
 	plan = bpf_map_lookup_elem(&plans, &nr);
 	if (!plan)
+		return 0;
+	if (failed_only && !(ret < 0 && ret >= -MAX_ERRNO))
 		return 0;
 	fl->rec.ret = ret;
 	fl->rec.ts_exit = bpf_ktime_get_boot_ns();

@@ -30,6 +30,8 @@ pub struct Config {
     pub ringbuf_bytes: u32,
     /// Wake the consumer once this much data waits; below it the consumer polls.
     pub wakeup_bytes: u64,
+    /// Only syscalls that returned an error.
+    pub failed_only: bool,
 }
 
 /// Capture caps, in bytes.
@@ -65,6 +67,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.filter_pids = u8::from(cfg.filter_pids);
         ro.filter_comms = u8::from(!cfg.comms.is_empty());
         ro.wakeup_bytes = cfg.wakeup_bytes;
+        ro.failed_only = u8::from(cfg.failed_only);
     }
     open.maps
         .events

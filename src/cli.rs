@@ -31,6 +31,10 @@ pub struct Cli {
     #[arg(short = 's', long = "syscall", value_name = "NAME")]
     pub syscall: Vec<String>,
 
+    /// Trace only syscalls that returned an error (filtered in the kernel; on a dump: here)
+    #[arg(long)]
+    pub failed: bool,
+
     /// Print one strace-like line per syscall on standard output (the default output)
     #[arg(long)]
     pub stdout: bool,

@@ -50,6 +50,8 @@ pub struct CaptureOptions {
     pub comms: Vec<String>,
     /// The launched command; empty: system-wide.
     pub command: Vec<String>,
+    /// `--failed`: only calls that returned an error were recorded.
+    pub failed: bool,
 }
 
 /// Everything a dump's records need to be decoded anywhere.

@@ -110,6 +110,7 @@ fn open_dump(
             syscalls: cli.syscall.clone(),
             comms: cli.comm.clone(),
             command: cli.command.clone(),
+            failed: cli.failed,
         },
         Formats::tables_version(),
     );
@@ -151,6 +152,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         comms: cli.comm.clone(),
         ringbuf_bytes: RINGBUF_BYTES,
         wakeup_bytes: WAKEUP_BYTES,
+        failed_only: cli.failed,
     };
     let mut obj = MaybeUninit::uninit();
     let mut skel = bpf::load(&mut obj, &cfg)?;

@@ -31,10 +31,12 @@ pub struct Filter {
     pub syscalls: Option<HashSet<u32>>,
     /// comms, cut to the kernel's 15 bytes
     pub comms: Vec<Vec<u8>>,
+    /// only calls that returned an error
+    pub failed: bool,
 }
 
 impl Filter {
-    pub fn new(syscalls: Option<HashSet<u32>>, comms: &[String]) -> Filter {
+    pub fn new(syscalls: Option<HashSet<u32>>, comms: &[String], failed: bool) -> Filter {
         let max = L::ETRACE_COMM_LEN.0 as usize - 1;
         Filter {
             syscalls,
@@ -42,6 +44,7 @@ impl Filter {
                 .iter()
                 .map(|c| c.as_bytes()[..c.len().min(max)].to_vec())
                 .collect(),
+            failed,
         }
     }
 
@@ -50,6 +53,7 @@ impl Filter {
             .as_ref()
             .is_none_or(|s| s.contains(&rec.hdr.nr))
             && (self.comms.is_empty() || self.comms.contains(&rec.comm()))
+            && (!self.failed || (rec.exited() && (-4095..0).contains(&rec.hdr.ret)))
     }
 }
 
@@ -172,7 +176,11 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     }
     let formats = Formats::embedded()?;
     let schema = std::mem::take(&mut reader.schema);
-    let filter = Filter::new(schema.select(&cli.syscall, &formats.classes)?, &cli.comm);
+    let filter = Filter::new(
+        schema.select(&cli.syscall, &formats.classes)?,
+        &cli.comm,
+        cli.failed,
+    );
     let temp = (cli.json && !cli.stdout).then_some(".json");
     let sink = output::open(cli.output.as_deref(), temp)?;
     let mut printer = Printer::new(sink, &schema, &formats, cli.json, cli.text_options());

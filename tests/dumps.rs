@@ -390,3 +390,17 @@ fn fuzz_corpus_decodes_without_panicking() {
     }
     assert!(n >= 10, "the corpus has {n} inputs");
 }
+
+#[test]
+fn failed_filter_applies_to_a_dump() {
+    let raw = dumps().join("known.raw");
+    let (all, _) = decode_json(&raw, &[]);
+    let (failed, o) = decode_json(&raw, &["--failed"]);
+    assert!(o.status.success());
+    let want: Vec<&Value> = all
+        .iter()
+        .filter(|e| e["ret"].as_i64().is_some_and(|r| (-4095..0).contains(&r)))
+        .collect();
+    assert!(want.len() >= 3, "known.c fails at least three calls");
+    assert_eq!(failed.iter().collect::<Vec<_>>(), want);
+}

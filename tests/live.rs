@@ -711,3 +711,30 @@ fn class_and_negated_syscall_filters() {
         .iter()
         .any(|e| is(e, "mmap") || is(e, "mprotect") || is(e, "read")));
 }
+
+#[test]
+fn failed_filter_keeps_only_errors() {
+    let (evs, _, err, _) = trace_known(&["--failed"]);
+    assert!(!evs.is_empty(), "{err}");
+    assert!(
+        evs.iter().all(
+            |e| e["ret"].as_i64().is_some_and(|r| (-4095..0).contains(&r))
+                && e["errno"].is_string()
+        ),
+        "only failed calls"
+    );
+    let enoent: Vec<&str> = evs
+        .iter()
+        .filter(|e| is(e, "openat") && e["errno"] == "ENOENT")
+        .filter_map(|e| e["args"]["filename"].as_str())
+        .collect();
+    assert!(
+        enoent.iter().any(|f| f.ends_with("/does-not-exist")),
+        "{enoent:?}"
+    );
+    assert!(
+        enoent.iter().any(|f| f.ends_with("/from-thread")),
+        "{enoent:?}"
+    );
+    assert!(!evs.iter().any(|e| is(e, "exit_group")));
+}
