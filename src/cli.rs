@@ -73,6 +73,15 @@ pub struct Cli {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=8192))]
     pub bytes: Option<u32>,
 
+    /// Prefix each line with the time: -t hh:mm:ss, -tt with microseconds, -ttt seconds since
+    /// the epoch (text output)
+    #[arg(short = 't', action = ArgAction::Count)]
+    pub time: u8,
+
+    /// Show how long each syscall took, as ` <seconds>` (text output; JSON has duration_ns)
+    #[arg(short = 'T')]
+    pub durations: bool,
+
     /// Show execve's whole environment in text output (default: its count, as strace does)
     #[arg(long)]
     pub env: bool,
@@ -93,11 +102,14 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// How text output is shaped.
-    pub fn text_options(&self) -> crate::render_text::TextOptions {
+    /// How text output is shaped; `realtime_offset_ns` converts event times to wall-clock time.
+    pub fn text_options(&self, realtime_offset_ns: i64) -> crate::render_text::TextOptions {
         crate::render_text::TextOptions {
             bytes: self.bytes() as usize,
             env: self.env,
+            time: self.time.min(3),
+            realtime_offset_ns,
+            durations: self.durations,
         }
     }
 

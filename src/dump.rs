@@ -565,7 +565,7 @@ fn clock_ns(clock: libc::clockid_t) -> i128 {
 }
 
 /// CLOCK_REALTIME minus CLOCK_BOOTTIME, read between two boot-clock reads.
-fn realtime_offset_ns() -> i64 {
+pub fn realtime_offset_ns() -> i64 {
     let b0 = clock_ns(libc::CLOCK_BOOTTIME);
     let r = clock_ns(libc::CLOCK_REALTIME);
     let b1 = clock_ns(libc::CLOCK_BOOTTIME);

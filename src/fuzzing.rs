@@ -50,7 +50,9 @@ pub fn record(data: &[u8]) {
         &ev,
         &render_text::TextOptions {
             bytes: 64,
-            env: false,
+            time: 2,
+            durations: true,
+            ..Default::default()
         },
     );
 }

@@ -141,7 +141,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
                 &schema,
                 &formats,
                 cli.json,
-                cli.text_options(),
+                cli.text_options(dump::realtime_offset_ns()),
             ))
         }
     };

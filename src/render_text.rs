@@ -5,12 +5,46 @@ use std::io::{self, Write};
 
 use crate::event::{Event, Value};
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
     /// Most bytes of a buffer or argv element shown before `...`.
     pub bytes: usize,
     /// Show execve's whole environment, not its count.
     pub env: bool,
+    /// Timestamps, as strace's -t (1: local hh:mm:ss), -tt (2: with microseconds), -ttt (3:
+    /// seconds since the epoch); 0: none.
+    pub time: u8,
+    /// CLOCK_REALTIME minus CLOCK_BOOTTIME: an event's `ts` plus this is wall-clock time.
+    pub realtime_offset_ns: i64,
+    /// Append each call's duration, as strace's -T: ` <0.000123>`.
+    pub durations: bool,
+}
+
+/// The wall-clock time of `ts` (CLOCK_BOOTTIME ns), as -t, -tt or -ttt show it.
+fn timestamp(out: &mut String, ts: u64, o: &TextOptions) {
+    let wall = i128::from(ts) + i128::from(o.realtime_offset_ns);
+    let (secs, micros) = (
+        wall.div_euclid(1_000_000_000),
+        wall.rem_euclid(1_000_000_000) / 1000,
+    );
+    if o.time >= 3 {
+        out.push_str(&format!("{secs}.{micros:06} "));
+        return;
+    }
+    let t = secs as libc::time_t;
+    // SAFETY: tm is plain data that localtime_r fills; both pointers are valid for the call.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let ok = !unsafe { libc::localtime_r(&t, &mut tm) }.is_null();
+    let (h, m, s) = match ok {
+        true => (tm.tm_hour, tm.tm_min, tm.tm_sec),
+        false => (0, 0, 0),
+    };
+    out.push_str(&format!("{h:02}:{m:02}:{s:02}"));
+    if o.time == 2 {
+        out.push_str(&format!(".{micros:06}"));
+    }
+    out.push(' ');
 }
 
 /// Append `b` to `out` as the inside of a C string literal, strace style: \n \t \" \\ and the
@@ -99,6 +133,9 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
 /// Format one event as a line (without the newline).
 pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
     let mut out = String::with_capacity(128);
+    if o.time > 0 {
+        timestamp(&mut out, e.ts, o);
+    }
     escape_into(&mut out, &e.comm);
     if e.pid == e.tid {
         out.push_str(&format!("({}) ", e.pid));
@@ -130,6 +167,13 @@ pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
     }
     if e.payload_truncated {
         out.push_str(" (arguments truncated)");
+    }
+    if let (true, Some(d)) = (o.durations, e.duration_ns) {
+        out.push_str(&format!(
+            " <{}.{:06}>",
+            d / 1_000_000_000,
+            d % 1_000_000_000 / 1000
+        ));
     }
     out
 }
@@ -172,6 +216,7 @@ mod tests {
         let o = TextOptions {
             bytes: 4,
             env: true,
+            ..Default::default()
         };
         let e = ev(
             vec![
@@ -242,7 +287,7 @@ mod tests {
         );
         let o = TextOptions {
             bytes: 32,
-            env: false,
+            ..Default::default()
         };
         assert_eq!(
             line(&e, &o),
@@ -253,8 +298,31 @@ mod tests {
             &TextOptions {
                 bytes: 32,
                 env: true,
+                ..Default::default()
             },
         );
         assert!(all.ends_with("envp: [\"A=1\", \"B=2\"]) = 3"), "{all}");
+    }
+
+    #[test]
+    fn timestamps_and_durations() {
+        let mut e = ev(vec![], Some(0), None);
+        e.ts = 5_000_000_000; // 5 s after boot
+        e.duration_ns = Some(1_234_567);
+        let epoch = TextOptions {
+            time: 3,
+            realtime_offset_ns: 1_700_000_000_000_000_000 - 5_000_000_000 + 123_456_000,
+            durations: true,
+            ..Default::default()
+        };
+        let l = line(&e, &epoch);
+        assert!(l.starts_with("1700000000.123456 ca"), "{l}");
+        assert!(l.ends_with(" = 0 <0.001234>"), "{l}");
+        let tt = line(&e, &TextOptions { time: 2, ..epoch });
+        let stamp = tt.split(' ').next().unwrap();
+        assert_eq!(stamp.len(), "hh:mm:ss.uuuuuu".len(), "{tt}");
+        assert!(stamp.ends_with(".123456"), "{tt}");
+        let t = line(&e, &TextOptions { time: 1, ..epoch });
+        assert_eq!(t.split(' ').next().unwrap().len(), "hh:mm:ss".len(), "{t}");
     }
 }

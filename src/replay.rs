@@ -121,7 +121,7 @@ pub fn decode_bytes(data: &[u8], formats: &Formats, json: bool) -> Result<Outcom
     let schema = std::mem::take(&mut reader.schema);
     let text = crate::render_text::TextOptions {
         bytes: 64,
-        env: false,
+        ..Default::default()
     };
     let mut printer = Printer::new(Sink::discard(), &schema, formats, json, text);
     decode_all(&mut reader, &mut printer, &Filter::default(), None)
@@ -183,7 +183,13 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     );
     let temp = (cli.json && !cli.stdout).then_some(".json");
     let sink = output::open(cli.output.as_deref(), temp)?;
-    let mut printer = Printer::new(sink, &schema, &formats, cli.json, cli.text_options());
+    let mut printer = Printer::new(
+        sink,
+        &schema,
+        &formats,
+        cli.json,
+        cli.text_options(reader.header.realtime_offset_ns),
+    );
 
     let pb = progress_bar(size);
     let res = decode_all(&mut reader, &mut printer, &filter, pb.as_ref());

@@ -676,7 +676,7 @@ fn every_syscall_of_this_kernel_decodes_and_renders() {
                 &ev,
                 &etrace::render_text::TextOptions {
                     bytes: 32,
-                    env: false,
+                    ..Default::default()
                 },
             );
             assert!(line.contains(&format!(" {}(", sc.name)), "{line}");
@@ -737,4 +737,40 @@ fn failed_filter_keeps_only_errors() {
         "{enoent:?}"
     );
     assert!(!evs.iter().any(|e| is(e, "exit_group")));
+}
+
+#[test]
+fn wall_clock_timestamps_and_durations() {
+    require_root();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let before = now();
+    let o = run(&[
+        "-ttt",
+        "-T",
+        "-s",
+        "openat",
+        "--stats=false",
+        "--",
+        "cat",
+        "/etc/hostname",
+    ]);
+    let after = now();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("filename: \"/etc/hostname\""))
+        .unwrap_or_else(|| panic!("{text}"));
+    let stamp: f64 = line.split(' ').next().unwrap().parse().unwrap();
+    assert!(
+        before <= stamp && stamp <= after,
+        "{before} <= {stamp} <= {after}"
+    );
+    let dur = line.rsplit_once(" <").unwrap().1.trim_end_matches('>');
+    let dur: f64 = dur.parse().unwrap();
+    assert!((0.0..1.0).contains(&dur), "{line}");
 }
