@@ -34,6 +34,8 @@ enum etrace_pid_state *etrace_pid_state_type __attribute__((unused));
 const volatile __u32 self_tgid = 0;
 const volatile __u8 filter_pids = 0;
 const volatile __u8 filter_comms = 0;
+const volatile __u8 filter_uids = 0; /* --uid: only these real uids (the uids map) */
+const volatile __u8 follow = 0; /* add the children of traced processes to the pid set */
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u8 failed_only = 0; /* --failed: only calls that returned an error */
 
@@ -65,6 +67,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} uids SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -465,6 +474,12 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	}
 	if (!(plan->flags & ETRACE_P_ENABLED))
 		return 0;
+	if (filter_uids) {
+		__u32 uid = (__u32)bpf_get_current_uid_gid();
+
+		if (!bpf_map_lookup_elem(&uids, &uid))
+			return 0;
+	}
 	if (filter_comms) {
 		char comm[ETRACE_COMM_LEN] = {};
 
@@ -600,7 +615,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	__u32 ptgid, ctgid, traced = ETRACE_PID_TRACED;
 	__u32 *state;
 
-	if (!filter_pids)
+	if (!filter_pids || !follow)
 		return 0;
 	ptgid = parent->tgid;
 	ctgid = child->tgid;

@@ -32,6 +32,12 @@ pub struct Config {
     pub wakeup_bytes: u64,
     /// Only syscalls that returned an error.
     pub failed_only: bool,
+    /// Only these real uids (empty: all).
+    pub uids: Vec<u32>,
+    /// Processes already running to trace (their thread-group ids).
+    pub attach: Vec<u32>,
+    /// Add the children of traced processes to the traced set.
+    pub follow: bool,
 }
 
 /// Capture caps, in bytes.
@@ -68,6 +74,8 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.filter_comms = u8::from(!cfg.comms.is_empty());
         ro.wakeup_bytes = cfg.wakeup_bytes;
         ro.failed_only = u8::from(cfg.failed_only);
+        ro.filter_uids = u8::from(!cfg.uids.is_empty());
+        ro.follow = u8::from(cfg.follow);
     }
     open.maps
         .events
@@ -91,6 +99,19 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
             .comms
             .update(&key, &[1], MapFlags::ANY)
             .context("writing the comm filter")?;
+    }
+    for uid in &cfg.uids {
+        skel.maps
+            .uids
+            .update(&uid.to_ne_bytes(), &[1], MapFlags::ANY)
+            .context("writing the uid filter")?;
+    }
+    let traced = etrace_pid_state::ETRACE_PID_TRACED.0;
+    for pid in &cfg.attach {
+        skel.maps
+            .pids
+            .update(&pid.to_ne_bytes(), &traced.to_ne_bytes(), MapFlags::ANY)
+            .context("writing the traced processes")?;
     }
     Ok(skel)
 }
@@ -256,6 +277,11 @@ pub fn write_plans(
 /// The raw fd of the traced-process map, for a launched child to register itself.
 pub fn pids_fd(skel: &EtraceSkel<'_>) -> RawFd {
     skel.maps.pids.as_fd().as_raw_fd()
+}
+
+/// How many processes are in the traced set.
+pub fn traced_processes(skel: &EtraceSkel<'_>) -> usize {
+    skel.maps.pids.keys().count()
 }
 
 pub const PID_PENDING_EXEC: u32 = etrace_pid_state::ETRACE_PID_PENDING_EXEC.0;

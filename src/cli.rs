@@ -31,6 +31,18 @@ pub struct Cli {
     #[arg(short = 's', long = "syscall", value_name = "NAME")]
     pub syscall: Vec<String>,
 
+    /// Trace this running process and its threads (repeatable)
+    #[arg(short = 'p', long = "pid", value_name = "PID")]
+    pub pid: Vec<u32>,
+
+    /// Also trace the processes the traced ones create from now on (always on with a COMMAND)
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+
+    /// Trace only processes of this real uid (repeatable)
+    #[arg(long = "uid", value_name = "UID")]
+    pub uid: Vec<u32>,
+
     /// Trace only syscalls that returned an error (filtered in the kernel; on a dump: here)
     #[arg(long)]
     pub failed: bool,
@@ -57,7 +69,8 @@ pub struct Cli {
     pub also_raw: Option<PathBuf>,
 
     /// Decode a raw dump instead of tracing (needs no root, reads nothing from this kernel)
-    #[arg(long, value_name = "DUMP", conflicts_with_all = ["raw", "also_raw", "btf", "command"])]
+    #[arg(long, value_name = "DUMP",
+          conflicts_with_all = ["raw", "also_raw", "btf", "command", "pid", "follow", "uid"])]
     pub input: Option<PathBuf>,
 
     /// With --input: exit non-zero when the dump is cut short, corrupt or has no trailer

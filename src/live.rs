@@ -36,6 +36,21 @@ pub fn kernel_schema(formats: &Formats, btf_file: Option<&Path>) -> Result<Schem
     Ok(Schema::build(&events, &btf, formats)?)
 }
 
+/// The thread-group ids of the processes `-p` names (a thread's id selects its process).
+fn thread_groups(pids: &[u32]) -> Result<Vec<u32>> {
+    pids.iter()
+        .map(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .map_err(|_| anyhow::anyhow!("no process {pid} (-p)"))?;
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Tgid:"))
+                .and_then(|t| t.trim().parse().ok())
+                .ok_or_else(|| anyhow::anyhow!("cannot read the thread group of process {pid}"))
+        })
+        .collect()
+}
+
 /// Where ring-buffer records go: decoded output, a raw dump, or both.
 struct Consumer<'s> {
     printer: Option<Printer<'s>>,
@@ -148,11 +163,14 @@ pub fn run(cli: &Cli) -> Result<i32> {
 
     let cfg = Config {
         self_tgid: std::process::id(),
-        filter_pids: !cli.command.is_empty(),
+        filter_pids: !cli.command.is_empty() || !cli.pid.is_empty(),
         comms: cli.comm.clone(),
         ringbuf_bytes: RINGBUF_BYTES,
         wakeup_bytes: WAKEUP_BYTES,
         failed_only: cli.failed,
+        uids: cli.uid.clone(),
+        attach: thread_groups(&cli.pid)?,
+        follow: cli.follow || !cli.command.is_empty(),
     };
     let mut obj = MaybeUninit::uninit();
     let mut skel = bpf::load(&mut obj, &cfg)?;
@@ -228,6 +246,11 @@ pub fn run(cli: &Cli) -> Result<i32> {
             }
             None => {
                 if stop.load(Ordering::SeqCst) >= 1 {
+                    break;
+                }
+                // -p: stop once every traced process has exited (the kernel drops them)
+                if !cli.pid.is_empty() && bpf::traced_processes(&skel) == 0 {
+                    log::info!("the traced processes have exited");
                     break;
                 }
             }

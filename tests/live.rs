@@ -774,3 +774,114 @@ fn wall_clock_timestamps_and_durations() {
     let dur: f64 = dur.parse().unwrap();
     assert!((0.0..1.0).contains(&dur), "{line}");
 }
+
+/// A shell that waits, reads /etc/hostname itself, then through a grandchild `cat`.
+fn waiting_shell() -> std::process::Child {
+    Command::new("sh")
+        .args([
+            "-c",
+            "sleep 3; read x < /etc/hostname; sh -c 'cat /etc/hostname' > /dev/null",
+        ])
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn attach_to_a_running_process_and_follow_its_descendants() {
+    require_root();
+    for follow in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("p.json");
+        let mut sh = waiting_shell();
+        let pid = sh.id().to_string();
+        let mut args = vec![
+            "--json",
+            "-o",
+            out.to_str().unwrap(),
+            "-s",
+            "openat",
+            "-p",
+            &pid,
+        ];
+        if follow {
+            args.push("--follow");
+        }
+        let (mut tracer, _stderr) = start_tracer(&args);
+        sh.wait().unwrap();
+        // -p alone stops by itself once the traced process has exited
+        let st = tracer.wait().unwrap();
+        assert!(st.success());
+        let evs = json_lines(&out);
+        let host = find(&evs, |e| e["args"]["filename"] == "/etc/hostname");
+        let own: Vec<_> = host
+            .iter()
+            .filter(|e| e["pid"].as_u64() == Some(u64::from(sh.id())))
+            .collect();
+        assert_eq!(own.len(), 1, "the shell's own read (follow={follow})");
+        let others: Vec<_> = host
+            .iter()
+            .filter(|e| e["pid"].as_u64() != Some(u64::from(sh.id())))
+            .collect();
+        if follow {
+            assert_eq!(others.len(), 1, "the grandchild cat");
+            assert_eq!(others[0]["comm"], "cat");
+            assert_ne!(
+                others[0]["ppid"].as_u64(),
+                Some(u64::from(sh.id())),
+                "a grandchild"
+            );
+        } else {
+            assert!(
+                evs.iter()
+                    .all(|e| e["pid"].as_u64() == Some(u64::from(sh.id()))),
+                "only the attached process"
+            );
+        }
+    }
+    let o = run(&["-p", "999999999"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no process 999999999"));
+}
+
+#[test]
+fn uid_filter_selects_the_processes_of_one_user() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("u.json");
+    let (mut tracer, _stderr) = start_tracer(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "-s",
+        "openat",
+        "--uid",
+        "65534",
+    ]);
+    let nobody = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "cat",
+            "/etc/hostname",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(nobody.success());
+    let root = Command::new("cat")
+        .arg("/etc/hostname")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(root.success());
+    std::thread::sleep(Duration::from_millis(100));
+    // SAFETY: plain kill(2) on our child.
+    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
+    tracer.wait().unwrap();
+    let evs = json_lines(&out);
+    let cats = find(&evs, |e| {
+        e["comm"] == "cat" && e["args"]["filename"] == "/etc/hostname"
+    });
+    assert_eq!(cats.len(), 1, "the nobody cat only, not root's");
+}
