@@ -39,6 +39,10 @@ pub struct Cli {
     #[arg(short = 'f', long)]
     pub follow: bool,
 
+    /// Run the COMMAND as this user (uid, gid and supplementary groups), as strace -u
+    #[arg(short = 'u', long = "user", value_name = "USER", requires = "command")]
+    pub user: Option<String>,
+
     /// Trace only processes of this real uid (repeatable)
     #[arg(long = "uid", value_name = "UID")]
     pub uid: Vec<u32>,

@@ -1,6 +1,7 @@
 //! launch: starts the command to trace. The child puts its own pid into the kernel's traced
 //! set just before it execs, so the kernel traces it from its execve on (and its descendants
 //! through the fork tracepoint), and none of etrace's own set-up in the child is reported.
+//! With -u, the child then takes the user's uid, gid and supplementary groups, as strace -u.
 
 use std::os::fd::RawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -8,14 +9,65 @@ use std::process::{Child, Command, ExitStatus};
 
 use anyhow::{Context, Result};
 
-pub fn spawn(argv: &[String], pids_fd: RawFd, pending_state: u32) -> Result<Child> {
+/// Who a launched command runs as (-u).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunAs {
+    pub uid: libc::uid_t,
+    pub gid: libc::gid_t,
+    pub groups: Vec<libc::gid_t>,
+}
+
+/// Look a user up by name (or number) in the password and group databases.
+pub fn lookup_user(user: &str) -> Result<RunAs> {
+    // SAFETY: passwd is plain data (integers and pointers) that getpw*_r fill in.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 16384];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    let name = std::ffi::CString::new(user).context("a user name has no NUL byte")?;
+    // SAFETY: every pointer is valid for the call; buf's length is passed.
+    let rc = match user.parse::<libc::uid_t>() {
+        Ok(uid) => unsafe {
+            libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found)
+        },
+        Err(_) => unsafe {
+            libc::getpwnam_r(
+                name.as_ptr(),
+                &mut pwd,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut found,
+            )
+        },
+    };
+    if rc != 0 || found.is_null() {
+        anyhow::bail!("no user `{user}` (-u)");
+    }
+    let (uid, gid) = (pwd.pw_uid, pwd.pw_gid);
+    let mut groups = vec![0 as libc::gid_t; 256];
+    let mut n = groups.len() as libc::c_int;
+    // SAFETY: pw_name points into buf, alive here; groups has n entries.
+    let rc = unsafe { libc::getgrouplist(pwd.pw_name, gid, groups.as_mut_ptr(), &mut n) };
+    groups.truncate(if rc < 0 { 0 } else { n.max(0) as usize });
+    if groups.is_empty() {
+        groups.push(gid);
+    }
+    Ok(RunAs { uid, gid, groups })
+}
+
+pub fn spawn(
+    argv: &[String],
+    pids_fd: RawFd,
+    pending_state: u32,
+    run_as: Option<RunAs>,
+) -> Result<Child> {
     let (prog, args) = argv.split_first().context("no command given after --")?;
     // resolve PATH here, as strace does, so the trace shows one execve, not every PATH miss
     let path = which::which(prog).with_context(|| format!("cannot run `{prog}`: not found"))?;
     let mut cmd = Command::new(&path);
     cmd.arg0(prog).args(args);
-    // SAFETY: the closure runs in the forked child before exec and only makes the bpf()
-    // syscall on stack data: no allocation, no locks.
+    // SAFETY: the closure runs in the forked child before exec and only makes syscalls on
+    // data prepared before the fork (bpf(), then setgroups/setgid/setuid): no allocation, no
+    // locks. The map update comes first: it needs etrace's privileges.
     unsafe {
         cmd.pre_exec(move || {
             let pid = libc::getpid() as u32;
@@ -27,6 +79,14 @@ pub fn spawn(argv: &[String], pids_fd: RawFd, pending_state: u32) -> Result<Chil
             );
             if rc != 0 {
                 return Err(std::io::Error::last_os_error());
+            }
+            if let Some(r) = &run_as {
+                if libc::setgroups(r.groups.len(), r.groups.as_ptr()) != 0
+                    || libc::setgid(r.gid) != 0
+                    || libc::setuid(r.uid) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
             }
             Ok(())
         });

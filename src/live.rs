@@ -142,6 +142,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     if unsafe { libc::geteuid() } != 0 {
         bail!("etrace needs root to load its eBPF program and read tracefs: run it with sudo");
     }
+    let run_as = cli.user.as_deref().map(launch::lookup_user).transpose()?;
     let formats = Formats::embedded()?;
     let schema = kernel_schema(&formats, cli.btf.as_deref())?;
     let selected = schema.select(&cli.syscall, &formats.classes)?;
@@ -198,6 +199,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
             &cli.command,
             bpf::pids_fd(&skel),
             bpf::PID_PENDING_EXEC,
+            run_as,
         )?),
     };
     log::info!("Tracing started ... (Ctrl + C to stop)");

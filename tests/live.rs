@@ -885,3 +885,41 @@ fn uid_filter_selects_the_processes_of_one_user() {
     });
     assert_eq!(cats.len(), 1, "the nobody cat only, not root's");
 }
+
+#[test]
+fn user_option_runs_the_command_as_that_user() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("u.json");
+    let o = run(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "-s",
+        "getuid",
+        "-s",
+        "geteuid",
+        "-s",
+        "getgid",
+        "-s",
+        "getegid",
+        "-u",
+        "nobody",
+        "--",
+        "id",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.starts_with("uid=65534(nobody)"), "{stdout}");
+    let evs = json_lines(&out);
+    let uids = find(&evs, |e| is(e, "getuid") || is(e, "geteuid"));
+    assert!(!uids.is_empty(), "{err}");
+    assert!(
+        uids.iter().all(|e| e["ret"] == 65534),
+        "the traced getuid returns nobody's uid"
+    );
+    let o = run(&["-u", "no-such-user-etrace", "--", "true"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no user `no-such-user-etrace`"));
+}
