@@ -36,6 +36,7 @@ const volatile __u8 filter_pids = 0;
 const volatile __u8 filter_comms = 0;
 const volatile __u8 filter_uids = 0; /* --uid: only these real uids (the uids map) */
 const volatile __u8 follow = 0; /* add the children of traced processes to the pid set */
+const volatile __u8 filter_cgroup = 0; /* --cgroup: only tasks in cgroups[0] or below it */
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u8 failed_only = 0; /* --failed: only calls that returned an error */
 
@@ -74,6 +75,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } uids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroups SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -473,6 +481,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		}
 	}
 	if (!(plan->flags & ETRACE_P_ENABLED))
+		return 0;
+	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroups, 0) != 1)
 		return 0;
 	if (filter_uids) {
 		__u32 uid = (__u32)bpf_get_current_uid_gid();

@@ -38,6 +38,8 @@ pub struct Config {
     pub attach: Vec<u32>,
     /// Add the children of traced processes to the traced set.
     pub follow: bool,
+    /// Only tasks in this cgroup v2 directory or below it.
+    pub cgroup: Option<std::path::PathBuf>,
 }
 
 /// Capture caps, in bytes.
@@ -76,6 +78,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.failed_only = u8::from(cfg.failed_only);
         ro.filter_uids = u8::from(!cfg.uids.is_empty());
         ro.follow = u8::from(cfg.follow);
+        ro.filter_cgroup = u8::from(cfg.cgroup.is_some());
     }
     open.maps
         .events
@@ -105,6 +108,20 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
             .uids
             .update(&uid.to_ne_bytes(), &[1], MapFlags::ANY)
             .context("writing the uid filter")?;
+    }
+    if let Some(dir) = &cfg.cgroup {
+        let f = std::fs::File::open(dir)
+            .with_context(|| format!("cannot open the cgroup {}", dir.display()))?;
+        let fd = f.as_raw_fd() as u32;
+        skel.maps
+            .cgroups
+            .update(&0u32.to_ne_bytes(), &fd.to_ne_bytes(), MapFlags::ANY)
+            .with_context(|| {
+                format!(
+                    "{} is not a cgroup v2 directory (--cgroup needs one)",
+                    dir.display()
+                )
+            })?;
     }
     let traced = etrace_pid_state::ETRACE_PID_TRACED.0;
     for pid in &cfg.attach {

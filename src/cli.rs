@@ -43,6 +43,10 @@ pub struct Cli {
     #[arg(short = 'u', long = "user", value_name = "USER", requires = "command")]
     pub user: Option<String>,
 
+    /// Trace only tasks in this cgroup v2 directory or its descendants
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
+
     /// Trace only processes of this real uid (repeatable)
     #[arg(long = "uid", value_name = "UID")]
     pub uid: Vec<u32>,
@@ -74,7 +78,7 @@ pub struct Cli {
 
     /// Decode a raw dump instead of tracing (needs no root, reads nothing from this kernel)
     #[arg(long, value_name = "DUMP",
-          conflicts_with_all = ["raw", "also_raw", "btf", "command", "pid", "follow", "uid"])]
+          conflicts_with_all = ["raw", "also_raw", "btf", "command", "pid", "follow", "uid", "cgroup"])]
     pub input: Option<PathBuf>,
 
     /// With --input: exit non-zero when the dump is cut short, corrupt or has no trailer

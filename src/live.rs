@@ -172,6 +172,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         uids: cli.uid.clone(),
         attach: thread_groups(&cli.pid)?,
         follow: cli.follow || !cli.command.is_empty(),
+        cgroup: cli.cgroup.clone(),
     };
     let mut obj = MaybeUninit::uninit();
     let mut skel = bpf::load(&mut obj, &cfg)?;

@@ -923,3 +923,74 @@ fn user_option_runs_the_command_as_that_user() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no user `no-such-user-etrace`"));
 }
+
+/// Where cgroup v2 is mounted (`/sys/fs/cgroup` or, on hybrid systems, `.../unified`).
+fn cgroup2_root() -> PathBuf {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap();
+    mounts
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(2) == Some(&"cgroup2")).then(|| PathBuf::from(f[1]))
+        })
+        .expect("a cgroup v2 mount")
+}
+
+#[test]
+fn cgroup_filter_selects_a_process_moved_into_a_new_cgroup() {
+    require_root();
+    let dir = cgroup2_root().join(format!("etrace-test-{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    struct Rmdir(PathBuf);
+    impl Drop for Rmdir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+    let _guard = Rmdir(dir.clone());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("c.json");
+    let (mut tracer, _stderr) = start_tracer(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "-s",
+        "openat",
+        "--cgroup",
+        dir.to_str().unwrap(),
+    ]);
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && exec cat /etc/hostname",
+        dir.display()
+    );
+    let inside = Command::new("sh")
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let inside_pid = inside.id();
+    assert!(inside.wait_with_output().unwrap().status.success());
+    let outside = Command::new("cat")
+        .arg("/etc/hostname")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(outside.success());
+    std::thread::sleep(Duration::from_millis(100));
+    // SAFETY: plain kill(2) on our child.
+    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
+    tracer.wait().unwrap();
+    let evs = json_lines(&out);
+    let host = find(&evs, |e| e["args"]["filename"] == "/etc/hostname");
+    assert_eq!(host.len(), 1, "only the cat inside the cgroup");
+    assert_eq!(host[0]["pid"].as_u64(), Some(u64::from(inside_pid)));
+    assert!(
+        evs.iter()
+            .all(|e| e["pid"].as_u64() == Some(u64::from(inside_pid))),
+        "nothing else"
+    );
+    let o = run(&["--cgroup", "/tmp"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("/tmp is not a cgroup v2 directory"), "{e}");
+}
