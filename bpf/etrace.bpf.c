@@ -37,6 +37,8 @@ const volatile __u8 filter_comms = 0;
 const volatile __u8 filter_uids = 0; /* --uid: only these real uids (the uids map) */
 const volatile __u8 follow = 0; /* add the children of traced processes to the pid set */
 const volatile __u8 filter_cgroup = 0; /* --cgroup: only tasks in cgroups[0] or below it */
+const volatile __u8 summarize = 0; /* --summary: count every kept call in the summary map */
+const volatile __u8 emit_events = 1; /* 0: summary only, no per-event records */
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u8 failed_only = 0; /* --failed: only calls that returned an error */
 
@@ -96,6 +98,64 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ETRACE_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct etrace_summary);
+} summary SEC(".maps");
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+/* Count one call in the summary; exited says whether ret and the duration mean anything. */
+static __always_inline void summary_add(__u32 nr, int exited, long ret, __u64 dur)
+{
+	struct etrace_summary *s = bpf_map_lookup_elem(&summary, &nr);
+	__u32 b;
+
+	if (!s)
+		return;
+	s->calls++;
+	if (!exited)
+		return;
+	if (ret < 0 && ret >= -4095)
+		s->errors++;
+	s->total_ns += dur;
+	if (dur > s->max_ns)
+		s->max_ns = dur;
+	b = log2_u64(dur);
+	if (b >= ETRACE_HIST_BUCKETS)
+		b = ETRACE_HIST_BUCKETS - 1;
+	s->hist[b]++;
+}
 
 /*
  * In-flight state of one thread: the record being built, then its payload. The payload
@@ -532,11 +592,16 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		fl->active = 0;
 		if (failed_only) /* a call that never returns never fails */
 			return 0;
+		if (summarize)
+			summary_add(nr, 0, 0, 0);
+		if (!emit_events)
+			return 0;
 		capture_entry(fl, plan);
 		emit(fl);
 		return 0;
 	}
-	capture_entry(fl, plan);
+	if (emit_events)
+		capture_entry(fl, plan);
 	fl->active = 1;
 	return 0;
 }
@@ -560,6 +625,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	fl->rec.ret = ret;
 	fl->rec.ts_exit = bpf_ktime_get_boot_ns();
+	if (summarize)
+		summary_add(nr, 1, ret, fl->rec.ts_exit - fl->rec.ts_enter);
+	if (!emit_events)
+		return 0;
 	fl->rec.flags |= ETRACE_R_EXITED;
 	capture_exit(fl, plan);
 	emit(fl);

@@ -19,6 +19,7 @@ enum etrace_limits {
 	ETRACE_IOV_MAX = 64,        /* most iovecs whose buffers are read */
 	ETRACE_SOCKADDR_MAX = 128,  /* a sockaddr_storage */
 	ETRACE_CMSG_MAX = 1024,     /* most control-message bytes read from a msghdr */
+	ETRACE_HIST_BUCKETS = 40,   /* log2 latency buckets of the summary (up to 2^40 ns) */
 };
 
 /* what to read behind an argument: enum etrace_kind */
@@ -130,6 +131,18 @@ enum etrace_stat {
 	ETRACE_ST_EXEC_REREAD = 3, /* ... and sched_process_exec supplied it */
 	ETRACE_ST_NO_STORAGE = 4, /* no per-thread in-flight state could be allocated */
 	ETRACE_ST_MAX = 8,
+};
+
+/*
+ * --summary: per syscall, counted in the kernel for every call the filters keep, whether its
+ * event reaches the ring buffer or not. hist[i] counts durations in [2^i, 2^(i+1)) ns.
+ */
+struct etrace_summary {
+	__u64 calls;
+	__u64 errors;
+	__u64 total_ns;
+	__u64 max_ns;
+	__u64 hist[ETRACE_HIST_BUCKETS];
 };
 
 /* values of the traced-process map */

@@ -40,6 +40,10 @@ pub struct Config {
     pub follow: bool,
     /// Only tasks in this cgroup v2 directory or below it.
     pub cgroup: Option<std::path::PathBuf>,
+    /// Count every kept call in the kernel's summary map.
+    pub summarize: bool,
+    /// Send per-event records (false: summary only).
+    pub emit_events: bool,
 }
 
 /// Capture caps, in bytes.
@@ -79,6 +83,8 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.filter_uids = u8::from(!cfg.uids.is_empty());
         ro.follow = u8::from(cfg.follow);
         ro.filter_cgroup = u8::from(cfg.cgroup.is_some());
+        ro.summarize = u8::from(cfg.summarize);
+        ro.emit_events = u8::from(cfg.emit_events);
     }
     open.maps
         .events
@@ -326,6 +332,41 @@ pub fn counts(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, (u64, u64)>> {
         }
         if sent + lost > 0 {
             out.insert(nr, (sent, lost));
+        }
+    }
+    Ok(out)
+}
+
+/// The kernel's per-syscall summary counters, summed over CPUs; only syscalls with calls.
+pub fn summaries(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, crate::summary::Summary>> {
+    use crate::skel::types::etrace_summary;
+    let mut out = BTreeMap::new();
+    for nr in 0..L::ETRACE_MAX_SYSCALLS.0 {
+        let Some(per_cpu) = skel
+            .maps
+            .summary
+            .lookup_percpu(&nr.to_ne_bytes(), MapFlags::ANY)
+            .context("reading the summary")?
+        else {
+            continue;
+        };
+        let mut sum = crate::summary::Summary::default();
+        for v in per_cpu {
+            if v.len() < std::mem::size_of::<etrace_summary>() {
+                continue;
+            }
+            // SAFETY: the value is an etrace_summary (plain u64s) written by the kernel.
+            let c: etrace_summary = unsafe { std::ptr::read_unaligned(v.as_ptr().cast()) };
+            sum.merge(&crate::summary::Summary {
+                calls: c.calls,
+                errors: c.errors,
+                total_ns: c.total_ns,
+                max_ns: c.max_ns,
+                hist: c.hist,
+            });
+        }
+        if sum.calls > 0 {
+            out.insert(nr, sum);
         }
     }
     Ok(out)

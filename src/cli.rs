@@ -107,6 +107,21 @@ pub struct Cli {
     #[arg(long)]
     pub env: bool,
 
+    /// Count calls, errors and time per syscall in the kernel and print strace -c's table
+    /// (alone, no per-event output, unless --stdout, --json, -o or --raw asks for events too)
+    #[arg(long)]
+    pub summary: bool,
+
+    /// Print a log2 latency histogram of this syscall (repeatable); implies the counting of
+    /// --summary
+    #[arg(long, value_name = "SYSCALL")]
+    pub histogram: Vec<String>,
+
+    /// Size of the kernel's ring buffer in bytes: a power of two, at least 4096
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20,
+          value_parser = clap::value_parser!(u32).range(4096..))]
+    pub buffer_size: u32,
+
     /// Print the per-syscall Sent/Lost table when tracing ends (with --input: the dump's)
     #[arg(long, value_name = "BOOL", default_value_t = true, action = ArgAction::Set,
           num_args = 0..=1, default_missing_value = "true")]
@@ -123,6 +138,21 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// Counting per syscall is wanted (--summary or --histogram).
+    pub fn counting(&self) -> bool {
+        self.summary || !self.histogram.is_empty()
+    }
+
+    /// Only the summary: no per-event output was asked for.
+    pub fn summary_only(&self) -> bool {
+        self.counting()
+            && !self.stdout
+            && !self.json
+            && !self.raw
+            && self.output.is_none()
+            && self.also_raw.is_none()
+    }
+
     /// How text output is shaped; `realtime_offset_ns` converts event times to wall-clock time.
     pub fn text_options(&self, realtime_offset_ns: i64) -> crate::render_text::TextOptions {
         crate::render_text::TextOptions {

@@ -34,5 +34,6 @@ pub mod replay;
 pub mod schema;
 pub mod schema_wire;
 pub mod stats;
+pub mod summary;
 pub mod tracefs;
 pub mod xlat;

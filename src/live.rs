@@ -22,9 +22,8 @@ use crate::output::{self, Sink};
 use crate::printer::Printer;
 use crate::schema::Schema;
 use crate::schema_wire::WireSchema;
-use crate::{dump, launch, stats, tracefs};
+use crate::{dump, launch, stats, summary, tracefs};
 
-const RINGBUF_BYTES: u32 = 16 << 20;
 const WAKEUP_BYTES: u64 = 2 << 20;
 const POLL: Duration = Duration::from_millis(50);
 
@@ -34,6 +33,19 @@ pub fn kernel_schema(formats: &Formats, btf_file: Option<&Path>) -> Result<Schem
     let events = tracefs::syscall_events(&root)?;
     let btf = KernelBtf::open(btf_file.unwrap_or(Path::new(btf::VMLINUX)))?;
     Ok(Schema::build(&events, &btf, formats)?)
+}
+
+/// The syscalls --histogram names, by number.
+pub fn histogram_syscalls(schema: &Schema, names: &[String]) -> Result<Vec<(u32, String)>> {
+    names
+        .iter()
+        .map(|n| {
+            schema
+                .by_name(n)
+                .map(|s| (s.nr, s.name.clone()))
+                .ok_or_else(|| anyhow::anyhow!("unknown syscall `{n}` (--histogram)"))
+        })
+        .collect()
 }
 
 /// The thread-group ids of the processes `-p` names (a thread's id selects its process).
@@ -146,8 +158,12 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let formats = Formats::embedded()?;
     let schema = kernel_schema(&formats, cli.btf.as_deref())?;
     let selected = schema.select(&cli.syscall, &formats.classes)?;
+    let histograms = histogram_syscalls(&schema, &cli.histogram)?;
+    if !cli.buffer_size.is_power_of_two() {
+        bail!("--buffer-size must be a power of two (4096, 8192, ...)");
+    }
     let raw = open_dump(cli, &schema, &selected)?;
-    let printer = match cli.raw {
+    let printer = match cli.raw || cli.summary_only() {
         true => None,
         false => {
             let temp = (cli.json && !cli.stdout).then_some(".json");
@@ -166,13 +182,15 @@ pub fn run(cli: &Cli) -> Result<i32> {
         self_tgid: std::process::id(),
         filter_pids: !cli.command.is_empty() || !cli.pid.is_empty(),
         comms: cli.comm.clone(),
-        ringbuf_bytes: RINGBUF_BYTES,
+        ringbuf_bytes: cli.buffer_size,
         wakeup_bytes: WAKEUP_BYTES,
         failed_only: cli.failed,
         uids: cli.uid.clone(),
         attach: thread_groups(&cli.pid)?,
         follow: cli.follow || !cli.command.is_empty(),
         cgroup: cli.cgroup.clone(),
+        summarize: cli.counting(),
+        emit_events: !cli.summary_only(),
     };
     let mut obj = MaybeUninit::uninit();
     let mut skel = bpf::load(&mut obj, &cfg)?;
@@ -281,8 +299,18 @@ pub fn run(cli: &Cli) -> Result<i32> {
         }
     }
     c.flush();
-    if cli.stats {
+    if cli.stats && !cli.summary_only() {
         eprint!("{}", stats::table(&schema, &counts, &reads));
+    }
+    if cli.counting() {
+        let sums = bpf::summaries(&skel)?;
+        if cli.summary {
+            eprint!("{}", summary::table(&schema, &sums));
+        }
+        for (nr, name) in &histograms {
+            let s = sums.get(nr).cloned().unwrap_or_default();
+            eprint!("{}", summary::histogram(name, &s));
+        }
     }
     if c.malformed > 0 {
         log::warn!("{} malformed records skipped", c.malformed);

@@ -19,7 +19,8 @@ use crate::output::{self, Sink};
 use crate::printer::Printer;
 use crate::record::{self, Record};
 use crate::skel::types::etrace_limits as L;
-use crate::stats;
+use crate::summary::Summary;
+use crate::{stats, summary};
 
 /// Dumps at least this large get a progress bar (on a terminal).
 const PROGRESS_MIN_BYTES: u64 = 8 << 20;
@@ -66,6 +67,17 @@ pub struct Outcome {
     pub malformed: u64,
     /// Records read per syscall number (the table when the dump has no trailer).
     pub per_syscall: BTreeMap<u32, u64>,
+    /// --summary counters of the kept records, when asked for.
+    pub summaries: BTreeMap<u32, Summary>,
+}
+
+/// What decode_all does with the records it keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted {
+    /// Print each one.
+    pub events: bool,
+    /// Count them per syscall (--summary, --histogram).
+    pub summary: bool,
 }
 
 /// Read every record of `reader`, keep those `filter` accepts and print them.
@@ -73,6 +85,7 @@ pub fn decode_all<R: Read>(
     reader: &mut Reader<R>,
     printer: &mut Printer<'_>,
     filter: &Filter,
+    wanted: Wanted,
     progress: Option<&ProgressBar>,
 ) -> Result<Outcome> {
     let mut out = Outcome::default();
@@ -91,9 +104,18 @@ pub fn decode_all<R: Read>(
         out.records += 1;
         *out.per_syscall.entry(rec.hdr.nr).or_default() += 1;
         if filter.keeps(&rec) {
-            printer.print(&rec).map_err(|e| {
-                anyhow!(WriteError(e)).context(format!("writing to {}", printer.sink.name()))
-            })?;
+            if wanted.summary {
+                let h = &rec.hdr;
+                out.summaries.entry(h.nr).or_default().add(
+                    rec.exited().then_some(h.ret),
+                    h.ts_exit.saturating_sub(h.ts_enter),
+                );
+            }
+            if wanted.events {
+                printer.print(&rec).map_err(|e| {
+                    anyhow!(WriteError(e)).context(format!("writing to {}", printer.sink.name()))
+                })?;
+            }
         }
         if let Some(pb) = progress {
             if out.records % PROGRESS_EVERY == 0 {
@@ -124,7 +146,11 @@ pub fn decode_bytes(data: &[u8], formats: &Formats, json: bool) -> Result<Outcom
         ..Default::default()
     };
     let mut printer = Printer::new(Sink::discard(), &schema, formats, json, text);
-    decode_all(&mut reader, &mut printer, &Filter::default(), None)
+    let wanted = Wanted {
+        events: true,
+        summary: true,
+    };
+    decode_all(&mut reader, &mut printer, &Filter::default(), wanted, None)
         .map_err(|e| DumpError::Io(std::io::Error::other(e.to_string())))
 }
 
@@ -192,7 +218,12 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     );
 
     let pb = progress_bar(size);
-    let res = decode_all(&mut reader, &mut printer, &filter, pb.as_ref());
+    let histograms = crate::live::histogram_syscalls(&schema, &cli.histogram)?;
+    let wanted = Wanted {
+        events: !cli.summary_only(),
+        summary: cli.counting(),
+    };
+    let res = decode_all(&mut reader, &mut printer, &filter, wanted, pb.as_ref());
     if let Some(pb) = &pb {
         pb.finish_and_clear();
     }
@@ -228,7 +259,14 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
              the disk filled), so its sent/lost counters are unknown"
         );
     }
-    if cli.stats {
+    if cli.summary {
+        eprint!("{}", summary::table(&schema, &outcome.summaries));
+    }
+    for (nr, name) in &histograms {
+        let s = outcome.summaries.get(nr).cloned().unwrap_or_default();
+        eprint!("{}", summary::histogram(name, &s));
+    }
+    if cli.stats && !cli.summary_only() {
         let (counts, reads) = match &reader.trailer {
             Some(t) => (
                 t.counts

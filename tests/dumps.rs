@@ -404,3 +404,41 @@ fn failed_filter_applies_to_a_dump() {
     assert!(want.len() >= 3, "known.c fails at least three calls");
     assert_eq!(failed.iter().collect::<Vec<_>>(), want);
 }
+
+/// The `calls` column of --summary's table, per syscall.
+pub fn summary_calls(stderr: &str) -> std::collections::BTreeMap<String, u64> {
+    stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("% time"))
+        .skip(2)
+        .take_while(|l| !l.starts_with("---"))
+        .map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            (c[c.len() - 1].to_string(), c[3].parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn summary_of_a_dump_counts_its_events() {
+    let raw = dumps().join("known.raw");
+    let (evs, _) = decode_json(&raw, &[]);
+    let mut want = std::collections::BTreeMap::new();
+    for e in &evs {
+        *want
+            .entry(e["syscall"].as_str().unwrap().to_string())
+            .or_insert(0u64) += 1;
+    }
+    let o = etrace(&[
+        "--input",
+        raw.to_str().unwrap(),
+        "--summary",
+        "--histogram",
+        "read",
+    ]);
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty(), "summary only: no events printed");
+    let err = stderr(&o);
+    assert_eq!(summary_calls(&err), want, "{err}");
+    assert!(err.contains("@read latency (ns):"), "{err}");
+}

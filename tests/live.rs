@@ -994,3 +994,78 @@ fn cgroup_filter_selects_a_process_moved_into_a_new_cgroup() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("/tmp is not a cgroup v2 directory"), "{e}");
 }
+
+fn summary_calls(stderr: &str) -> std::collections::BTreeMap<String, u64> {
+    stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("% time"))
+        .skip(2)
+        .take_while(|l| !l.starts_with("---"))
+        .map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            (c[c.len() - 1].to_string(), c[3].parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn summary_counted_in_the_kernel_matches_the_events_and_survives_loss() {
+    // no loss: the kernel's counts equal the events the stream carried
+    let (evs, _, err, _) = trace_known(&["--summary"]);
+    let mut seen = std::collections::BTreeMap::new();
+    for e in &evs {
+        *seen
+            .entry(e["syscall"].as_str().unwrap().to_string())
+            .or_insert(0u64) += 1;
+    }
+    assert!(err.contains("Total lost: 0"), "{err}");
+    assert_eq!(summary_calls(&err), seen, "{err}");
+
+    // summary only: no events are sent at all, and dd's reads are counted exactly
+    let dd = [
+        "--",
+        "dd",
+        "if=/dev/zero",
+        "of=/dev/null",
+        "bs=1",
+        "count=30000",
+        "status=none",
+    ];
+    let mut args = vec!["--summary", "-s", "read"];
+    args.extend_from_slice(&dd);
+    let o = run(&args);
+    let base = summary_calls(&String::from_utf8_lossy(&o.stderr));
+    let reads = base["read"];
+    assert!(reads >= 30000, "{base:?}");
+
+    // a ring buffer far too small: events are lost, the summary stays exact
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("l.json");
+    let mut args = vec![
+        "--summary",
+        "-s",
+        "read",
+        "--buffer-size",
+        "4096",
+        "--json",
+        "-o",
+    ];
+    args.push(out.to_str().unwrap());
+    args.extend_from_slice(&dd);
+    let o = run(&args);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let lost: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("Total lost: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(lost > 0, "the small buffer should lose events: {err}");
+    let events = json_lines(&out).len() as u64;
+    assert!(events < reads);
+    assert_eq!(
+        summary_calls(&err)["read"],
+        reads,
+        "exact despite {lost} lost"
+    );
+}
