@@ -36,6 +36,8 @@ const volatile __u8 filter_pids = 0;
 const volatile __u8 filter_comms = 0;
 const volatile __u8 filter_uids = 0; /* --uid: only these real uids (the uids map) */
 const volatile __u8 follow = 0; /* add the children of traced processes to the pid set */
+/* --comm with --follow: a process is traced when its comm matches or it descends from one */
+const volatile __u8 comm_follow = 0;
 const volatile __u8 filter_cgroup = 0; /* --cgroup: only tasks in cgroups[0] or below it */
 const volatile __u8 summarize = 0; /* --summary: count every kept call in the summary map */
 const volatile __u8 emit_events = 1; /* 0: summary only, no per-event records */
@@ -554,8 +556,12 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		char comm[ETRACE_COMM_LEN] = {};
 
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (!bpf_map_lookup_elem(&comms, comm))
-			return 0;
+		if (!bpf_map_lookup_elem(&comms, comm)) {
+			__u32 *st = comm_follow ? bpf_map_lookup_elem(&pids, &tgid) : NULL;
+
+			if (!st || *st != ETRACE_PID_TRACED)
+				return 0; /* nor the descendant of a match */
+		}
 	}
 
 	task = bpf_get_current_task_btf();
@@ -694,15 +700,24 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 	__u32 ptgid, ctgid, traced = ETRACE_PID_TRACED;
 	__u32 *state;
 
-	if (!filter_pids || !follow)
+	if (!(filter_pids || comm_follow) || !follow)
 		return 0;
 	ptgid = parent->tgid;
 	ctgid = child->tgid;
 	if (ptgid == ctgid)
 		return 0; /* a thread: its process is already in the set */
 	state = bpf_map_lookup_elem(&pids, &ptgid);
-	if (state && *state == ETRACE_PID_TRACED)
+	if (state && *state == ETRACE_PID_TRACED) {
 		bpf_map_update_elem(&pids, &ctgid, &traced, BPF_ANY);
+		return 0;
+	}
+	if (comm_follow) {
+		char comm[ETRACE_COMM_LEN] = {};
+
+		bpf_get_current_comm(comm, sizeof(comm)); /* the parent's: it is forking */
+		if (bpf_map_lookup_elem(&comms, comm))
+			bpf_map_update_elem(&pids, &ctgid, &traced, BPF_ANY);
+	}
 	return 0;
 }
 
@@ -711,7 +726,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
 	__u32 tgid;
 
-	if (!filter_pids)
+	if (!filter_pids && !comm_follow)
 		return 0;
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0; /* other threads of the process live on */

@@ -82,6 +82,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.failed_only = u8::from(cfg.failed_only);
         ro.filter_uids = u8::from(!cfg.uids.is_empty());
         ro.follow = u8::from(cfg.follow);
+        ro.comm_follow = u8::from(cfg.follow && !cfg.comms.is_empty());
         ro.filter_cgroup = u8::from(cfg.cgroup.is_some());
         ro.summarize = u8::from(cfg.summarize);
         ro.emit_events = u8::from(cfg.emit_events);

@@ -35,7 +35,8 @@ pub struct Cli {
     #[arg(short = 'p', long = "pid", value_name = "PID")]
     pub pid: Vec<u32>,
 
-    /// Also trace the processes the traced ones create from now on (always on with a COMMAND)
+    /// Also trace the processes the traced ones (-p, --comm matches) create from now on
+    /// (always on with a COMMAND)
     #[arg(short = 'f', long)]
     pub follow: bool,
 

@@ -1069,3 +1069,47 @@ fn summary_counted_in_the_kernel_matches_the_events_and_survives_loss() {
         "exact despite {lost} lost"
     );
 }
+
+#[test]
+fn follow_extends_a_comm_match_to_its_children() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    // a shell with a unique comm, whose child is a plain `cat`
+    let sh = tmp.path().join("etrace-fsh");
+    std::fs::copy("/bin/sh", &sh).unwrap();
+    for follow in [false, true] {
+        let out = tmp.path().join(format!("f{follow}.json"));
+        let mut args = vec![
+            "--json",
+            "-o",
+            out.to_str().unwrap(),
+            "-s",
+            "openat",
+            "--comm",
+            "etrace-fsh",
+        ];
+        if follow {
+            args.push("--follow");
+        }
+        let (mut tracer, _stderr) = start_tracer(&args);
+        let st = Command::new(&sh)
+            .args(["-c", "cat /etc/hostname > /dev/null; true"])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        std::thread::sleep(Duration::from_millis(100));
+        // SAFETY: plain kill(2) on our child.
+        unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
+        tracer.wait().unwrap();
+        let evs = json_lines(&out);
+        let cat = find(&evs, |e| {
+            e["comm"] == "cat" && e["args"]["filename"] == "/etc/hostname"
+        });
+        assert_eq!(
+            cat.len(),
+            usize::from(follow),
+            "cat is traced only with --follow"
+        );
+        assert!(evs.iter().any(|e| e["comm"] == "etrace-fsh"));
+    }
+}
