@@ -7,6 +7,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod common;
+use common::{decode_dump, summary_calls};
+
 const ETRACE: &str = env!("CARGO_BIN_EXE_etrace");
 
 fn dumps() -> PathBuf {
@@ -23,18 +26,6 @@ fn etrace(args: &[&str]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn decode_json(dump: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
-    let mut args = vec!["--input", dump.to_str().unwrap(), "--json", "--stdout"];
-    args.extend_from_slice(extra);
-    let o = etrace(&args);
-    let evs = String::from_utf8(o.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (evs, o)
 }
 
 fn of<'a>(evs: &'a [Value], sys: &str) -> Vec<&'a Value> {
@@ -154,11 +145,11 @@ fn checked_in_dumps_decode_to_the_live_json_and_the_reviewed_text() {
 
 #[test]
 fn known_dump_decodes_the_values_the_program_is_known_for() {
-    let (evs, o) = decode_json(&dumps().join("known.raw"), &[]);
+    let (evs, o) = decode_dump(&dumps().join("known.raw"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     check_known(&evs);
     // the dd dump: three bytes of /etc/hostname copied one at a time, then end of file
-    let (evs, _) = decode_json(&dumps().join("dd.raw"), &[]);
+    let (evs, _) = decode_dump(&dumps().join("dd.raw"), &[]);
     let reads: Vec<_> = of(&evs, "read")
         .into_iter()
         .filter(|e| e["args"]["fd"] == 0)
@@ -181,7 +172,7 @@ fn known_dump_decodes_the_values_the_program_is_known_for() {
 #[test]
 fn filters_and_stats_apply_to_a_dump() {
     let raw = dumps().join("known.raw");
-    let (evs, o) = decode_json(&raw, &["-s", "openat", "--comm", "true"]);
+    let (evs, o) = decode_dump(&raw, &["-s", "openat", "--comm", "true"]);
     assert!(o.status.success());
     assert!(!evs.is_empty());
     assert!(evs
@@ -191,7 +182,7 @@ fn filters_and_stats_apply_to_a_dump() {
         .iter()
         .any(|e| e["args"]["filename"] == "/lib/x86_64-linux-gnu/libc.so.6"));
     // the table comes from the dump's trailer: its totals are the records the dump holds
-    let (all, o) = decode_json(&raw, &["--stats"]);
+    let (all, o) = decode_dump(&raw, &["--stats"]);
     let err = stderr(&o);
     assert!(
         err.contains(&format!("Total events: {}\n", all.len())),
@@ -226,7 +217,7 @@ fn write_tmp(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 #[test]
 fn a_dump_cut_short_decodes_every_complete_record_then_says_where_it_stopped() {
     let full = std::fs::read(dumps().join("known.raw")).unwrap();
-    let (all, _) = decode_json(&dumps().join("known.raw"), &[]);
+    let (all, _) = decode_dump(&dumps().join("known.raw"), &[]);
     let dir = tempfile::tempdir().unwrap();
     let start = records_start(&full);
     let cut = write_tmp(
@@ -234,7 +225,7 @@ fn a_dump_cut_short_decodes_every_complete_record_then_says_where_it_stopped() {
         "cut.raw",
         &full[..start + (full.len() - start) * 2 / 3],
     );
-    let (evs, o) = decode_json(&cut, &[]);
+    let (evs, o) = decode_dump(&cut, &[]);
     let err = stderr(&o);
     assert!(o.status.success(), "not strict: exit 0; {err}");
     assert!(evs.len() > all.len() / 2 && evs.len() < all.len());
@@ -266,14 +257,14 @@ fn a_dump_cut_short_decodes_every_complete_record_then_says_where_it_stopped() {
 #[test]
 fn corrupt_records_are_skipped_with_their_offset() {
     let mut bytes = std::fs::read(dumps().join("known.raw")).unwrap();
-    let (all, _) = decode_json(&dumps().join("known.raw"), &[]);
+    let (all, _) = decode_dump(&dumps().join("known.raw"), &[]);
     let at = records_start(&bytes) + (bytes.len() - records_start(&bytes)) / 2;
     for b in &mut bytes[at..at + 64] {
         *b ^= 0x5a;
     }
     let dir = tempfile::tempdir().unwrap();
     let bad = write_tmp(dir.path(), "bad.raw", &bytes);
-    let (evs, o) = decode_json(&bad, &[]);
+    let (evs, o) = decode_dump(&bad, &[]);
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("corrupt bytes at "), "{err}");
@@ -394,8 +385,8 @@ fn fuzz_corpus_decodes_without_panicking() {
 #[test]
 fn failed_filter_applies_to_a_dump() {
     let raw = dumps().join("known.raw");
-    let (all, _) = decode_json(&raw, &[]);
-    let (failed, o) = decode_json(&raw, &["--failed"]);
+    let (all, _) = decode_dump(&raw, &[]);
+    let (failed, o) = decode_dump(&raw, &["--failed"]);
     assert!(o.status.success());
     let want: Vec<&Value> = all
         .iter()
@@ -405,24 +396,10 @@ fn failed_filter_applies_to_a_dump() {
     assert_eq!(failed.iter().collect::<Vec<_>>(), want);
 }
 
-/// The `calls` column of --summary's table, per syscall.
-pub fn summary_calls(stderr: &str) -> std::collections::BTreeMap<String, u64> {
-    stderr
-        .lines()
-        .skip_while(|l| !l.starts_with("% time"))
-        .skip(2)
-        .take_while(|l| !l.starts_with("---"))
-        .map(|l| {
-            let c: Vec<&str> = l.split_whitespace().collect();
-            (c[c.len() - 1].to_string(), c[3].parse().unwrap())
-        })
-        .collect()
-}
-
 #[test]
 fn summary_of_a_dump_counts_its_events() {
     let raw = dumps().join("known.raw");
-    let (evs, _) = decode_json(&raw, &[]);
+    let (evs, _) = decode_dump(&raw, &[]);
     let mut want = std::collections::BTreeMap::new();
     for e in &evs {
         *want

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::{decode_dump, summary_calls};
+
 const ETRACE: &str = env!("CARGO_BIN_EXE_etrace");
 const CONTENT: &str = "etrace-known-content\n";
 
@@ -387,17 +390,6 @@ fn start_tracer(args: &[&str]) -> (std::process::Child, std::process::ChildStder
     (tracer, stderr)
 }
 
-fn decode(dump: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
-    let mut args = vec!["--input", dump.to_str().unwrap(), "--json", "--stdout"];
-    args.extend_from_slice(extra);
-    let o = run(&args);
-    let evs = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (evs, o)
-}
-
 #[test]
 fn raw_dump_decodes_to_exactly_the_live_json_of_the_same_capture() {
     require_root();
@@ -420,7 +412,7 @@ fn raw_dump_decodes_to_exactly_the_live_json_of_the_same_capture() {
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&raw).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
-    let (_, d) = decode(&raw, &[]);
+    let (_, d) = decode_dump(&raw, &[]);
     assert!(d.status.success());
     let live_bytes = std::fs::read(&live).unwrap();
     assert!(live_bytes.len() > 10_000);
@@ -460,7 +452,7 @@ fn raw_mode_records_without_decoding_and_writes_its_trailer() {
     assert!(o.status.success(), "{err}");
     assert!(o.stdout.is_empty(), "raw mode prints no events");
     assert!(err.contains("Total lost: 0"), "{err}");
-    let (evs, d) = decode(&raw, &["--stats"]);
+    let (evs, d) = decode_dump(&raw, &["--stats"]);
     let derr = String::from_utf8_lossy(&d.stderr).to_string();
     let zeros = find(&evs, |e| {
         is(e, "read") && e["args"]["fd"] == 0 && e["ret"] == 1 && e["args"]["buf"] == "\u{0}"
@@ -502,7 +494,7 @@ fn a_dump_survives_sigkill_of_etrace() {
     std::thread::sleep(Duration::from_millis(1000));
     tracer.kill().unwrap(); // SIGKILL: no drain, no trailer
     tracer.wait().unwrap();
-    let (evs, d) = decode(&raw, &[]);
+    let (evs, d) = decode_dump(&raw, &[]);
     let err = String::from_utf8_lossy(&d.stderr).to_string();
     assert!(d.status.success(), "{err}");
     assert!(evs.len() > 1000, "{} events; {err}", evs.len());
@@ -515,7 +507,7 @@ fn a_dump_survives_sigkill_of_etrace() {
         err.contains(&format!("{} events decoded", evs.len())),
         "{err}"
     );
-    let (_, strict) = decode(&raw, &["--strict"]);
+    let (_, strict) = decode_dump(&raw, &["--strict"]);
     assert_eq!(strict.status.code(), Some(1));
 }
 
@@ -567,7 +559,7 @@ fn disk_full_stops_cleanly_and_leaves_a_decodable_dump() {
         "{err}"
     );
     assert!(!err.contains("panicked"));
-    let (evs, d) = decode(&raw, &[]);
+    let (evs, d) = decode_dump(&raw, &[]);
     let derr = String::from_utf8_lossy(&d.stderr).to_string();
     assert!(d.status.success(), "{derr}");
     assert!(evs.len() > 500, "{} events; {derr}", evs.len());
@@ -993,19 +985,6 @@ fn cgroup_filter_selects_a_process_moved_into_a_new_cgroup() {
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("/tmp is not a cgroup v2 directory"), "{e}");
-}
-
-fn summary_calls(stderr: &str) -> std::collections::BTreeMap<String, u64> {
-    stderr
-        .lines()
-        .skip_while(|l| !l.starts_with("% time"))
-        .skip(2)
-        .take_while(|l| !l.starts_with("---"))
-        .map(|l| {
-            let c: Vec<&str> = l.split_whitespace().collect();
-            (c[c.len() - 1].to_string(), c[3].parse().unwrap())
-        })
-        .collect()
 }
 
 #[test]
