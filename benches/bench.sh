@@ -3,7 +3,9 @@
 #  1. overhead: dd if=/dev/zero of=/dev/null bs=1 count=300000, untraced and traced in raw
 #     mode (dd's own elapsed time, etrace's whole run, events lost), beside strace -f and
 #     perf record on the same workload;
-#  2. decode speed: `etrace --input DUMP --json` on a dump of >= 1M events, beside
+#  2. the price of process context: the same dd, --raw and --json -o FILE, with context records
+#     and with --no-ctx (a hidden benchmark knob), runs paired one after the other;
+#  3. decode speed: `etrace --input DUMP --json` on a dump of >= 1M events, beside
 #     `perf script` on a `perf record -e raw_syscalls:*` capture of the same workload.
 # Each figure is the median of RUNS runs. Needs perf and strace (apt: linux-perf strace).
 set -euo pipefail
@@ -51,6 +53,25 @@ done | median > "$W/perf"
 echo "perf record raw_syscalls dd elapsed $(cat "$W/perf") s"
 awk -v b="$(cat "$W/base")" -v r="$(median < "$W/raw.dd")" -v s="$(cat "$W/strace")" -v p="$(cat "$W/perf")" \
     'BEGIN {printf "ratios to untraced: etrace --raw %.2fx, perf record %.2fx, strace %.2fx\n", r/b, p/b, s/b}'
+
+echo
+echo "== process context: ${DD_SMALL[*]}, paired runs (median of $RUNS) =="
+for mode in raw json; do
+    for i in $(seq "$RUNS"); do
+        for ctx in on off; do
+            rm -f "$W/c.out"
+            flags=(); [ "$ctx" = off ] && flags=(--no-ctx)
+            if [ "$mode" = raw ]; then m=(--raw -o "$W/c.out"); else m=(--json -o "$W/c.out"); fi
+            "$ETRACE" "${m[@]}" "${flags[@]}" -l warn -- "${DD_SMALL[@]}" 2> "$W/err"
+            dd_secs < "$W/err" >> "$W/ctx.$mode.$ctx"
+            grep -o 'Total lost: [0-9]*' "$W/err" | awk '{print $3}' >> "$W/ctx.$mode.$ctx.lost"
+        done
+    done
+    on=$(median < "$W/ctx.$mode.on"); off=$(median < "$W/ctx.$mode.off")
+    awk -v m="$mode" -v on="$on" -v off="$off" -v b="$(cat "$W/base")" \
+        -v lon="$(sort -g "$W/ctx.$mode.on.lost" | tail -1)" -v loff="$(sort -g "$W/ctx.$mode.off.lost" | tail -1)" \
+        'BEGIN {printf "--%-4s with context %.3f s (%.2fx, lost %d)   --no-ctx %.3f s (%.2fx, lost %d)   context costs %+.1f%%\n", m, on, on/b, lon, off, off/b, loff, (on/off-1)*100}'
+done
 
 echo
 echo "== decode speed: ${DD_BIG[*]} =="

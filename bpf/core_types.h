@@ -62,12 +62,100 @@ struct mm_struct {
 	unsigned long arg_start, arg_end, env_start, env_end;
 } __attribute__((preserve_access_index));
 
+typedef struct {
+	__u32 val;
+} kuid_t;
+
+typedef struct {
+	__u32 val;
+} kgid_t;
+
+/* a u64 since Linux 6.3, two u32 before: the same 8 bytes on little-endian */
+typedef struct {
+	__u64 val;
+} kernel_cap_t;
+
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct user_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct uts_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct ipc_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct mnt_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct cgroup_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct time_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct pid_namespace {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+struct nsproxy {
+	struct uts_namespace *uts_ns;
+	struct ipc_namespace *ipc_ns;
+	struct mnt_namespace *mnt_ns;
+	struct net *net_ns;
+	struct time_namespace *time_ns; /* Linux 5.6 and later */
+	struct cgroup_namespace *cgroup_ns;
+} __attribute__((preserve_access_index));
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+} __attribute__((preserve_access_index));
+
+struct cred {
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t suid;
+	kgid_t sgid;
+	kuid_t euid;
+	kgid_t egid;
+	kuid_t fsuid;
+	kgid_t fsgid;
+	kernel_cap_t cap_effective;
+	struct user_namespace *user_ns;
+} __attribute__((preserve_access_index));
+
+struct css_set;
+
 struct task_struct {
 	int pid;
 	int tgid;
+	int exit_code;
 	struct task_struct *real_parent;
 	struct mm_struct *mm;
 	struct signal_struct *signal;
+	const struct cred *cred;
+	struct nsproxy *nsproxy;
+	struct css_set *cgroups;
+	struct pid *thread_pid;
 	char comm[16];
 } __attribute__((preserve_access_index));
 

@@ -29,6 +29,14 @@ enum etrace_record_flags *etrace_record_flags_type __attribute__((unused));
 enum etrace_chunk_flags *etrace_chunk_flags_type __attribute__((unused));
 enum etrace_stat *etrace_stat_type __attribute__((unused));
 enum etrace_pid_state *etrace_pid_state_type __attribute__((unused));
+enum etrace_rec_type *etrace_rec_type_type __attribute__((unused));
+enum etrace_ns *etrace_ns_type __attribute__((unused));
+enum etrace_ctx_flags *etrace_ctx_flags_type __attribute__((unused));
+enum etrace_exit_flags *etrace_exit_flags_type __attribute__((unused));
+struct etrace_ctx *etrace_ctx_type __attribute__((unused));
+struct etrace_fork *etrace_fork_type __attribute__((unused));
+struct etrace_exec *etrace_exec_type __attribute__((unused));
+struct etrace_exit *etrace_exit_type __attribute__((unused));
 
 /* set by user space before load */
 const volatile __u32 self_tgid = 0;
@@ -43,6 +51,10 @@ const volatile __u8 summarize = 0; /* --summary: count every kept call in the su
 const volatile __u8 emit_events = 1; /* 0: summary only, no per-event records */
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u8 failed_only = 0; /* --failed: only calls that returned an error */
+/* the numbers of clone and clone3, whose flags a fork record carries */
+const volatile __s32 clone_nr = -1;
+const volatile __s32 clone3_nr = -1;
+const volatile __u8 capture_ctx = 1; /* send context records */
 
 /* the largest errno a syscall returns; more negative returns are values (lseek, mmap) */
 #define MAX_ERRNO 4095
@@ -170,8 +182,32 @@ struct inflight {
 	__u8 data[ETRACE_DATA_MAX + ETRACE_ARG_MAX + 8];
 	__u8 active;
 	__u8 reread; /* bit i: input argument i faulted at entry */
-	__u8 pad[6];
+	__u8 pad[2];
+	/*
+	 * The context last sent for this thread, identified by the kernel objects it was read
+	 * from: credentials and namespace sets are replaced, never changed in place, so equal
+	 * pointers mean an equal context. 0 before the first one.
+	 */
+	__u32 ctx_tid;
+	__u64 ctx_cred;
+	__u64 ctx_nsproxy;
+	__u64 ctx_cgroups;
+	__u64 ctx_parent;
+	char exec_comm[ETRACE_COMM_LEN]; /* comm at the entry of an exec, for the exec record */
 };
+
+/* room to build an exec record and its filename */
+struct exec_scratch {
+	struct etrace_exec rec;
+	char filename[ETRACE_ARG_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_scratch);
+} exec_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -492,19 +528,24 @@ static __always_inline void capture_exit(struct inflight *fl, const struct etrac
 	}
 }
 
+/* wake the consumer only once wakeup_bytes are waiting */
+static __always_inline long rb_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void emit(struct inflight *fl)
 {
 	__u32 nr = fl->rec.nr;
 	__u32 len = fl->rec.data_len;
-	__u64 flags = BPF_RB_NO_WAKEUP;
 	struct etrace_counts *cnt;
 	long err;
 
 	if (len > ETRACE_DATA_MAX)
 		len = ETRACE_DATA_MAX;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	err = bpf_ringbuf_output(&events, &fl->rec, sizeof(fl->rec) + len, flags);
+	err = bpf_ringbuf_output(&events, &fl->rec, sizeof(fl->rec) + len, rb_flags());
 	cnt = bpf_map_lookup_elem(&counts, &nr);
 	if (cnt) {
 		if (err)
@@ -512,6 +553,132 @@ static __always_inline void emit(struct inflight *fl)
 		else
 			cnt->sent++;
 	}
+}
+
+/*
+ * Send the context of task (thread tid) when it differs from the last one sent for it.
+ * Returns 0 when unchanged, 1 when sent, -1 when the ring buffer had no room.
+ */
+static __noinline int ctx_check(struct task_struct *task, struct inflight *fl, __u32 tid,
+				__u32 at_exit)
+{
+	const struct cred *cred;
+	struct nsproxy *nsp;
+	struct etrace_ctx c = {};
+	struct pid *tp;
+	__u32 level;
+	struct upid up = {};
+	long err;
+
+	if (!task || !fl)
+		return 0;
+	cred = task->cred;
+	nsp = task->nsproxy;
+	if (fl->ctx_tid == tid && fl->ctx_cred == (__u64)cred && fl->ctx_nsproxy == (__u64)nsp &&
+	    fl->ctx_cgroups == (__u64)task->cgroups && fl->ctx_parent == (__u64)task->real_parent)
+		return 0;
+	c.type = ETRACE_T_CTX;
+	c.flags = at_exit ? ETRACE_X_AT_EXIT : 0;
+	c.tid = tid;
+	c.ts = bpf_ktime_get_boot_ns();
+	c.pid = task->tgid;
+	c.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	c.uid = BPF_CORE_READ(cred, uid.val);
+	c.gid = BPF_CORE_READ(cred, gid.val);
+	c.euid = BPF_CORE_READ(cred, euid.val);
+	c.egid = BPF_CORE_READ(cred, egid.val);
+	c.suid = BPF_CORE_READ(cred, suid.val);
+	c.sgid = BPF_CORE_READ(cred, sgid.val);
+	c.fsuid = BPF_CORE_READ(cred, fsuid.val);
+	c.fsgid = BPF_CORE_READ(cred, fsgid.val);
+	bpf_core_read(&c.cap_effective, sizeof(c.cap_effective), &cred->cap_effective);
+	c.cgroup_id = bpf_get_current_cgroup_id();
+	tp = BPF_CORE_READ(task, thread_pid);
+	level = BPF_CORE_READ(tp, level);
+	if (level < 64)
+		bpf_core_read(&up, sizeof(up), &tp->numbers[level]);
+	c.ns[ETRACE_NS_PID] = BPF_CORE_READ(up.ns, ns.inum);
+	c.ns[ETRACE_NS_MNT] = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+	c.ns[ETRACE_NS_NET] = BPF_CORE_READ(nsp, net_ns, ns.inum);
+	c.ns[ETRACE_NS_UTS] = BPF_CORE_READ(nsp, uts_ns, ns.inum);
+	c.ns[ETRACE_NS_IPC] = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
+	c.ns[ETRACE_NS_USER] = BPF_CORE_READ(cred, user_ns, ns.inum);
+	c.ns[ETRACE_NS_CGROUP] = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+	if (bpf_core_field_exists(nsp->time_ns))
+		c.ns[ETRACE_NS_TIME] = BPF_CORE_READ(nsp, time_ns, ns.inum);
+	err = bpf_ringbuf_output(&events, &c, sizeof(c), rb_flags());
+	if (err) {
+		stat_inc(ETRACE_ST_CTX_LOST);
+		return -1; /* the cache is left as it was: the next event tries again */
+	}
+	stat_inc(ETRACE_ST_CTX_SENT);
+	fl->ctx_tid = tid;
+	fl->ctx_cred = (__u64)cred;
+	fl->ctx_nsproxy = (__u64)nsp;
+	fl->ctx_cgroups = (__u64)task->cgroups;
+	fl->ctx_parent = (__u64)task->real_parent;
+	return 1;
+}
+
+/* Before a thread's first fork, exec or exit record: its context, when none was sent yet. */
+static __always_inline void ctx_ensure(struct task_struct *task, __u32 tid)
+{
+	struct inflight *fl;
+
+	if (!capture_ctx)
+		return;
+	fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (fl && fl->ctx_tid != tid)
+		ctx_check(task, fl, tid, 0);
+}
+
+/* Send a fork, exec or exit record. */
+static __always_inline void life_output(void *rec, __u64 size)
+{
+	if (bpf_ringbuf_output(&events, rec, size, rb_flags()))
+		stat_inc(ETRACE_ST_LIFE_LOST);
+	else
+		stat_inc(ETRACE_ST_LIFE_SENT);
+}
+
+/*
+ * The filters after the pid set: cgroup, uid, comm. With --comm --follow, a process that
+ * descends from a match (it is in the pid set) passes the comm filter.
+ */
+static __always_inline int other_filters_pass(__u32 tgid)
+{
+	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroups, 0) != 1)
+		return 0;
+	if (filter_uids) {
+		__u32 uid = (__u32)bpf_get_current_uid_gid();
+
+		if (!bpf_map_lookup_elem(&uids, &uid))
+			return 0;
+	}
+	if (filter_comms) {
+		char comm[ETRACE_COMM_LEN] = {};
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!bpf_map_lookup_elem(&comms, comm)) {
+			__u32 *st = comm_follow ? bpf_map_lookup_elem(&pids, &tgid) : NULL;
+
+			if (!st || *st != ETRACE_PID_TRACED)
+				return 0; /* nor the descendant of a match */
+		}
+	}
+	return 1;
+}
+
+/* Whether the current task is traced (for the lifecycle records). */
+static __always_inline int current_traced(__u32 tgid)
+{
+	if (filter_pids) {
+		__u32 *state = bpf_map_lookup_elem(&pids, &tgid);
+
+		if (!state || *state != ETRACE_PID_TRACED)
+			return 0;
+	}
+	return other_filters_pass(tgid);
 }
 
 SEC("tp_btf/sys_enter")
@@ -542,29 +709,18 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			*state = ETRACE_PID_TRACED;
 		}
 	}
+	task = bpf_get_current_task_btf();
+	if ((plan->flags & ETRACE_P_EXEC) && emit_events) {
+		/* the exec record names the comm before the exec, traced call or not */
+		fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (fl)
+			bpf_get_current_comm(fl->exec_comm, sizeof(fl->exec_comm));
+	}
 	if (!(plan->flags & ETRACE_P_ENABLED))
 		return 0;
-	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroups, 0) != 1)
+	if (!other_filters_pass(tgid))
 		return 0;
-	if (filter_uids) {
-		__u32 uid = (__u32)bpf_get_current_uid_gid();
 
-		if (!bpf_map_lookup_elem(&uids, &uid))
-			return 0;
-	}
-	if (filter_comms) {
-		char comm[ETRACE_COMM_LEN] = {};
-
-		bpf_get_current_comm(comm, sizeof(comm));
-		if (!bpf_map_lookup_elem(&comms, comm)) {
-			__u32 *st = comm_follow ? bpf_map_lookup_elem(&pids, &tgid) : NULL;
-
-			if (!st || *st != ETRACE_PID_TRACED)
-				return 0; /* nor the descendant of a match */
-		}
-	}
-
-	task = bpf_get_current_task_btf();
 	fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!fl) {
 		struct etrace_counts *cnt = bpf_map_lookup_elem(&counts, &nr);
@@ -575,6 +731,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 
+	fl->rec.type = ETRACE_T_SYSCALL;
 	fl->rec.ts_enter = bpf_ktime_get_boot_ns();
 	fl->rec.ts_exit = 0;
 	fl->rec.args[0] = regs->di;
@@ -586,13 +743,14 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	fl->rec.ret = 0;
 	fl->rec.pid = tgid;
 	fl->rec.tid = (__u32)pid_tgid;
-	fl->rec.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	fl->rec.nr = nr;
 	fl->rec.data_len = 0;
 	fl->rec.flags = 0;
 	fl->rec.nchunks = 0;
 	bpf_get_current_comm(fl->rec.comm, sizeof(fl->rec.comm));
 	fl->reread = 0;
+	if (emit_events && capture_ctx && ctx_check(task, fl, (__u32)pid_tgid, 0) < 0)
+		fl->rec.flags |= ETRACE_R_CTX_LOST;
 
 	if (plan->flags & ETRACE_P_NORETURN) {
 		fl->active = 0;
@@ -636,24 +794,62 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (!emit_events)
 		return 0;
 	fl->rec.flags |= ETRACE_R_EXITED;
+	switch (capture_ctx ? ctx_check(task, fl, fl->rec.tid, 1) : 0) {
+	case 1:
+		fl->rec.flags |= ETRACE_R_CTX_CHANGED;
+		break;
+	case -1:
+		fl->rec.flags |= ETRACE_R_CTX_LOST;
+		break;
+	}
 	capture_exit(fl, plan);
 	emit(fl);
 	return 0;
 }
 
 /*
- * A successful execve replaces the address space its arguments were in, so an input read
- * that faulted at entry cannot be retried at exit. Here, before the syscall returns, the
- * kernel's copy of the filename and the new image's argv/envp area are still at hand.
+ * A successful exec: the exec record (for a traced process), then, when an input read of the
+ * exec call faulted at entry, the re-read. The old address space is gone, so that read cannot
+ * be retried at exit; here, before the syscall returns, the kernel's copy of the filename and
+ * the new image's argv/envp area are still at hand.
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *fl = bpf_task_storage_get(&inflight, task, NULL, 0);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
 	struct etrace_plan *plan;
-	__u32 nr, strarrays = 0;
+	__u32 nr, strarrays = 0, zero = 0;
 
+	if (emit_events && tgid != self_tgid && current_traced(tgid)) {
+		struct exec_scratch *x = bpf_map_lookup_elem(&exec_scratch, &zero);
+
+		if (x) {
+			long n;
+
+			ctx_ensure(task, (__u32)pid_tgid);
+			fl = bpf_task_storage_get(&inflight, task, NULL, 0);
+
+			x->rec.type = ETRACE_T_EXEC;
+			x->rec.tid = (__u32)pid_tgid;
+			x->rec.ts = bpf_ktime_get_boot_ns();
+			x->rec.pid = tgid;
+			x->rec.old_tid = old_pid;
+			__builtin_memset(x->rec.old_comm, 0, sizeof(x->rec.old_comm));
+			if (fl)
+				__builtin_memcpy(x->rec.old_comm, fl->exec_comm, sizeof(x->rec.old_comm));
+			bpf_get_current_comm(x->rec.comm, sizeof(x->rec.comm));
+			n = bpf_probe_read_kernel_str(x->filename, sizeof(x->filename),
+						      BPF_CORE_READ(bprm, filename));
+			n = n > 0 ? n - 1 : 0;
+			if (n > ETRACE_ARG_MAX - 1)
+				n = ETRACE_ARG_MAX - 1;
+			x->rec.filename_len = n;
+			life_output(x, sizeof(x->rec) + n);
+		}
+	}
 	if (!fl || !fl->active || !fl->reread)
 		return 0;
 	nr = fl->rec.nr;
@@ -693,44 +889,83 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 	return 0;
 }
 
-/* A traced process's children are traced: the pid set follows forks in the kernel. */
+/*
+ * A new task. The pid set follows the forks of traced processes (--follow); a traced parent
+ * sends a fork record. Runs in the parent, inside its clone / fork / vfork call.
+ */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid, ctgid, traced = ETRACE_PID_TRACED;
+	__u32 ptgid = parent->tgid, ctgid = child->tgid, traced = ETRACE_PID_TRACED;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 *state;
 
-	if (!(filter_pids || comm_follow) || !follow)
+	if (ptgid == self_tgid)
 		return 0;
-	ptgid = parent->tgid;
-	ctgid = child->tgid;
-	if (ptgid == ctgid)
-		return 0; /* a thread: its process is already in the set */
-	state = bpf_map_lookup_elem(&pids, &ptgid);
-	if (state && *state == ETRACE_PID_TRACED) {
-		bpf_map_update_elem(&pids, &ctgid, &traced, BPF_ANY);
-		return 0;
-	}
-	if (comm_follow) {
-		char comm[ETRACE_COMM_LEN] = {};
-
-		bpf_get_current_comm(comm, sizeof(comm)); /* the parent's: it is forking */
-		if (bpf_map_lookup_elem(&comms, comm))
+	if ((filter_pids || comm_follow) && follow && ptgid != ctgid) {
+		/* a new thread's process is already in the set */
+		state = bpf_map_lookup_elem(&pids, &ptgid);
+		if (state && *state == ETRACE_PID_TRACED) {
 			bpf_map_update_elem(&pids, &ctgid, &traced, BPF_ANY);
+		} else if (comm_follow) {
+			char comm[ETRACE_COMM_LEN] = {};
+
+			bpf_get_current_comm(comm, sizeof(comm)); /* the parent's: it is forking */
+			if (bpf_map_lookup_elem(&comms, comm))
+				bpf_map_update_elem(&pids, &ctgid, &traced, BPF_ANY);
+		}
+	}
+	if (emit_events && current_traced(ptgid)) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		struct etrace_fork f = {};
+		__u64 arg0 = 0;
+
+		ctx_ensure(bpf_get_current_task_btf(), (__u32)pid_tgid);
+		f.type = ETRACE_T_FORK;
+		f.tid = (__u32)pid_tgid;
+		f.ts = bpf_ktime_get_boot_ns();
+		f.pid = ptgid;
+		f.child_pid = ctgid;
+		f.child_tid = child->pid;
+		f.nr = -1;
+		if (regs) {
+			f.nr = BPF_CORE_READ(regs, orig_ax);
+			arg0 = BPF_CORE_READ(regs, di);
+		}
+		if (f.nr == clone_nr)
+			f.clone_flags = arg0;
+		else if (f.nr == clone3_nr) /* struct clone_args: flags first */
+			bpf_probe_read_user(&f.clone_flags, sizeof(f.clone_flags), (void *)arg0);
+		bpf_get_current_comm(f.comm, sizeof(f.comm));
+		life_output(&f, sizeof(f));
 	}
 	return 0;
 }
 
+/* A thread's end: the exit record of a traced one; a process leaves the pid set. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
-	__u32 tgid;
+	__u32 tgid = p->tgid;
+	int group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
 
-	if (!filter_pids && !comm_follow)
+	if (tgid == self_tgid)
 		return 0;
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
-		return 0; /* other threads of the process live on */
-	tgid = p->tgid;
-	bpf_map_delete_elem(&pids, &tgid);
+	if (emit_events && current_traced(tgid)) {
+		struct etrace_exit e = {};
+
+		ctx_ensure(bpf_get_current_task_btf(), p->pid);
+
+		e.type = ETRACE_T_EXIT;
+		e.flags = group_dead ? ETRACE_E_GROUP_DEAD : 0;
+		e.tid = p->pid;
+		e.ts = bpf_ktime_get_boot_ns();
+		e.pid = tgid;
+		e.code = p->exit_code;
+		bpf_get_current_comm(e.comm, sizeof(e.comm));
+		life_output(&e, sizeof(e));
+	}
+	if ((filter_pids || comm_follow) && group_dead)
+		bpf_map_delete_elem(&pids, &tgid);
 	return 0;
 }

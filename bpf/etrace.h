@@ -76,10 +76,30 @@ struct etrace_plan {
 	__u32 pad;
 };
 
+/*
+ * The first field of every ring-buffer record says which struct it is. A thread's process
+ * context is sent as its own record when it changes (and before the thread's first event),
+ * so that the per-syscall record stays small: user space keeps the latest one per thread.
+ */
+enum etrace_rec_type {
+	ETRACE_T_SYSCALL = 1, /* struct etrace_record */
+	ETRACE_T_CTX = 2, /* struct etrace_ctx */
+	ETRACE_T_FORK = 3, /* struct etrace_fork */
+	ETRACE_T_EXEC = 4, /* struct etrace_exec, then the filename */
+	ETRACE_T_EXIT = 5, /* struct etrace_exit */
+};
+
 /* etrace_record.flags */
 enum etrace_record_flags {
 	ETRACE_R_EXITED = 1, /* ret and ts_exit are valid */
 	ETRACE_R_DATA_TRUNC = 2, /* the event's payload budget ran out */
+	/*
+	 * the thread's context changed while the call ran (setuid, unshare, setns, execve): the
+	 * context record sent just before this one holds the context at exit, the one before it
+	 * the context at entry
+	 */
+	ETRACE_R_CTX_CHANGED = 4,
+	ETRACE_R_CTX_LOST = 8, /* a context record of this call could not be sent */
 };
 
 /*
@@ -87,17 +107,96 @@ enum etrace_record_flags {
  * chunk.len bytes of data (no padding).
  */
 struct etrace_record {
+	__u16 type; /* ETRACE_T_SYSCALL */
+	__u16 flags;
+	__u16 nchunks;
+	__u16 data_len;
+	__u32 pid; /* thread-group id */
+	__u32 tid;
 	__u64 ts_enter; /* CLOCK_BOOTTIME, ns */
 	__u64 ts_exit;
 	__u64 args[ETRACE_MAX_ARGS];
 	__s64 ret;
-	__u32 pid; /* thread-group id */
-	__u32 tid;
-	__u32 ppid;
 	__u32 nr;
-	__u32 data_len;
+	char comm[ETRACE_COMM_LEN];
+	__u32 pad;
+};
+
+/* the namespaces of a context, in this order */
+enum etrace_ns {
+	ETRACE_NS_PID = 0,
+	ETRACE_NS_MNT = 1,
+	ETRACE_NS_NET = 2,
+	ETRACE_NS_UTS = 3,
+	ETRACE_NS_IPC = 4,
+	ETRACE_NS_USER = 5,
+	ETRACE_NS_CGROUP = 6,
+	ETRACE_NS_TIME = 7,
+	ETRACE_NS_COUNT = 8,
+};
+
+/* etrace_ctx.flags */
+enum etrace_ctx_flags {
+	ETRACE_X_AT_EXIT = 1, /* read at a syscall's exit (else at entry) */
+};
+
+/*
+ * A thread's process context: credentials (kernel-global ids), effective capabilities,
+ * namespace inode numbers (0: the kernel lacks that namespace), the cgroup v2 id (the
+ * cgroup directory's inode number) and the parent process.
+ */
+struct etrace_ctx {
+	__u16 type; /* ETRACE_T_CTX */
 	__u16 flags;
-	__u16 nchunks;
+	__u32 tid;
+	__u64 ts;
+	__u32 pid;
+	__u32 ppid;
+	__u32 uid, gid, euid, egid, suid, sgid, fsuid, fsgid;
+	__u64 cap_effective;
+	__u64 cgroup_id;
+	__u32 ns[ETRACE_NS_COUNT];
+};
+
+/* A task created by a traced one (sched_process_fork), sent by the parent. */
+struct etrace_fork {
+	__u16 type; /* ETRACE_T_FORK */
+	__u16 pad;
+	__u32 tid; /* the parent thread */
+	__u64 ts;
+	__u32 pid;
+	__u32 child_pid;
+	__u32 child_tid;
+	__s32 nr; /* the syscall the parent was in (clone, clone3, fork, vfork), or -1 */
+	__u64 clone_flags; /* that call's flags when it has them (clone, clone3) */
+	char comm[ETRACE_COMM_LEN];
+};
+
+/* A successful exec (sched_process_exec). Followed by filename_len bytes of filename. */
+struct etrace_exec {
+	__u16 type; /* ETRACE_T_EXEC */
+	__u16 filename_len;
+	__u32 tid; /* after the exec: the thread-group id */
+	__u64 ts;
+	__u32 pid;
+	__u32 old_tid; /* the thread that called exec (differs when it was not the leader) */
+	char old_comm[ETRACE_COMM_LEN]; /* empty when unknown */
+	char comm[ETRACE_COMM_LEN];
+};
+
+/* etrace_exit.flags */
+enum etrace_exit_flags {
+	ETRACE_E_GROUP_DEAD = 1, /* the last thread of its process */
+};
+
+/* A traced thread's end (sched_process_exit). */
+struct etrace_exit {
+	__u16 type; /* ETRACE_T_EXIT */
+	__u16 flags;
+	__u32 tid;
+	__u64 ts;
+	__u32 pid;
+	__s32 code; /* wait status: exit code << 8, or the signal number (| 0x80: core dumped) */
 	char comm[ETRACE_COMM_LEN];
 };
 
@@ -130,7 +229,11 @@ enum etrace_stat {
 	ETRACE_ST_REREAD_FAIL = 2, /* ... and the re-read at exit failed too */
 	ETRACE_ST_EXEC_REREAD = 3, /* ... and sched_process_exec supplied it */
 	ETRACE_ST_NO_STORAGE = 4, /* no per-thread in-flight state could be allocated */
-	ETRACE_ST_MAX = 8,
+	ETRACE_ST_CTX_SENT = 5, /* context records sent */
+	ETRACE_ST_CTX_LOST = 6, /* context records the ring buffer had no room for */
+	ETRACE_ST_LIFE_SENT = 7, /* fork / exec / exit records sent */
+	ETRACE_ST_LIFE_LOST = 8, /* fork / exec / exit records the ring buffer had no room for */
+	ETRACE_ST_MAX = 16,
 };
 
 /*

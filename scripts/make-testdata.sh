@@ -4,7 +4,7 @@
 # Run as root from the repository root: `make testdata`. Review the diff before committing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ETRACE=${ETRACE:-target/release/etrace}
+ETRACE=$(realpath "${ETRACE:-target/release/etrace}")
 OUT=testdata/dumps
 WORK=/tmp/etrace-testdata            # fixed, so that paths in the dumps stay the same
 rm -rf "$WORK" && mkdir -p "$WORK/scratch"
@@ -29,4 +29,11 @@ env -i PATH=/usr/bin:/bin "$ETRACE" --json -o "$OUT/dd.json" --also-raw "$OUT/dd
     dd if=/etc/hostname of=/dev/null bs=1 count=5 status=none
 "$ETRACE" --input "$OUT/dd.raw" --stdout --stats=false -l warn > "$OUT/dd.txt"
 chmod 0644 "$OUT"/dd.*
+# fuzz seeds: records of every type and of the sockaddr/iovec/msghdr/getdents shapes
+cc -O1 -pthread -w -o "$WORK/battery" tests/progs/battery.c
+mkdir -p "$WORK/battery-dir"
+("$ETRACE" --raw -o "$WORK/shapes.raw" --stats=false -l warn \
+    -s rt_sigprocmask,readv,writev,getdents64,accept4,connect,sendmsg,recvmsg,bind,getsockname,wait4 \
+    -- "$WORK/battery" "$WORK/battery-dir" > /dev/null)
+SHAPES="$WORK/shapes.raw" python3 scripts/make-fuzz-seeds.py
 ls -l "$OUT"

@@ -44,6 +44,10 @@ pub struct Config {
     pub summarize: bool,
     /// Send per-event records (false: summary only).
     pub emit_events: bool,
+    /// Send context records.
+    pub capture_ctx: bool,
+    /// The numbers of clone and clone3 (their flags go into fork records).
+    pub clone_nrs: (Option<u32>, Option<u32>),
 }
 
 /// Capture caps, in bytes.
@@ -86,6 +90,9 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.filter_cgroup = u8::from(cfg.cgroup.is_some());
         ro.summarize = u8::from(cfg.summarize);
         ro.emit_events = u8::from(cfg.emit_events);
+        ro.capture_ctx = u8::from(cfg.capture_ctx);
+        ro.clone_nr = cfg.clone_nrs.0.map_or(-1, |n| n as i32);
+        ro.clone3_nr = cfg.clone_nrs.1.map_or(-1, |n| n as i32);
     }
     open.maps
         .events
@@ -381,6 +388,12 @@ pub struct ReadStats {
     pub reread_fail: u64,
     pub exec_reread: u64,
     pub no_storage: u64,
+    /// Context records sent, and lost for want of room.
+    pub ctx_sent: u64,
+    pub ctx_lost: u64,
+    /// Fork, exec and exit records sent, and lost.
+    pub life_sent: u64,
+    pub life_lost: u64,
 }
 
 pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<ReadStats> {
@@ -405,5 +418,9 @@ pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<ReadStats> {
         reread_fail: get(etrace_stat::ETRACE_ST_REREAD_FAIL)?,
         exec_reread: get(etrace_stat::ETRACE_ST_EXEC_REREAD)?,
         no_storage: get(etrace_stat::ETRACE_ST_NO_STORAGE)?,
+        ctx_sent: get(etrace_stat::ETRACE_ST_CTX_SENT)?,
+        ctx_lost: get(etrace_stat::ETRACE_ST_CTX_LOST)?,
+        life_sent: get(etrace_stat::ETRACE_ST_LIFE_SENT)?,
+        life_lost: get(etrace_stat::ETRACE_ST_LIFE_LOST)?,
     })
 }

@@ -26,7 +26,8 @@ pub struct Cli {
     #[arg(short = 'c', long = "comm", value_name = "COMM")]
     pub comm: Vec<String>,
 
-    /// Trace only this syscall (repeatable): a kernel name (openat, newfstatat, ...), a class
+    /// Trace only this syscall (repeatable, or a comma list): a kernel name (openat, newfstatat,
+    /// ...), a class
     /// (%file, %desc, %net, %process, %memory, %signal, %ipc), or either with `!` to exclude it
     #[arg(short = 's', long = "syscall", value_name = "NAME")]
     pub syscall: Vec<String>,
@@ -108,6 +109,16 @@ pub struct Cli {
     #[arg(long)]
     pub env: bool,
 
+    /// Show each event's process context in text output: parent, uid and gid (all four ids
+    /// when they differ), effective capabilities, cgroup, and the namespaces that differ from
+    /// etrace's own (JSON always has it, in `ctx`)
+    #[arg(long)]
+    pub context: bool,
+
+    /// Do not read process contexts in the kernel (a benchmark knob: JSON `ctx` becomes null)
+    #[arg(long, hide = true)]
+    pub no_ctx: bool,
+
     /// Count calls, errors and time per syscall in the kernel and print strace -c's table
     /// (alone, no per-event output, unless --stdout, --json, -o or --raw asks for events too)
     #[arg(long)]
@@ -154,14 +165,21 @@ impl Cli {
             && self.also_raw.is_none()
     }
 
-    /// How text output is shaped; `realtime_offset_ns` converts event times to wall-clock time.
-    pub fn text_options(&self, realtime_offset_ns: i64) -> crate::render_text::TextOptions {
+    /// How text output is shaped; `realtime_offset_ns` converts event times to wall-clock time,
+    /// `host_ns` are the namespaces of the tracer.
+    pub fn text_options(
+        &self,
+        realtime_offset_ns: i64,
+        host_ns: [u32; 8],
+    ) -> crate::render_text::TextOptions {
         crate::render_text::TextOptions {
             bytes: self.bytes() as usize,
             env: self.env,
             time: self.time.min(3),
             realtime_offset_ns,
             durations: self.durations,
+            context: self.context,
+            host_ns,
         }
     }
 

@@ -4,8 +4,10 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::btf::{Layout, Member};
+use crate::context::Ctx;
 use crate::decode_shapes;
 use crate::event::{Event, Value};
 use crate::formats::{Errno, Formats, Shape};
@@ -96,6 +98,14 @@ fn collect_uints(v: &Value, out: &mut Vec<u64>) {
 }
 
 impl<'s> Decoder<'s> {
+    pub fn schema(&self) -> &'s Schema {
+        self.schema
+    }
+
+    pub fn xlat(&self) -> &'s Xlat {
+        self.xlat
+    }
+
     pub fn new(schema: &'s Schema, formats: &'s Formats) -> Self {
         let xlat = &formats.xlat;
         let arg_syms = schema
@@ -117,7 +127,9 @@ impl<'s> Decoder<'s> {
         }
     }
 
-    pub fn decode(&self, rec: &Record<'_>) -> Event<'s> {
+    /// Decode a syscall record; `ctx` is the thread's context at entry and, when it changed,
+    /// at exit (see context::Contexts::for_syscall).
+    pub fn decode(&self, rec: &Record<'_>, ctx: (Option<Rc<Ctx>>, Option<Rc<Ctx>>)) -> Event<'s> {
         let h = &rec.hdr;
         let ret = rec.exited().then_some(h.ret);
         let errno = ret
@@ -177,8 +189,10 @@ impl<'s> Decoder<'s> {
             nr: h.nr,
             pid: h.pid,
             tid: h.tid,
-            ppid: h.ppid,
+            ppid: ctx.0.as_ref().map(|c| c.ppid),
             comm: rec.comm(),
+            ctx: ctx.0,
+            ctx_exit: ctx.1,
             ts: h.ts_enter,
             duration_ns,
             ret,
@@ -682,7 +696,7 @@ mod tests {
             Some(-2),
             &[(1, 0, b"/nope")],
         );
-        let e = d.decode(&parse(&b).unwrap());
+        let e = d.decode(&parse(&b).unwrap(), (None, None));
         assert_eq!(e.syscall, "openat");
         let sym = |raw: Value, name: &str| Value::Sym {
             raw: Box::new(raw),
@@ -720,7 +734,7 @@ mod tests {
             Some(3),
             &[(1, fault, b""), (1, reread, b"/dev/null")],
         );
-        let e = d.decode(&parse(&b).unwrap());
+        let e = d.decode(&parse(&b).unwrap(), (None, None));
         assert_eq!(
             e.args[1].1,
             Value::Str {
@@ -730,7 +744,7 @@ mod tests {
         );
         let b = build(257, [0, 0x7000, 0, 0, 0, 0], Some(3), &[(1, fault, b"")]);
         assert_eq!(
-            d.decode(&parse(&b).unwrap()).args[1].1,
+            d.decode(&parse(&b).unwrap(), (None, None)).args[1].1,
             Value::Unreadable(0x7000)
         );
     }
@@ -749,7 +763,7 @@ mod tests {
             Some(0),
             &[(1, CF::ETRACE_C_EXIT.0 as u8, &st)],
         );
-        let e = d.decode(&parse(&b).unwrap());
+        let e = d.decode(&parse(&b).unwrap(), (None, None));
         assert_eq!(
             e.args[1].1,
             Value::Struct(vec![
@@ -770,7 +784,7 @@ mod tests {
             Some(100),
             &[(1, trunc, b"hello")],
         );
-        let e = d.decode(&parse(&b).unwrap());
+        let e = d.decode(&parse(&b).unwrap(), (None, None));
         assert_eq!(
             e.args[1].1,
             Value::Bytes {
@@ -791,7 +805,7 @@ mod tests {
                 (1, end, b""),
             ],
         );
-        let e = d.decode(&parse(&b).unwrap());
+        let e = d.decode(&parse(&b).unwrap(), (None, None));
         assert_eq!(e.ret, None);
         assert_eq!(
             e.args[1].1,
@@ -820,7 +834,7 @@ mod tests {
                 (1, blob, b"ls\0-l\0"),
             ],
         );
-        let e = d.decode(&parse(&b).unwrap());
+        let e = d.decode(&parse(&b).unwrap(), (None, None));
         let Value::Array { items, .. } = &e.args[1].1 else {
             panic!()
         };
@@ -833,7 +847,7 @@ mod tests {
         let f = Formats::embedded().unwrap();
         let d = Decoder::new(&s, &f);
         let b = build(999, [1, 2, 3, 4, 5, 6], Some(0), &[]);
-        let e = d.decode(&parse(&b).unwrap());
+        let e = d.decode(&parse(&b).unwrap(), (None, None));
         assert_eq!(e.syscall, "syscall_999");
         assert_eq!(e.args[5], ("arg5", Value::UInt(6)));
     }

@@ -8,7 +8,9 @@
 //! preamble  magic "\x89ETRACE\n" | u32 format version | u32 header length | u32 header CRC-32
 //! header    postcard(Header)                      first field: the writer, in every version
 //! frames    0xe7 0x7e | u8 kind | u8 0 | u32 length | u32 CRC-32 of kind..length + payload
-//!           | payload      kind 1: a record as the kernel wrote it; kind 2: postcard(Trailer)
+//!           | payload      kind 1: a record as the kernel wrote it; kind 2: postcard(Trailer);
+//!                          kind 3: postcard((u64, String)), a cgroup id's path, written before
+//!                          the first record that refers to the id
 //! ```
 
 use std::io::{self, Read, Write};
@@ -23,9 +25,9 @@ use crate::schema_wire::WireSchema;
 use crate::skel::types::etrace_limits as L;
 
 pub const MAGIC: [u8; 8] = *b"\x89ETRACE\n";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The first etrace release that reads each format version.
-const READERS: &[(u32, &str)] = &[(1, "0.1.0")];
+const READERS: &[(u32, &str)] = &[(1, "0.1.0"), (2, "0.2.0")];
 const PREAMBLE_LEN: usize = 20;
 /// Largest header accepted (the running kernel's full schema takes well under 1 MiB).
 pub const MAX_HEADER: u32 = 16 << 20;
@@ -36,6 +38,9 @@ pub const MAX_RECORD: usize = record::HEADER_LEN + L::ETRACE_DATA_MAX.0 as usize
 const MAX_TRAILER: usize = 1 << 20;
 const KIND_RECORD: u8 = 1;
 const KIND_TRAILER: u8 = 2;
+const KIND_CGROUP: u8 = 3;
+/// Longest cgroup path frame accepted.
+const MAX_CGROUP: usize = 8192;
 /// Problems kept for the report; later ones are only counted.
 const MAX_PROBLEMS_KEPT: usize = 64;
 
@@ -70,6 +75,8 @@ pub struct Header {
     pub record_size: u32,
     /// CLOCK_REALTIME minus CLOCK_BOOTTIME at the start: a record's `ts` plus this is wall time.
     pub realtime_offset_ns: i64,
+    /// The namespace inode numbers of the recording etrace (context::NS_NAMES order).
+    pub host_ns: [u32; 8],
     /// Version (CRC-32) of etrace's symbolic tables (formats/) the capture was made with.
     pub tables_version: String,
     pub options: CaptureOptions,
@@ -162,6 +169,12 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// The path of a cgroup id (before the first record that refers to it).
+    pub fn cgroup(&mut self, id: u64, path: &str) -> io::Result<()> {
+        let body = postcard::to_stdvec(&(id, path)).map_err(io::Error::other)?;
+        self.frame(KIND_CGROUP, &body)
+    }
+
     pub fn trailer(&mut self, t: &Trailer) -> io::Result<()> {
         let body = postcard::to_stdvec(t).map_err(io::Error::other)?;
         self.frame(KIND_TRAILER, &body)
@@ -185,6 +198,8 @@ pub enum Problem {
     },
     /// The trailer frame at `offset` is intact but does not parse.
     BadTrailer { offset: u64 },
+    /// Another frame at `offset` is intact but does not parse.
+    BadFrame { offset: u64, what: &'static str },
 }
 
 impl std::fmt::Display for Problem {
@@ -206,6 +221,12 @@ impl std::fmt::Display for Problem {
             Problem::BadTrailer { offset } => {
                 write!(f, "the trailer at byte {offset} does not parse; ignored")
             }
+            Problem::BadFrame { offset, what } => {
+                write!(
+                    f,
+                    "the {what} frame at byte {offset} does not parse; ignored"
+                )
+            }
         }
     }
 }
@@ -215,6 +236,8 @@ pub struct Frame<'a> {
     /// Byte offset of the frame in the file.
     pub offset: u64,
     pub record: &'a [u8],
+    /// Cgroup paths (id, path) the dump gave since the previous record.
+    pub cgroups: Vec<(u64, String)>,
 }
 
 enum Check {
@@ -242,6 +265,8 @@ pub struct Reader<R: Read> {
     pub problems: Vec<Problem>,
     pub problem_count: u64,
     pub truncated: bool,
+    /// Cgroup paths read since the last record returned.
+    cgroups: Vec<(u64, String)>,
 }
 
 fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -346,6 +371,7 @@ impl<R: Read> Reader<R> {
             problems: Vec::new(),
             problem_count: 0,
             truncated: false,
+            cgroups: Vec::new(),
         })
     }
 
@@ -410,9 +436,10 @@ impl<R: Read> Reader<R> {
         let max = match kind {
             KIND_RECORD => MAX_RECORD,
             KIND_TRAILER => MAX_TRAILER,
+            KIND_CGROUP => MAX_CGROUP,
             _ => return Ok(Check::Bad("unknown frame kind")),
         };
-        if len > max || (kind == KIND_RECORD && len < record::HEADER_LEN) {
+        if len > max || (kind == KIND_RECORD && len < record::MIN_LEN) {
             return Ok(Check::Bad("impossible frame length"));
         }
         if !self.fill(FRAME_LEN + len)? {
@@ -472,7 +499,19 @@ impl<R: Read> Reader<R> {
                         return Ok(Some(Frame {
                             offset: off,
                             record: &self.buf[s..s + len],
+                            cgroups: std::mem::take(&mut self.cgroups),
                         }));
+                    }
+                    if kind == KIND_CGROUP {
+                        match postcard::from_bytes::<(u64, String)>(&self.buf[s..s + len]) {
+                            Ok(c) if self.cgroups.len() < 4096 => self.cgroups.push(c),
+                            Ok(_) => {}
+                            Err(_) => self.problem(Problem::BadFrame {
+                                offset: off,
+                                what: "cgroup path",
+                            }),
+                        }
+                        continue;
                     }
                     match postcard::from_bytes::<Trailer>(&self.buf[s..s + len]) {
                         Ok(t) => self.trailer = Some(t),
@@ -548,6 +587,7 @@ pub fn header_for_this_machine(
         little_endian: cfg!(target_endian = "little"),
         record_size: record::HEADER_LEN as u32,
         realtime_offset_ns: realtime_offset_ns(),
+        host_ns: crate::context::own_namespaces(),
         tables_version,
         options,
         schema,
@@ -725,8 +765,14 @@ mod tests {
         let m = msg(&v);
         assert!(
             m.starts_with("etrace dump format version 7 (written by etrace ")
-                && m.contains("reads format version 1"),
+                && m.contains("reads format version 2"),
             "{m}"
+        );
+        v[8] = 1;
+        assert!(
+            msg(&v).ends_with("decode it with etrace 0.1.0"),
+            "{}",
+            msg(&v)
         );
         let mut v = bytes.clone();
         v[12..16].copy_from_slice(&u32::MAX.to_le_bytes());

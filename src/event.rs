@@ -1,7 +1,10 @@
-//! event: the typed, decoded syscall event both renderers consume. Events never format
-//! themselves; see render_text and render_json.
+//! event: the typed, decoded events both renderers consume: syscalls and process lifecycle
+//! (fork, exec, exit). Events never format themselves; see render_text and render_json.
 
 use std::borrow::Cow;
+use std::rc::Rc;
+
+use crate::context::Ctx;
 
 /// A decoded argument value.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,8 +48,13 @@ pub struct Event<'s> {
     pub nr: u32,
     pub pid: u32,
     pub tid: u32,
-    pub ppid: u32,
+    /// The parent process, from the thread's context (None when no context record came).
+    pub ppid: Option<u32>,
     pub comm: Vec<u8>,
+    /// The thread's context at entry.
+    pub ctx: Option<Rc<Ctx>>,
+    /// Its context at exit, only when it differs from the one at entry.
+    pub ctx_exit: Option<Rc<Ctx>>,
     /// Entry time, CLOCK_BOOTTIME nanoseconds.
     pub ts: u64,
     /// Exit time minus entry time, when the syscall returned.
@@ -61,4 +69,77 @@ pub struct Event<'s> {
     pub args: Vec<(&'s str, Value)>,
     /// The event's payload budget ran out: some arguments were cut or not read.
     pub payload_truncated: bool,
+}
+
+/// How a new task relates to its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForkKind {
+    /// A new process.
+    Process,
+    /// A new process sharing the parent's memory until it execs or exits (vfork, CLONE_VFORK).
+    Vfork,
+    /// A thread of the parent's process.
+    Thread,
+}
+
+impl ForkKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ForkKind::Process => "process",
+            ForkKind::Vfork => "vfork",
+            ForkKind::Thread => "thread",
+        }
+    }
+}
+
+/// What happened to a process.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Life<'s> {
+    /// The event's thread created a task.
+    Fork {
+        child_pid: u32,
+        child_tid: u32,
+        kind: ForkKind,
+        /// The syscall it was made by (`clone3`), when known.
+        via: Option<Cow<'s, str>>,
+        /// That call's flags (clone, clone3), and their names.
+        clone_flags: Option<(u64, String)>,
+    },
+    /// The event's thread executed a new program; pid and tid are after the exec.
+    Exec {
+        filename: Vec<u8>,
+        /// The comm before the exec (empty when unknown).
+        old_comm: Vec<u8>,
+        /// The thread that called exec, when it was not the process's leader.
+        old_tid: u32,
+    },
+    /// The event's thread ended.
+    Exit {
+        /// Wait status: exit code << 8, or the signal number (| 0x80 when it dumped core).
+        status: i32,
+        /// It was the last thread of its process.
+        last_thread: bool,
+    },
+}
+
+impl Life<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Life::Fork { .. } => "fork",
+            Life::Exec { .. } => "exec",
+            Life::Exit { .. } => "exit",
+        }
+    }
+}
+
+/// A process lifecycle event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifeEvent<'s> {
+    pub ts: u64,
+    pub pid: u32,
+    pub tid: u32,
+    pub ppid: Option<u32>,
+    pub comm: Vec<u8>,
+    pub ctx: Option<Rc<Ctx>>,
+    pub life: Life<'s>,
 }

@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 use crate::decode::Decoder;
 use crate::dump::Reader;
 use crate::formats::Formats;
+use crate::output::Sink;
+use crate::printer::Printer;
 use crate::schema::Schema;
 use crate::{record, render_json, render_text, replay};
 
@@ -37,22 +39,26 @@ fn decoder() -> &'static Decoder<'static> {
     })
 }
 
-/// Parse one record, decode it and render it both ways.
+/// Parse one record of any type, decode it and render it both ways (syscall records straight
+/// through the decoder; all types through a printer, which keeps thread contexts).
 pub fn record(data: &[u8]) {
-    let Ok(rec) = record::parse(data) else {
-        return;
-    };
-    let ev = decoder().decode(&rec);
-    let mut out = Vec::new();
-    let _ = render_json::write(&mut out, &ev);
-    let _ = render_text::write(
-        &mut out,
-        &ev,
-        &render_text::TextOptions {
+    let (schema, formats) = context();
+    if let Ok(rec) = record::parse(data) {
+        let ev = decoder().decode(&rec, (None, None));
+        let mut out = Vec::new();
+        let _ = render_json::write(&mut out, &ev);
+    }
+    for json in [false, true] {
+        let text = render_text::TextOptions {
             bytes: 64,
             time: 2,
             durations: true,
+            context: true,
             ..Default::default()
-        },
-    );
+        };
+        let mut p = Printer::new(Sink::discard(), schema, formats, json, text);
+        // a context record first, so that the second pass has a context to use
+        let _ = p.record(data);
+        let _ = p.record(data);
+    }
 }

@@ -16,7 +16,9 @@ pub mod skel {
 
 pub mod bpf;
 pub mod btf;
+pub mod cgroup_path;
 pub mod cli;
+pub mod context;
 pub mod decode;
 pub mod decode_shapes;
 pub mod dump;
@@ -24,6 +26,7 @@ pub mod event;
 pub mod formats;
 pub mod fuzzing;
 pub mod launch;
+pub mod lifecycle;
 pub mod live;
 pub mod output;
 pub mod printer;

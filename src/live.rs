@@ -22,7 +22,10 @@ use crate::output::{self, Sink};
 use crate::printer::Printer;
 use crate::schema::Schema;
 use crate::schema_wire::WireSchema;
-use crate::{dump, launch, stats, summary, tracefs};
+use crate::skel::types::etrace_rec_type;
+use crate::{cgroup_path, context, dump, launch, record, stats, summary, tracefs};
+
+const CTX_TYPE: u16 = etrace_rec_type::ETRACE_T_CTX.0 as u16;
 
 const WAKEUP_BYTES: u64 = 2 << 20;
 const POLL: Duration = Duration::from_millis(50);
@@ -67,13 +70,44 @@ fn thread_groups(pids: &[u32]) -> Result<Vec<u32>> {
 struct Consumer<'s> {
     printer: Option<Printer<'s>>,
     raw: Option<dump::Writer<Sink>>,
+    /// Names the cgroup ids of context records, once each.
+    cgroups: cgroup_path::Resolver,
+    cgroups_seen: HashSet<u64>,
     /// The first write that failed, and where to.
     error: Option<(String, std::io::Error)>,
     malformed: u64,
 }
 
 impl Consumer<'_> {
+    /// A context record's cgroup id is named before the record: in the dump (a cgroup frame)
+    /// and for the printer.
+    fn name_cgroup(&mut self, data: &[u8]) -> Result<(), (String, std::io::Error)> {
+        let Ok(record::Any::Ctx(c)) = record::parse_any(data) else {
+            return Ok(());
+        };
+        if !self.cgroups_seen.insert(c.cgroup_id) {
+            return Ok(());
+        }
+        let Some(path) = self.cgroups.path(c.cgroup_id) else {
+            return Ok(());
+        };
+        if let Some(w) = &mut self.raw {
+            w.cgroup(c.cgroup_id, path)
+                .map_err(|e| (w.get_mut().name(), e))?;
+        }
+        if let Some(p) = &mut self.printer {
+            p.cgroup_path(c.cgroup_id, path);
+        }
+        Ok(())
+    }
+
     fn handle(&mut self, data: &[u8]) -> i32 {
+        if record::rec_type(data) == Some(CTX_TYPE) {
+            if let Err(e) = self.name_cgroup(data) {
+                self.error = Some(e);
+                return -1;
+            }
+        }
         if let Some(w) = &mut self.raw {
             if let Err(e) = w.record(data) {
                 self.error = Some((w.get_mut().name(), e));
@@ -173,7 +207,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
                 &schema,
                 &formats,
                 cli.json,
-                cli.text_options(dump::realtime_offset_ns()),
+                cli.text_options(dump::realtime_offset_ns(), context::own_namespaces()),
             ))
         }
     };
@@ -191,6 +225,11 @@ pub fn run(cli: &Cli) -> Result<i32> {
         cgroup: cli.cgroup.clone(),
         summarize: cli.counting(),
         emit_events: !cli.summary_only(),
+        capture_ctx: !cli.no_ctx,
+        clone_nrs: (
+            schema.by_name("clone").map(|s| s.nr),
+            schema.by_name("clone3").map(|s| s.nr),
+        ),
     };
     let mut obj = MaybeUninit::uninit();
     let mut skel = bpf::load(&mut obj, &cfg)?;
@@ -226,6 +265,8 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let consumer = RefCell::new(Consumer {
         printer,
         raw,
+        cgroups: cgroup_path::Resolver::new(),
+        cgroups_seen: HashSet::new(),
         error: None,
         malformed: 0,
     });

@@ -1,16 +1,18 @@
 //! printer: turns records into output: decodes each record against the schema and writes it
-//! through the text or JSON renderer to its sink. Live tracing and dump decoding share it, so a
+//! through the text or JSON renderer to its sink, keeping each thread's context from the context
+//! records. Live tracing and dump decoding share it, so a
 //! dump decodes to exactly what the live run printed.
 
 use std::io::{self, Write};
 
+use crate::context::Contexts;
 use crate::decode::Decoder;
 use crate::formats::Formats;
 use crate::output::Sink;
-use crate::record::{self, Record, RecordError};
+use crate::record::{self, Any, Record, RecordError};
 use crate::render_text::TextOptions;
 use crate::schema::Schema;
-use crate::{render_json, render_text};
+use crate::{lifecycle, render_json, render_text};
 
 pub struct Printer<'s> {
     pub sink: Sink,
@@ -21,6 +23,7 @@ pub struct Printer<'s> {
     pub events: u64,
     /// The line being rendered, reused.
     line: Vec<u8>,
+    contexts: Contexts,
 }
 
 impl<'s> Printer<'s> {
@@ -38,12 +41,19 @@ impl<'s> Printer<'s> {
             text,
             events: 0,
             line: Vec::with_capacity(4096),
+            contexts: Contexts::default(),
         }
     }
 
-    /// Decode and write one parsed record.
+    /// Record a cgroup id's path (found on this machine, or in a dump's cgroup frame).
+    pub fn cgroup_path(&mut self, id: u64, path: &str) {
+        self.contexts.cgroup_path(id, path);
+    }
+
+    /// Decode and write one parsed syscall record.
     pub fn print(&mut self, rec: &Record<'_>) -> io::Result<()> {
-        let ev = self.decoder.decode(rec);
+        let ctx = self.contexts.for_syscall(rec.hdr.tid, rec.ctx_changed());
+        let ev = self.decoder.decode(rec, ctx);
         self.events += 1;
         if self.json {
             self.line.clear();
@@ -54,10 +64,38 @@ impl<'s> Printer<'s> {
         }
     }
 
+    /// Decode and write a parsed record of any type: a context record updates its thread's
+    /// context and writes nothing.
+    pub fn handle(&mut self, rec: &Any<'_>) -> io::Result<()> {
+        let (schema, xlat) = (self.decoder.schema(), self.decoder.xlat());
+        let ev = match rec {
+            Any::Syscall(r) => return self.print(r),
+            Any::Ctx(c) => {
+                self.contexts.update(c);
+                return Ok(());
+            }
+            Any::Fork(f) => lifecycle::fork(f, schema, xlat, &self.contexts),
+            Any::Exec { hdr, filename } => lifecycle::exec(hdr, filename, &self.contexts),
+            Any::Exit(e) => {
+                let ev = lifecycle::exit(e, &self.contexts);
+                self.contexts.forget(e.tid);
+                ev
+            }
+        };
+        self.events += 1;
+        if self.json {
+            self.line.clear();
+            render_json::append_life(&mut self.line, &ev, xlat)?;
+            self.sink.w.write_all(&self.line)
+        } else {
+            render_text::write_life(&mut self.sink.w, &ev, &self.text, xlat)
+        }
+    }
+
     /// Parse, decode and write one record's bytes. Ok(Err) is a malformed record, not written.
     pub fn record(&mut self, bytes: &[u8]) -> io::Result<Result<(), RecordError>> {
-        match record::parse(bytes) {
-            Ok(rec) => self.print(&rec).map(Ok),
+        match record::parse_any(bytes) {
+            Ok(rec) => self.handle(&rec).map(Ok),
             Err(e) => Ok(Err(e)),
         }
     }

@@ -1,10 +1,12 @@
-//! record: reads the binary record the BPF program writes (layout from bpf/etrace.h, through the
-//! skeleton's generated types) into a header and its argument chunks, bounds-checked.
+//! record: reads the binary records the BPF program writes (layouts from bpf/etrace.h, through
+//! the skeleton's generated types): a syscall's header and argument chunks, a thread's context,
+//! and the fork / exec / exit records, bounds-checked.
 
 use thiserror::Error;
 
 use crate::skel::types::{
-    etrace_chunk, etrace_chunk_flags as CF, etrace_record, etrace_record_flags as RF,
+    etrace_chunk, etrace_chunk_flags as CF, etrace_ctx, etrace_exec, etrace_exit, etrace_fork,
+    etrace_rec_type as T, etrace_record, etrace_record_flags as RF,
 };
 
 /// Size of the fixed header (checked against the C definition at compile time).
@@ -14,6 +16,12 @@ const _: () = assert!(
     HEADER_LEN == 112,
     "bpf/etrace.h struct etrace_record changed size"
 );
+const _: () = assert!(std::mem::size_of::<etrace_ctx>() == 104);
+const _: () = assert!(std::mem::size_of::<etrace_fork>() == 56);
+const _: () = assert!(std::mem::size_of::<etrace_exec>() == 56);
+const _: () = assert!(std::mem::size_of::<etrace_exit>() == 40);
+/// The smallest record of any type.
+pub const MIN_LEN: usize = std::mem::size_of::<etrace_exit>();
 const _: () = assert!(
     CHUNK_LEN == 4,
     "bpf/etrace.h struct etrace_chunk changed size"
@@ -27,6 +35,10 @@ pub enum RecordError {
     Payload { declared: usize, actual: usize },
     #[error("chunk at payload offset {0} runs past the record's end")]
     Chunk(usize),
+    #[error("record of unknown type {0}")]
+    Type(u16),
+    #[error("{0} record of {1} bytes is too short")]
+    ShortOther(&'static str, usize),
 }
 
 /// One argument chunk.
@@ -79,16 +91,76 @@ impl Record<'_> {
         u32::from(self.hdr.flags) & RF::ETRACE_R_DATA_TRUNC.0 != 0
     }
     pub fn comm(&self) -> Vec<u8> {
-        let c: Vec<u8> = self.hdr.comm.iter().map(|&b| b as u8).collect();
-        let end = c.iter().position(|&b| b == 0).unwrap_or(c.len());
-        c[..end].to_vec()
+        comm_bytes(&self.hdr.comm)
+    }
+    pub fn ctx_changed(&self) -> bool {
+        u32::from(self.hdr.flags) & RF::ETRACE_R_CTX_CHANGED.0 != 0
     }
 }
 
-/// Parse one record as it came off the ring buffer.
+/// Any record the kernel sends.
+#[derive(Debug, Clone)]
+pub enum Any<'a> {
+    Syscall(Record<'a>),
+    Ctx(etrace_ctx),
+    Fork(etrace_fork),
+    Exec {
+        hdr: etrace_exec,
+        filename: &'a [u8],
+    },
+    Exit(etrace_exit),
+}
+
+/// A fixed-size record of type `T` from the start of `buf`.
+fn pod<T: Copy>(buf: &[u8], what: &'static str) -> Result<T, RecordError> {
+    if buf.len() < std::mem::size_of::<T>() {
+        return Err(RecordError::ShortOther(what, buf.len()));
+    }
+    // SAFETY: the record types are repr(C) structs of plain integers (any bit pattern is valid)
+    // and buf holds at least size_of::<T>() bytes; read_unaligned copes with any alignment.
+    Ok(unsafe { std::ptr::read_unaligned(buf.as_ptr().cast()) })
+}
+
+/// The type of a record (its first field).
+pub fn rec_type(buf: &[u8]) -> Option<u16> {
+    Some(u16::from_ne_bytes([*buf.first()?, *buf.get(1)?]))
+}
+
+/// Parse one record of any type as it came off the ring buffer.
+pub fn parse_any(buf: &[u8]) -> Result<Any<'_>, RecordError> {
+    let ty = rec_type(buf).ok_or(RecordError::Short(buf.len()))?;
+    Ok(match T(u32::from(ty)) {
+        T::ETRACE_T_SYSCALL => Any::Syscall(parse(buf)?),
+        T::ETRACE_T_CTX => Any::Ctx(pod(buf, "context")?),
+        T::ETRACE_T_FORK => Any::Fork(pod(buf, "fork")?),
+        T::ETRACE_T_EXIT => Any::Exit(pod(buf, "exit")?),
+        T::ETRACE_T_EXEC => {
+            let hdr: etrace_exec = pod(buf, "exec")?;
+            let start = std::mem::size_of::<etrace_exec>();
+            let filename = buf
+                .get(start..start + usize::from(hdr.filename_len))
+                .ok_or(RecordError::ShortOther("exec", buf.len()))?;
+            Any::Exec { hdr, filename }
+        }
+        _ => return Err(RecordError::Type(ty)),
+    })
+}
+
+/// A kernel comm field as bytes, up to its NUL.
+pub fn comm_bytes(c: &[std::ffi::c_char]) -> Vec<u8> {
+    c.iter()
+        .take_while(|&&b| b != 0)
+        .map(|&b| b as u8)
+        .collect()
+}
+
+/// Parse one syscall record as it came off the ring buffer.
 pub fn parse(buf: &[u8]) -> Result<Record<'_>, RecordError> {
     if buf.len() < HEADER_LEN {
         return Err(RecordError::Short(buf.len()));
+    }
+    if rec_type(buf) != Some(T::ETRACE_T_SYSCALL.0 as u16) {
+        return Err(RecordError::Type(rec_type(buf).unwrap_or(0)));
     }
     // SAFETY: etrace_record is a repr(C) struct of plain integers (any bit pattern is valid) and
     // buf holds at least HEADER_LEN bytes; read_unaligned copes with any alignment.
@@ -136,15 +208,15 @@ pub fn build(nr: u32, args: [u64; 6], ret: Option<i64>, chunks: &[(u8, u8, &[u8]
         comm[i] = *b as i8;
     }
     let hdr = etrace_record {
+        r#type: T::ETRACE_T_SYSCALL.0 as u16,
         ts_enter: 1_000,
         ts_exit: if ret.is_some() { 1_500 } else { 0 },
         args,
         ret: ret.unwrap_or(0),
         pid: 42,
         tid: 43,
-        ppid: 1,
         nr,
-        data_len: payload.len() as u32,
+        data_len: payload.len() as u16,
         flags: if ret.is_some() {
             RF::ETRACE_R_EXITED.0 as u16
         } else {
@@ -152,6 +224,7 @@ pub fn build(nr: u32, args: [u64; 6], ret: Option<i64>, chunks: &[(u8, u8, &[u8]
         },
         nchunks: chunks.len() as u16,
         comm,
+        ..Default::default()
     };
     let mut out = vec![0u8; HEADER_LEN];
     // SAFETY: out has HEADER_LEN bytes; etrace_record is plain old data.

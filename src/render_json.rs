@@ -1,13 +1,47 @@
 //! render_json: one JSON object per event (JSON Lines), following the contract in
 //! ARCHITECTURE.md: `syscall`, `nr`, `pid`, `tid`, `ppid`, `comm`, `ts`, `args`, `ret`, plus
-//! `errno`, `duration_ns`, `truncated` and `unreadable` beside them.
+//! `errno`, `duration_ns`, `truncated`, `unreadable`, `ctx` and `ctx_exit` beside them; and the
+//! lifecycle events, which have an `event` key (`fork`, `exec`, `exit`) instead of `syscall`.
 
 use std::io::{self, Write};
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use crate::event::{Event, Value};
+use crate::context::{Ctx, NS_NAMES};
+use crate::event::{Event, Life, LifeEvent, Value};
+use crate::lifecycle::{exit_status, signal_name};
+use crate::xlat::Xlat;
+
+/// Serialize adapter for a process context.
+struct JsonCtx<'a>(&'a Ctx);
+
+impl Serialize for JsonCtx<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in c.creds() {
+            m.serialize_entry(k, &v)?;
+        }
+        m.serialize_entry("cap_effective", &c.cap_effective)?;
+        m.serialize_entry("ns", &JsonNs(&c.ns))?;
+        m.serialize_entry("cgroup_id", &c.cgroup_id)?;
+        m.serialize_entry("cgroup", &c.cgroup.as_deref())?;
+        m.end()
+    }
+}
+
+struct JsonNs<'a>(&'a [u32; 8]);
+
+impl Serialize for JsonNs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(8))?;
+        for (k, v) in NS_NAMES.iter().zip(self.0) {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
 
 /// Bytes as a JSON string when they are UTF-8, else `{"hex": "..."}`.
 struct JsonBytes<'a>(&'a [u8]);
@@ -132,6 +166,10 @@ impl Serialize for JsonEvent<'_, '_> {
         m.serialize_entry("ppid", &e.ppid)?;
         m.serialize_entry("comm", &String::from_utf8_lossy(&e.comm))?;
         m.serialize_entry("ts", &e.ts)?;
+        m.serialize_entry("ctx", &e.ctx.as_deref().map(JsonCtx))?;
+        if let Some(c) = &e.ctx_exit {
+            m.serialize_entry("ctx_exit", &JsonCtx(c))?;
+        }
         m.serialize_entry("args", &Args(&e.args))?;
         if e.args.iter().any(|(_, v)| has_sym(v)) {
             m.serialize_entry("sym", &SymArgs(&e.args))?;
@@ -174,6 +212,74 @@ pub fn write(w: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
 }
 
 /// Append the event's line to `out` (faster than many small writes through a `dyn Write`).
+/// Serialize adapter for a lifecycle event.
+struct JsonLife<'a, 's>(&'a LifeEvent<'s>, &'a Xlat);
+
+impl Serialize for JsonLife<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("event", e.life.name())?;
+        m.serialize_entry("pid", &e.pid)?;
+        m.serialize_entry("tid", &e.tid)?;
+        m.serialize_entry("ppid", &e.ppid)?;
+        m.serialize_entry("comm", &String::from_utf8_lossy(&e.comm))?;
+        m.serialize_entry("ts", &e.ts)?;
+        m.serialize_entry("ctx", &e.ctx.as_deref().map(JsonCtx))?;
+        match &e.life {
+            Life::Fork {
+                child_pid,
+                child_tid,
+                kind,
+                via,
+                clone_flags,
+            } => {
+                m.serialize_entry("child_pid", child_pid)?;
+                m.serialize_entry("child_tid", child_tid)?;
+                m.serialize_entry("kind", kind.name())?;
+                m.serialize_entry("via", via)?;
+                m.serialize_entry("clone_flags", &clone_flags.as_ref().map(|c| c.0))?;
+                if let Some((_, name)) = clone_flags {
+                    let mut sym = serde_json::Map::new();
+                    sym.insert("clone_flags".into(), name.clone().into());
+                    m.serialize_entry("sym", &sym)?;
+                }
+            }
+            Life::Exec {
+                filename,
+                old_comm,
+                old_tid,
+            } => {
+                m.serialize_entry("filename", &JsonBytes(filename))?;
+                m.serialize_entry("old_comm", &String::from_utf8_lossy(old_comm))?;
+                m.serialize_entry("old_tid", old_tid)?;
+            }
+            Life::Exit {
+                status,
+                last_thread,
+            } => {
+                m.serialize_entry("status", status)?;
+                let (code, signal, core) = match exit_status(*status) {
+                    Ok(code) => (Some(code), None, false),
+                    Err((sig, core)) => (None, Some(signal_name(sig, self.1)), core),
+                };
+                m.serialize_entry("exit_code", &code)?;
+                m.serialize_entry("signal", &signal)?;
+                m.serialize_entry("core_dumped", &core)?;
+                m.serialize_entry("last_thread", last_thread)?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// Append one lifecycle event's line.
+pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>, xlat: &Xlat) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &JsonLife(e, xlat)).map_err(io::Error::other)?;
+    out.push(b'\n');
+    Ok(())
+}
+
 pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
     serde_json::to_writer(&mut *out, &JsonEvent(e)).map_err(io::Error::other)?;
     out.push(b'\n');
@@ -192,7 +298,9 @@ mod tests {
             nr: 257,
             pid: 10,
             tid: 11,
-            ppid: 1,
+            ppid: Some(1),
+            ctx: None,
+            ctx_exit: None,
             comm: b"cat".to_vec(),
             ts: 123,
             duration_ns: Some(7),
@@ -253,7 +361,9 @@ mod tests {
             nr: 7,
             pid: 1,
             tid: 1,
-            ppid: 0,
+            ppid: Some(0),
+            ctx: None,
+            ctx_exit: None,
             comm: b"x".to_vec(),
             ts: 1,
             duration_ns: None,

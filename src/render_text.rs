@@ -3,7 +3,10 @@
 
 use std::io::{self, Write};
 
-use crate::event::{Event, Value};
+use crate::context::{Ctx, NS_NAMES};
+use crate::event::{Event, Life, LifeEvent, Value};
+use crate::lifecycle::{exit_status, signal_name};
+use crate::xlat::Xlat;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -18,6 +21,119 @@ pub struct TextOptions {
     pub realtime_offset_ns: i64,
     /// Append each call's duration, as strace's -T: ` <0.000123>`.
     pub durations: bool,
+    /// Show each event's process context (--context).
+    pub context: bool,
+    /// The namespaces etrace ran in: --context names only the namespaces that differ.
+    pub host_ns: [u32; 8],
+}
+
+/// `uid=0`, or `uid=1000/0/0/0` (real/effective/saved/fs) when they differ.
+fn ids(out: &mut String, name: &str, ids: [u32; 4]) {
+    out.push_str(name);
+    out.push('=');
+    if ids.iter().all(|&i| i == ids[0]) {
+        out.push_str(&ids[0].to_string());
+    } else {
+        let s: Vec<String> = ids.iter().map(u32::to_string).collect();
+        out.push_str(&s.join("/"));
+    }
+}
+
+/// The parts of a context --context shows, each as `key=value`.
+fn ctx_parts(c: &Ctx, host_ns: &[u32; 8]) -> Vec<(&'static str, String)> {
+    let mut parts = Vec::with_capacity(6);
+    let mut s = String::new();
+    parts.push(("ppid", c.ppid.to_string()));
+    ids(&mut s, "uid", [c.uid, c.euid, c.suid, c.fsuid]);
+    parts.push(("uid", s[4..].to_string()));
+    s.clear();
+    ids(&mut s, "gid", [c.gid, c.egid, c.sgid, c.fsgid]);
+    parts.push(("gid", s[4..].to_string()));
+    parts.push(("cap", format!("{:#x}", c.cap_effective)));
+    parts.push((
+        "cg",
+        match &c.cgroup {
+            Some(p) => p.to_string(),
+            None => format!("#{}", c.cgroup_id),
+        },
+    ));
+    let ns: Vec<String> = NS_NAMES
+        .iter()
+        .zip(c.ns.iter().zip(host_ns))
+        .filter(|(_, (n, h))| **h != 0 && n != h)
+        .map(|(name, (n, _))| format!("{name}:{n}"))
+        .collect();
+    if !ns.is_empty() {
+        parts.push(("ns", ns.join(",")));
+    }
+    parts
+}
+
+/// ` [ppid=1 uid=0 gid=0 cap=0x1ffffffffff cg=/user.slice]`: the compact context of --context.
+fn context(out: &mut String, c: Option<&Ctx>, o: &TextOptions) {
+    let Some(c) = c else {
+        out.push_str("[ctx ?] ");
+        return;
+    };
+    out.push('[');
+    for (i, (k, v)) in ctx_parts(c, &o.host_ns).iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(k);
+        out.push('=');
+        escape_into(out, v.as_bytes());
+    }
+    out.push_str("] ");
+}
+
+/// ` [ctx changed: uid=65534]`: what a call changed in its thread's context.
+fn context_change(out: &mut String, before: &Ctx, after: &Ctx, o: &TextOptions) {
+    let (b, a) = (ctx_parts(before, &o.host_ns), ctx_parts(after, &o.host_ns));
+    let changed: Vec<String> = a
+        .iter()
+        .filter(|p| !b.contains(p))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let mut shown = changed.join(" ");
+    // a namespace that went back to the host's leaves the list
+    if b.iter().any(|(k, _)| *k == "ns") && !a.iter().any(|(k, _)| *k == "ns") {
+        shown.push_str(if shown.is_empty() {
+            "ns=host"
+        } else {
+            " ns=host"
+        });
+    }
+    if shown.is_empty() {
+        shown.push_str("caps or namespaces");
+    }
+    out.push_str(" [ctx changed: ");
+    escape_into(out, shown.as_bytes());
+    out.push(']');
+}
+
+/// The start of every line: time, `comm(pid)` or `comm(pid/tid)`, and the context.
+fn prefix(
+    out: &mut String,
+    ts: u64,
+    comm: &[u8],
+    pid: u32,
+    tid: u32,
+    ctx: Option<&Ctx>,
+    o: &TextOptions,
+) {
+    if o.time > 0 {
+        timestamp(out, ts, o);
+    }
+    escape_into(out, comm);
+    if pid == tid {
+        out.push_str(&format!("({pid}) "));
+    } else {
+        out.push_str(&format!("({pid}/{tid}) "));
+    }
+    if o.context {
+        context(out, ctx, o);
+    }
 }
 
 /// The wall-clock time of `ts` (CLOCK_BOOTTIME ns), as -t, -tt or -ttt show it.
@@ -133,15 +249,7 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
 /// Format one event as a line (without the newline).
 pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
     let mut out = String::with_capacity(128);
-    if o.time > 0 {
-        timestamp(&mut out, e.ts, o);
-    }
-    escape_into(&mut out, &e.comm);
-    if e.pid == e.tid {
-        out.push_str(&format!("({}) ", e.pid));
-    } else {
-        out.push_str(&format!("({}/{}) ", e.pid, e.tid));
-    }
+    prefix(&mut out, e.ts, &e.comm, e.pid, e.tid, e.ctx.as_deref(), o);
     out.push_str(&e.syscall);
     out.push('(');
     for (i, (name, v)) in e.args.iter().enumerate() {
@@ -168,6 +276,9 @@ pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
     if e.payload_truncated {
         out.push_str(" (arguments truncated)");
     }
+    if let (Some(b), Some(a)) = (&e.ctx, &e.ctx_exit) {
+        context_change(&mut out, b, a, o);
+    }
     if let (true, Some(d)) = (o.durations, e.duration_ns) {
         out.push_str(&format!(
             " <{}.{:06}>",
@@ -176,6 +287,83 @@ pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
         ));
     }
     out
+}
+
+/// Format one lifecycle event as a line (without the newline), in strace's `+++ ... +++` style.
+pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions, xlat: &Xlat) -> String {
+    let mut out = String::with_capacity(96);
+    prefix(&mut out, e.ts, &e.comm, e.pid, e.tid, e.ctx.as_deref(), o);
+    out.push_str("+++ ");
+    match &e.life {
+        Life::Fork {
+            child_pid,
+            child_tid,
+            kind,
+            via,
+            clone_flags,
+        } => {
+            match kind {
+                crate::event::ForkKind::Thread => {
+                    out.push_str(&format!("fork: new thread {child_pid}/{child_tid}"))
+                }
+                k => out.push_str(&format!("fork: new {} {child_pid}", k.name())),
+            }
+            if let Some(v) = via {
+                out.push_str(&format!(" ({v}"));
+                if let Some((_, name)) = clone_flags {
+                    out.push_str(&format!(" {name}"));
+                }
+                out.push(')');
+            }
+        }
+        Life::Exec {
+            filename,
+            old_comm,
+            old_tid,
+        } => {
+            out.push_str("exec: \"");
+            escape_into(&mut out, filename);
+            out.push('"');
+            if !old_comm.is_empty() && old_comm != &e.comm {
+                out.push_str(" (was ");
+                escape_into(&mut out, old_comm);
+                out.push(')');
+            }
+            if *old_tid != e.tid {
+                out.push_str(&format!(" (by thread {old_tid})"));
+            }
+        }
+        Life::Exit {
+            status,
+            last_thread,
+        } => {
+            if !last_thread {
+                out.push_str("thread ");
+            }
+            match exit_status(*status) {
+                Ok(code) => out.push_str(&format!("exited with {code}")),
+                Err((sig, core)) => {
+                    out.push_str(&format!("killed by {}", signal_name(sig, xlat)));
+                    if core {
+                        out.push_str(" (core dumped)");
+                    }
+                }
+            }
+        }
+    }
+    out.push_str(" +++");
+    out
+}
+
+pub fn write_life(
+    w: &mut dyn Write,
+    e: &LifeEvent<'_>,
+    o: &TextOptions,
+    xlat: &Xlat,
+) -> io::Result<()> {
+    let mut l = life_line(e, o, xlat);
+    l.push('\n');
+    w.write_all(l.as_bytes())
 }
 
 pub fn write(w: &mut dyn Write, e: &Event<'_>, o: &TextOptions) -> io::Result<()> {
@@ -199,7 +387,9 @@ mod tests {
             nr: 257,
             pid: 10,
             tid: 10,
-            ppid: 1,
+            ppid: Some(1),
+            ctx: None,
+            ctx_exit: None,
             comm: b"ca\x1bt".to_vec(),
             ts: 0,
             duration_ns: None,

@@ -17,7 +17,7 @@ use crate::dump::{DumpError, Reader};
 use crate::formats::Formats;
 use crate::output::{self, Sink};
 use crate::printer::Printer;
-use crate::record::{self, Record};
+use crate::record::{self, Any, Record};
 use crate::skel::types::etrace_limits as L;
 use crate::summary::Summary;
 use crate::{stats, summary};
@@ -46,6 +46,21 @@ impl Filter {
                 .map(|c| c.as_bytes()[..c.len().min(max)].to_vec())
                 .collect(),
             failed,
+        }
+    }
+
+    /// Whether a record of any type is kept: context records always are (later events need
+    /// them); fork, exec and exit records pass the comm filter alone, as in the kernel.
+    pub fn keeps_any(&self, rec: &Any<'_>) -> bool {
+        let comm = |c: &[std::ffi::c_char]| {
+            self.comms.is_empty() || self.comms.contains(&record::comm_bytes(c))
+        };
+        match rec {
+            Any::Syscall(r) => self.keeps(r),
+            Any::Ctx(_) => true,
+            Any::Fork(f) => comm(&f.comm),
+            Any::Exec { hdr, .. } => comm(&hdr.comm),
+            Any::Exit(e) => comm(&e.comm),
         }
     }
 
@@ -91,7 +106,10 @@ pub fn decode_all<R: Read>(
     let mut out = Outcome::default();
     while let Some(frame) = reader.next_record().context("reading the dump")? {
         let offset = frame.offset;
-        let rec = match record::parse(frame.record) {
+        for (id, path) in &frame.cgroups {
+            printer.cgroup_path(*id, path);
+        }
+        let rec = match record::parse_any(frame.record) {
             Ok(r) => r,
             Err(e) => {
                 if out.malformed < 10 {
@@ -102,17 +120,19 @@ pub fn decode_all<R: Read>(
             }
         };
         out.records += 1;
-        *out.per_syscall.entry(rec.hdr.nr).or_default() += 1;
-        if filter.keeps(&rec) {
-            if wanted.summary {
-                let h = &rec.hdr;
+        if let Any::Syscall(r) = &rec {
+            *out.per_syscall.entry(r.hdr.nr).or_default() += 1;
+        }
+        if filter.keeps_any(&rec) {
+            if let (true, Any::Syscall(r)) = (wanted.summary, &rec) {
+                let h = &r.hdr;
                 out.summaries.entry(h.nr).or_default().add(
-                    rec.exited().then_some(h.ret),
+                    r.exited().then_some(h.ret),
                     h.ts_exit.saturating_sub(h.ts_enter),
                 );
             }
             if wanted.events {
-                printer.print(&rec).map_err(|e| {
+                printer.handle(&rec).map_err(|e| {
                     anyhow!(WriteError(e)).context(format!("writing to {}", printer.sink.name()))
                 })?;
             }
@@ -214,7 +234,7 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
         &schema,
         &formats,
         cli.json,
-        cli.text_options(reader.header.realtime_offset_ns),
+        cli.text_options(reader.header.realtime_offset_ns, reader.header.host_ns),
     );
 
     let pb = progress_bar(size);

@@ -127,10 +127,11 @@ impl Schema {
             return Ok(None);
         }
         let (mut pos, mut neg, mut any_pos) = (HashSet::new(), HashSet::new(), false);
-        for sel in selectors {
+        // `-s open,read` lists several, as strace's -e trace= does
+        for sel in selectors.iter().flat_map(|s| s.split(',')) {
             let (negated, body) = match sel.strip_prefix('!') {
                 Some(b) => (true, b),
-                None => (false, sel.as_str()),
+                None => (false, sel),
             };
             let set: HashSet<u32> = if body.starts_with('%') {
                 let members = classes.get(body).ok_or_else(|| {
@@ -540,6 +541,7 @@ mod tests {
         );
         assert_eq!(sel(&["%net", "!connect", "read"]).unwrap(), [0, 41]);
         assert_eq!(sel(&["!%net"]).unwrap(), [0, 202]);
+        assert_eq!(sel(&["read,futex", "!futex"]).unwrap(), [0], "comma lists");
         let e = sel(&["%nett"]).unwrap_err().to_string();
         assert!(
             e.contains("unknown syscall `%nett`; classes are %net"),

@@ -38,6 +38,13 @@ pub fn table(schema: &Schema, counts: &BTreeMap<u32, (u64, u64)>, reads: &ReadSt
             reads.entry_fault, reads.reread_ok, reads.reread_fail, reads.exec_reread
         );
     }
+    if reads.ctx_sent + reads.life_sent + reads.ctx_lost + reads.life_lost > 0 {
+        let _ = writeln!(
+            out,
+            "Context records: {} sent, {} lost; fork/exec/exit events: {} sent, {} lost",
+            reads.ctx_sent, reads.ctx_lost, reads.life_sent, reads.life_lost
+        );
+    }
     if reads.no_storage > 0 {
         let _ = writeln!(
             out,

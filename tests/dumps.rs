@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod common;
-use common::{decode_dump, summary_calls};
+use common::{decode_dump, decode_dump_all, summary_calls};
 
 const ETRACE: &str = env!("CARGO_BIN_EXE_etrace");
 
@@ -148,6 +148,49 @@ fn known_dump_decodes_the_values_the_program_is_known_for() {
     let (evs, o) = decode_dump(&dumps().join("known.raw"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     check_known(&evs);
+    // known.c forks a child (exit 0), starts a thread, then execs true
+    let (all, _) = decode_dump_all(&dumps().join("known.raw"), &[]);
+    let life = |kind: &str| -> Vec<&Value> { all.iter().filter(|e| e["event"] == kind).collect() };
+    let main = evs.iter().find(|e| e["comm"] == "etrace-known").unwrap()["pid"].clone();
+    let forks = life("fork");
+    let child = forks
+        .iter()
+        .find(|f| f["kind"] == "process")
+        .expect("fork() of the child");
+    assert_eq!((&child["pid"], &child["via"]), (&main, &"clone".into()));
+    assert!(child["sym"]["clone_flags"]
+        .as_str()
+        .unwrap()
+        .starts_with("SIGCHLD"));
+    let thread = forks
+        .iter()
+        .find(|f| f["kind"] == "thread")
+        .expect("the thread");
+    assert_eq!(
+        (&thread["child_pid"], &thread["via"]),
+        (&main, &"clone3".into())
+    );
+    assert!(thread["sym"]["clone_flags"]
+        .as_str()
+        .unwrap()
+        .contains("CLONE_THREAD"));
+    let exits = life("exit");
+    let ended = |tid: &Value| exits.iter().find(|e| &e["tid"] == tid).copied().unwrap();
+    assert_eq!(ended(&child["child_pid"])["exit_code"], 0);
+    assert_eq!(ended(&child["child_pid"])["last_thread"], true);
+    assert_eq!(ended(&thread["child_tid"])["last_thread"], false);
+    let exec_true = life("exec")
+        .into_iter()
+        .find(|e| e["comm"] == "true")
+        .unwrap();
+    assert_eq!(
+        (&exec_true["pid"], &exec_true["old_comm"]),
+        (&main, &"etrace-known".into())
+    );
+    // every event carries the context; the capture ran as root in the host's namespaces
+    assert!(all
+        .iter()
+        .all(|e| e["ctx"]["uid"] == 0 && e["ctx"]["ns"]["pid"].as_u64() > Some(0)));
     // the dd dump: three bytes of /etc/hostname copied one at a time, then end of file
     let (evs, _) = decode_dump(&dumps().join("dd.raw"), &[]);
     let reads: Vec<_> = of(&evs, "read")
@@ -217,7 +260,7 @@ fn write_tmp(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 #[test]
 fn a_dump_cut_short_decodes_every_complete_record_then_says_where_it_stopped() {
     let full = std::fs::read(dumps().join("known.raw")).unwrap();
-    let (all, _) = decode_dump(&dumps().join("known.raw"), &[]);
+    let (all, _) = decode_dump_all(&dumps().join("known.raw"), &[]);
     let dir = tempfile::tempdir().unwrap();
     let start = records_start(&full);
     let cut = write_tmp(
@@ -225,18 +268,15 @@ fn a_dump_cut_short_decodes_every_complete_record_then_says_where_it_stopped() {
         "cut.raw",
         &full[..start + (full.len() - start) * 2 / 3],
     );
-    let (evs, o) = decode_dump(&cut, &[]);
+    let (evs, o) = decode_dump_all(&cut, &[]);
     let err = stderr(&o);
     assert!(o.status.success(), "not strict: exit 0; {err}");
     assert!(evs.len() > all.len() / 2 && evs.len() < all.len());
     assert_eq!(evs[..], all[..evs.len()], "a prefix of the same events");
     assert!(err.contains("cut short at byte "), "{err}");
+    // the records are the events and the context records
     assert!(
-        err.contains(&format!(
-            "{} events decoded from {} records",
-            evs.len(),
-            evs.len()
-        )),
+        err.contains(&format!("{} events decoded from ", evs.len())),
         "{err}"
     );
     assert!(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{decode_dump, summary_calls};
+use common::{decode_dump, decode_dump_all, summary_calls};
 
 const ETRACE: &str = env!("CARGO_BIN_EXE_etrace");
 const CONTENT: &str = "etrace-known-content\n";
@@ -49,11 +49,20 @@ fn run(args: &[&str]) -> Output {
         .expect("etrace runs")
 }
 
-fn json_lines(path: &Path) -> Vec<Value> {
+/// Every JSON line of a file: syscall and lifecycle events.
+fn json_all(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
+        .collect()
+}
+
+/// The syscall events of a JSON Lines file (lifecycle events have `event`, not `syscall`).
+fn json_lines(path: &Path) -> Vec<Value> {
+    json_all(path)
+        .into_iter()
+        .filter(|e| e.get("syscall").is_some())
         .collect()
 }
 
@@ -503,8 +512,9 @@ fn a_dump_survives_sigkill_of_etrace() {
         err.contains("no trailer") || err.contains("cut short at byte"),
         "{err}"
     );
+    let (all, _) = decode_dump_all(&raw, &[]);
     assert!(
-        err.contains(&format!("{} events decoded", evs.len())),
+        err.contains(&format!("{} events decoded", all.len())),
         "{err}"
     );
     let (_, strict) = decode_dump(&raw, &["--strict"]);
@@ -649,7 +659,7 @@ fn every_syscall_of_this_kernel_decodes_and_renders() {
         for ret in [Some(0), Some(-2), None] {
             let bytes = etrace::record::build(sc.nr, args, ret, &chunks);
             let rec = etrace::record::parse(&bytes).unwrap();
-            let ev = d.decode(&rec);
+            let ev = d.decode(&rec, (None, None));
             assert_eq!(ev.syscall, sc.name);
             let names: Vec<&str> = ev.args.iter().map(|a| a.0).collect();
             let want: Vec<&str> = sc.args.iter().map(|a| a.name.as_str()).collect();
@@ -1091,4 +1101,241 @@ fn follow_extends_a_comm_match_to_its_children() {
         );
         assert!(evs.iter().any(|e| e["comm"] == "etrace-fsh"));
     }
+}
+
+/// The namespace inode of `/proc/PID/ns/NAME` as readlink shows it: `net:[4026531833]`.
+fn ns_inode(link: &str) -> u64 {
+    link.trim()
+        .rsplit('[')
+        .next()
+        .and_then(|s| s.strip_suffix(']'))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not a namespace link: {link}"))
+}
+
+#[test]
+fn ctx_namespaces_are_those_the_traced_process_sees_in_proc() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ns.json");
+    let links = tmp.path().join("links");
+    // in new net and uts namespaces, the shell writes its own /proc/PID/ns links
+    let script = format!(
+        "for n in pid mnt net uts ipc user cgroup time; do echo $n $(readlink /proc/$$/ns/$n); \
+         done > {}",
+        links.display()
+    );
+    let o = run(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "--",
+        "unshare",
+        "-n",
+        "-u",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let want: Vec<(String, u64)> = std::fs::read_to_string(&links)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (n, link) = l.split_once(' ').unwrap();
+            (n.to_string(), ns_inode(link))
+        })
+        .collect();
+    assert_eq!(want.len(), 8);
+    let evs = json_lines(&out);
+    let sh = find(&evs, |e| e["comm"] == "sh" && is(e, "openat"));
+    assert!(!sh.is_empty(), "the shell's syscalls are traced");
+    for e in sh {
+        for (name, inode) in &want {
+            assert_eq!(e["ctx"]["ns"][name].as_u64(), Some(*inode), "{name} of {e}");
+        }
+    }
+    // the new namespaces differ from etrace's own
+    let own = ns_inode(
+        &std::fs::read_link("/proc/self/ns/net")
+            .unwrap()
+            .to_string_lossy(),
+    );
+    let net = want.iter().find(|(n, _)| n == "net").unwrap().1;
+    assert_ne!(net, own);
+}
+
+#[test]
+fn ctx_changes_across_unshare_and_setuid_are_reported() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("c.json");
+    let o = run(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "-s",
+        "unshare,setresuid,getuid",
+        "--",
+        "sh",
+        "-c",
+        "unshare -n true; setpriv --reuid=65534 --regid=65534 --clear-groups true",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let evs = json_lines(&out);
+    let un = find(&evs, |e| is(e, "unshare"));
+    assert_eq!(un.len(), 1, "{evs:?}");
+    let (before, after) = (&un[0]["ctx"], &un[0]["ctx_exit"]);
+    assert_ne!(
+        before["ns"]["net"], after["ns"]["net"],
+        "a new net namespace"
+    );
+    assert_eq!(before["ns"]["mnt"], after["ns"]["mnt"]);
+    assert_eq!(before["uid"], after["uid"]);
+    let su = find(&evs, |e| is(e, "setresuid") && e["ret"] == 0);
+    assert_eq!(su.len(), 1, "{evs:?}");
+    assert_eq!(su[0]["ctx"]["uid"], 0);
+    assert_eq!(su[0]["ctx_exit"]["uid"], 65534);
+    assert_eq!(su[0]["ctx_exit"]["euid"], 65534);
+    assert_eq!(
+        su[0]["ctx_exit"]["cap_effective"], 0,
+        "root's capabilities are gone"
+    );
+    // calls that change nothing carry no ctx_exit
+    assert!(evs
+        .iter()
+        .filter(|e| !is(e, "unshare") && !is(e, "setresuid"))
+        .all(|e| e.get("ctx_exit").is_none() && e["ctx"].is_object()));
+
+    // text: --context shows the context, and a change is marked
+    let o = run(&[
+        "--stdout",
+        "--context",
+        "--stats=false",
+        "-s",
+        "setresuid",
+        "--",
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "true",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("setresuid("))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("[ppid="), "{line}");
+    assert!(line.contains(" uid=0 gid=0 cap=0x"), "{line}");
+    assert!(line.ends_with("[ctx changed: uid=65534 cap=0x0]"), "{line}");
+}
+
+#[test]
+fn lifecycle_events_give_the_process_tree_and_exit_statuses() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("l.json");
+    let o = run(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "-s",
+        "getpid",
+        "--",
+        "sh",
+        "-c",
+        "cat /etc/hostname >/dev/null; sh -c 'kill -9 $$'; exit 5",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let all = json_all(&out);
+    let life: Vec<&Value> = all.iter().filter(|e| e.get("event").is_some()).collect();
+    let of = |kind: &str| -> Vec<&Value> {
+        life.iter()
+            .copied()
+            .filter(|e| e["event"] == kind)
+            .collect()
+    };
+    let (forks, execs, exits) = (of("fork"), of("exec"), of("exit"));
+    // the launched shell's exec, then one per child
+    let top = execs
+        .iter()
+        .find(|e| e["old_comm"] == "etrace")
+        .expect("the launched command's exec");
+    let top_pid = top["pid"].as_u64().unwrap();
+    assert_eq!(top["comm"], "sh");
+    assert_eq!(forks.len(), 2, "{forks:?}");
+    for f in &forks {
+        assert_eq!(f["pid"].as_u64(), Some(top_pid));
+        assert!(f["kind"] == "process" || f["kind"] == "vfork", "{f}");
+        assert_eq!(f["child_pid"], f["child_tid"]);
+    }
+    let child_of = |comm: &str| -> u64 {
+        let e = execs
+            .iter()
+            .find(|e| e["comm"] == comm && e["pid"].as_u64() != Some(top_pid))
+            .unwrap_or_else(|| panic!("exec of {comm}: {execs:?}"));
+        assert_eq!(e["old_comm"], "sh");
+        let pid = e["pid"].as_u64().unwrap();
+        assert!(forks.iter().any(|f| f["child_pid"].as_u64() == Some(pid)));
+        assert_eq!(e["ppid"].as_u64(), Some(top_pid), "{e}");
+        pid
+    };
+    let cat = child_of("cat");
+    let killed = execs
+        .iter()
+        .find(|e| e["comm"] == "sh" && e["pid"].as_u64() != Some(top_pid))
+        .unwrap()["pid"]
+        .as_u64()
+        .unwrap();
+    assert!(execs
+        .iter()
+        .any(|e| e["filename"] == "/usr/bin/cat" || e["filename"] == "/bin/cat"));
+    let exit_of = |pid: u64| -> &Value {
+        exits
+            .iter()
+            .find(|e| e["pid"].as_u64() == Some(pid))
+            .unwrap_or_else(|| panic!("exit of {pid}: {exits:?}"))
+    };
+    assert_eq!(exit_of(cat)["exit_code"], 0);
+    assert_eq!(exit_of(killed)["signal"], "SIGKILL");
+    assert_eq!(exit_of(killed)["exit_code"], Value::Null);
+    assert_eq!(exit_of(top_pid)["exit_code"], 5);
+    assert!(exits.iter().all(|e| e["last_thread"] == true));
+    // a reader can order them: fork before the child's exec, exec before its exit
+    let ts = |e: &Value| e["ts"].as_u64().unwrap();
+    let fork_cat = forks
+        .iter()
+        .find(|f| f["child_pid"].as_u64() == Some(cat))
+        .unwrap();
+    let exec_cat = execs
+        .iter()
+        .find(|e| e["pid"].as_u64() == Some(cat))
+        .unwrap();
+    assert!(ts(fork_cat) < ts(exec_cat) && ts(exec_cat) < ts(exit_of(cat)));
+
+    // text, strace style
+    let o = run(&[
+        "--stdout",
+        "--stats=false",
+        "-s",
+        "getpid",
+        "--",
+        "sh",
+        "-c",
+        "sh -c 'kill -9 $$'; exit 5",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("+++ killed by SIGKILL +++"), "{text}");
+    assert!(text.contains("+++ exited with 5 +++"), "{text}");
+    assert!(
+        text.contains("+++ exec: \"/usr/bin/sh\" (was etrace) +++")
+            || text.contains("+++ exec: \"/bin/sh\" (was etrace) +++"),
+        "{text}"
+    );
 }

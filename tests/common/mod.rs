@@ -7,8 +7,18 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-/// `etrace --input DUMP --json --stdout EXTRA...`: its events and the whole output.
+/// `etrace --input DUMP --json --stdout EXTRA...`: its syscall events and the whole output.
 pub fn decode_dump(dump: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
+    let (evs, o) = decode_dump_all(dump, extra);
+    let evs = evs
+        .into_iter()
+        .filter(|e| e.get("syscall").is_some())
+        .collect();
+    (evs, o)
+}
+
+/// As decode_dump, with the lifecycle events (fork, exec, exit) too.
+pub fn decode_dump_all(dump: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
     let o = Command::new(env!("CARGO_BIN_EXE_etrace"))
         .args(["--input", dump.to_str().unwrap(), "--json", "--stdout"])
         .args(extra)
