@@ -41,7 +41,22 @@ pub struct Ctx {
     pub cgroup_id: u64,
     /// Its path below the cgroup2 mount, when it could be resolved.
     pub cgroup: Option<Rc<str>>,
+    /// The renderer's copy of this context's JSON, made once: a context is shared by every event
+    /// of its thread until it changes.
+    pub json: JsonCache,
 }
+
+/// A rendering of a context, filled by the first renderer that needs it; ignored by equality.
+#[derive(Debug, Clone, Default)]
+pub struct JsonCache(pub std::cell::OnceCell<Box<serde_json::value::RawValue>>);
+
+impl PartialEq for JsonCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for JsonCache {}
 
 impl Ctx {
     pub fn from_record(c: &etrace_ctx, cgroup: Option<Rc<str>>) -> Ctx {
@@ -59,6 +74,7 @@ impl Ctx {
             ns: c.ns,
             cgroup_id: c.cgroup_id,
             cgroup,
+            json: JsonCache::default(),
         }
     }
 

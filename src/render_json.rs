@@ -13,10 +13,22 @@ use crate::event::{Event, Life, LifeEvent, Value};
 use crate::lifecycle::{exit_status, signal_name};
 use crate::xlat::Xlat;
 
-/// Serialize adapter for a process context.
+/// Serialize adapter for a process context: its JSON is made once per context and reused.
 struct JsonCtx<'a>(&'a Ctx);
 
 impl Serialize for JsonCtx<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let raw = self.0.json.0.get_or_init(|| {
+            serde_json::value::to_raw_value(&CtxFields(self.0))
+                .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned())
+        });
+        raw.serialize(s)
+    }
+}
+
+struct CtxFields<'a>(&'a Ctx);
+
+impl Serialize for CtxFields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let c = self.0;
         let mut m = s.serialize_map(None)?;
