@@ -23,6 +23,7 @@ use crate::record;
 use crate::schema::Schema;
 use crate::schema_wire::WireSchema;
 use crate::skel::types::etrace_limits as L;
+use crate::summary::Summary;
 
 pub const MAGIC: [u8; 8] = *b"\x89ETRACE\n";
 pub const FORMAT_VERSION: u32 = 2;
@@ -90,6 +91,47 @@ pub struct Trailer {
     /// (syscall number, sent, lost)
     pub counts: Vec<(u32, u64, u64)>,
     pub reads: ReadStats,
+    /// The kernel's --summary counters, when the capture counted (`--raw --summary`): exact
+    /// even for the events the capture lost.
+    pub summary: Vec<TrailerSummary>,
+}
+
+/// One syscall's kernel counters (summary::Summary, with the histogram as a list).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailerSummary {
+    pub nr: u32,
+    pub calls: u64,
+    pub errors: u64,
+    pub total_ns: u64,
+    pub max_ns: u64,
+    pub hist: Vec<u64>,
+}
+
+impl TrailerSummary {
+    pub fn new(nr: u32, s: &Summary) -> TrailerSummary {
+        TrailerSummary {
+            nr,
+            calls: s.calls,
+            errors: s.errors,
+            total_ns: s.total_ns,
+            max_ns: s.max_ns,
+            hist: s.hist.to_vec(),
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut hist = [0; crate::summary::BUCKETS];
+        for (h, v) in hist.iter_mut().zip(&self.hist) {
+            *h = *v;
+        }
+        Summary {
+            calls: self.calls,
+            errors: self.errors,
+            total_ns: self.total_ns,
+            max_ns: self.max_ns,
+            hist,
+        }
+    }
 }
 
 #[derive(Debug, Error)]
@@ -642,6 +684,12 @@ mod tests {
             w.trailer(&Trailer {
                 counts: vec![(0, 5, 1)],
                 reads: ReadStats::default(),
+                summary: vec![TrailerSummary {
+                    nr: 0,
+                    calls: 6,
+                    hist: vec![1; 40],
+                    ..Default::default()
+                }],
             })
             .unwrap();
         }

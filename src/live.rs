@@ -328,11 +328,19 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let mut c = consumer.into_inner();
     let counts = bpf::counts(&skel)?;
     let reads = bpf::read_stats(&skel)?;
+    let sums = match cli.counting() {
+        true => bpf::summaries(&skel)?,
+        false => Default::default(),
+    };
     if c.error.is_none() {
         if let Some(w) = &mut c.raw {
             let trailer = dump::Trailer {
                 counts: counts.iter().map(|(nr, (s, l))| (*nr, *s, *l)).collect(),
                 reads,
+                summary: sums
+                    .iter()
+                    .map(|(nr, s)| dump::TrailerSummary::new(*nr, s))
+                    .collect(),
             };
             if let Err(e) = w.trailer(&trailer) {
                 c.error = Some((w.get_mut().name(), e));
@@ -344,7 +352,6 @@ pub fn run(cli: &Cli) -> Result<i32> {
         eprint!("{}", stats::table(&schema, &counts, &reads));
     }
     if cli.counting() {
-        let sums = bpf::summaries(&skel)?;
         if cli.summary {
             eprint!("{}", summary::table(&schema, &sums));
         }

@@ -174,6 +174,45 @@ pub fn decode_bytes(data: &[u8], formats: &Formats, json: bool) -> Result<Outcom
         .map_err(|e| DumpError::Io(std::io::Error::other(e.to_string())))
 }
 
+/// The --summary counters of a dump: the kernel's, from the trailer, when the capture counted
+/// and the filters here select whole syscalls (those counters are exact even where the capture
+/// lost events); else those counted from the dump's records.
+fn summaries<R: Read>(
+    reader: &Reader<R>,
+    filter: &Filter,
+    from_records: BTreeMap<u32, Summary>,
+) -> BTreeMap<u32, Summary> {
+    let kernel = reader.trailer.as_ref().map(|t| &t.summary);
+    let usable = filter.comms.is_empty() && (!filter.failed || reader.header.options.failed);
+    match kernel {
+        Some(k) if usable && !k.is_empty() => {
+            log::info!("summary: the kernel's counters, from the dump's trailer");
+            k.iter()
+                .filter(|s| {
+                    filter
+                        .syscalls
+                        .as_ref()
+                        .is_none_or(|set| set.contains(&s.nr))
+                })
+                .map(|s| (s.nr, s.summary()))
+                .collect()
+        }
+        _ => {
+            let lost: u64 = reader
+                .trailer
+                .as_ref()
+                .map_or(0, |t| t.counts.iter().map(|c| c.2).sum());
+            if lost > 0 {
+                log::warn!(
+                    "summary: counted from the dump's records; the capture lost {lost} events \
+                     (record with --raw --summary for the kernel's exact counters)"
+                );
+            }
+            from_records
+        }
+    }
+}
+
 fn progress_bar(size: Option<u64>) -> Option<ProgressBar> {
     let size = size.filter(|s| *s >= PROGRESS_MIN_BYTES)?;
     if !std::io::stderr().is_terminal() {
@@ -279,11 +318,12 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
              the disk filled), so its sent/lost counters are unknown"
         );
     }
+    let sums = summaries(&reader, &filter, outcome.summaries);
     if cli.summary {
-        eprint!("{}", summary::table(&schema, &outcome.summaries));
+        eprint!("{}", summary::table(&schema, &sums));
     }
     for (nr, name) in &histograms {
-        let s = outcome.summaries.get(nr).cloned().unwrap_or_default();
+        let s = sums.get(nr).cloned().unwrap_or_default();
         eprint!("{}", summary::histogram(name, &s));
     }
     if cli.stats && !cli.summary_only() {

@@ -1057,6 +1057,37 @@ fn summary_counted_in_the_kernel_matches_the_events_and_survives_loss() {
         reads,
         "exact despite {lost} lost"
     );
+
+    // recorded with --raw --summary, a lossy dump keeps the kernel's exact counts in its
+    // trailer; --input --summary uses them
+    let raw = tmp.path().join("l.raw");
+    let mut args = vec![
+        "--summary",
+        "-s",
+        "read",
+        "--buffer-size",
+        "4096",
+        "--raw",
+        "-o",
+    ];
+    args.push(raw.to_str().unwrap());
+    args.extend_from_slice(&dd);
+    let o = run(&args);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!err.contains("Total lost: 0"), "{err}");
+    let (evs, d) = decode_dump(&raw, &["--summary"]);
+    let derr = String::from_utf8_lossy(&d.stderr).to_string();
+    assert!((evs.len() as u64) < reads);
+    assert_eq!(summary_calls(&derr)["read"], reads, "{derr}");
+    assert!(derr.contains("the kernel's counters"), "{derr}");
+    // a --comm filter cannot use them: counted from the records, with a warning
+    let (_, d) = decode_dump(&raw, &["--summary", "--comm", "dd"]);
+    let derr = String::from_utf8_lossy(&d.stderr).to_string();
+    assert!(summary_calls(&derr)["read"] < reads, "{derr}");
+    assert!(
+        derr.contains("counted from the dump's records; the capture lost"),
+        "{derr}"
+    );
 }
 
 #[test]
