@@ -62,6 +62,9 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
     }
     let n = match &v {
         Value::Int(i) => Num::from_i64(*i),
+        // a pointer whose target was not read (wait4's status when the call failed) is an
+        // address, not a status
+        Value::Ptr(_) if how == Symbolic::Wstatus => return v,
         Value::UInt(u) | Value::Ptr(u) => Num::from_u64(*u),
         _ => return v,
     };
@@ -577,6 +580,16 @@ mod tests {
     use crate::record::{parse, tests::build};
     use crate::schema::{Arg, SizeRef, Syscall};
     use crate::skel::types::etrace_chunk_flags as CF;
+
+    #[test]
+    fn a_status_pointer_that_was_not_read_stays_an_address() {
+        let x = Xlat::embedded().unwrap();
+        let v = symbolize(Value::Ptr(0x7ffe_1234), Symbolic::Wstatus, &x);
+        assert_eq!(v, Value::Ptr(0x7ffe_1234));
+        // the status itself, read at exit, is named
+        let v = symbolize(Value::Int(3 << 8), Symbolic::Wstatus, &x);
+        assert!(matches!(v, Value::Sym { ref name, .. } if name.contains("WEXITSTATUS(s) == 3")));
+    }
 
     fn int(size: u32, signed: bool) -> Layout {
         Layout::Int {
