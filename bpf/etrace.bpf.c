@@ -574,8 +574,14 @@ static __noinline int ctx_check(struct task_struct *task, struct inflight *fl, _
 		return 0;
 	cred = task->cred;
 	nsp = task->nsproxy;
+	/*
+	 * At exit, only what the call itself can change (setuid, unshare, setns, execve): a move
+	 * to another cgroup or a new parent happens to the thread from outside, and the next
+	 * entry notices it. Each load is a cache line of task_struct.
+	 */
 	if (fl->ctx_tid == tid && fl->ctx_cred == (__u64)cred && fl->ctx_nsproxy == (__u64)nsp &&
-	    fl->ctx_cgroups == (__u64)task->cgroups && fl->ctx_parent == (__u64)task->real_parent)
+	    (at_exit || (fl->ctx_cgroups == (__u64)task->cgroups &&
+			 fl->ctx_parent == (__u64)task->real_parent)))
 		return 0;
 	c.type = ETRACE_T_CTX;
 	c.flags = at_exit ? ETRACE_X_AT_EXIT : 0;
