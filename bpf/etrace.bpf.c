@@ -312,39 +312,67 @@ static __noinline int append_mem(struct inflight *fl, __u32 spec, const void *sr
 	return 0;
 }
 
+/* the state of append_strarray's loop */
+struct strarray_loop {
+	struct inflight *fl;
+	const char *const *argv;
+	__u32 arg;
+	__u32 flags;
+	__u32 cap;
+	int ret;
+};
+
+/* One element of a string array; 1 ends the loop. */
+static long strarray_step(__u32 i, void *data)
+{
+	struct strarray_loop *l = data;
+	struct inflight *fl = l->fl;
+	const char *p = NULL;
+	__u32 room = 0;
+	struct etrace_chunk *c;
+
+	if (!fl)
+		return 1;
+	if (bpf_probe_read_user(&p, sizeof(p), &l->argv[i])) {
+		c = chunk_start(fl, &room);
+		if (c)
+			chunk_finish(fl, c, l->arg, l->flags | ETRACE_C_FAULT | ETRACE_C_END, 0);
+		l->ret = i == 0 ? -1 : 0;
+		return 1;
+	}
+	if (!p) {
+		c = chunk_start(fl, &room);
+		if (c)
+			chunk_finish(fl, c, l->arg, l->flags | ETRACE_C_END, 0);
+		return 1;
+	}
+	if (fl->rec.data_len > ETRACE_DATA_MAX - sizeof(struct etrace_chunk)) {
+		fl->rec.flags |= ETRACE_R_DATA_TRUNC;
+		return 1;
+	}
+	if (append_mem(fl, SPEC(l->arg, l->flags | ETRACE_C_ELEM, RD_USER_STR), p, l->cap, l->cap) &&
+	    i == 0) {
+		l->ret = -1;
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * A NULL-terminated array of user string pointers: one ETRACE_C_ELEM chunk per element,
- * then an ETRACE_C_END chunk when the terminator was reached. Returns -1 when the first
- * pointer could not be read.
+ * then an ETRACE_C_END chunk when the terminator was reached (none when the array was longer
+ * than ETRACE_STRARRAY_MAX). Returns -1 when the first pointer could not be read. A bpf_loop:
+ * the verifier checks its body once, not once per iteration.
  */
 static __noinline int append_strarray(struct inflight *fl, __u32 arg, __u32 flags,
 				      const char *const *argv, __u32 cap)
 {
-	for (int i = 0; i < ETRACE_STRARRAY_MAX; i++) {
-		const char *p = NULL;
-		__u32 room = 0;
-		struct etrace_chunk *c;
+	struct strarray_loop l = {
+		.fl = fl, .argv = argv, .arg = arg, .flags = flags, .cap = cap, .ret = 0,
+	};
 
-		if (bpf_probe_read_user(&p, sizeof(p), &argv[i])) {
-			c = chunk_start(fl, &room);
-			if (c)
-				chunk_finish(fl, c, arg, flags | ETRACE_C_FAULT | ETRACE_C_END, 0);
-			return i == 0 ? -1 : 0;
-		}
-		if (!p) {
-			c = chunk_start(fl, &room);
-			if (c)
-				chunk_finish(fl, c, arg, flags | ETRACE_C_END, 0);
-			return 0;
-		}
-		if (fl->rec.data_len > ETRACE_DATA_MAX - sizeof(struct etrace_chunk)) {
-			fl->rec.flags |= ETRACE_R_DATA_TRUNC;
-			return 0;
-		}
-		if (append_mem(fl, SPEC(arg, flags | ETRACE_C_ELEM, RD_USER_STR), p, cap, cap) && i == 0)
-			return -1;
-	}
-	return 0; /* no END chunk: the array was longer than ETRACE_STRARRAY_MAX */
+	bpf_loop(ETRACE_STRARRAY_MAX, strarray_step, &l, 0);
+	return l.ret;
 }
 
 /* the user ABI of struct iovec and struct user_msghdr (x86_64) */
@@ -373,6 +401,43 @@ static __always_inline __u64 iov_cc(__u64 count, __u32 cap)
 	return ((__u64)cap << 32) | count;
 }
 
+/* the state of append_iovec's loop */
+struct iovec_loop {
+	struct inflight *fl;
+	const struct u_iovec *iov;
+	__u64 count;
+	__u64 total;
+	__u32 arg;
+	__u32 flags;
+	__u32 cap;
+	__u32 pad;
+};
+
+/* One iovec's buffer; 1 ends the loop. */
+static long iovec_step(__u32 i, void *data)
+{
+	struct iovec_loop *l = data;
+	struct inflight *fl = l->fl;
+	struct u_iovec v = {};
+	__u64 n;
+
+	if (!fl || i >= l->count)
+		return 1;
+	if (bpf_probe_read_user(&v, sizeof(v), &l->iov[i]))
+		return 1;
+	if (fl->rec.data_len > ETRACE_DATA_MAX - sizeof(struct etrace_chunk)) {
+		fl->rec.flags |= ETRACE_R_DATA_TRUNC;
+		return 1;
+	}
+	n = v.len;
+	if (n > l->total)
+		n = l->total;
+	l->total -= n;
+	append_mem(fl, SPEC(l->arg, l->flags | ETRACE_C_ELEM, RD_USER), v.base, n, l->cap);
+	l->cap = n < l->cap ? l->cap - n : 0;
+	return 0;
+}
+
 /*
  * An iovec array of count entries: a chunk with the array, then one ETRACE_C_ELEM chunk per
  * buffer (up to ETRACE_IOV_MAX). The buffers share cap bytes and hold at most total bytes in
@@ -384,7 +449,7 @@ static __noinline int append_iovec(struct inflight *fl, __u32 spec, const struct
 {
 	__u32 arg = spec & 0xff, flags = (spec >> 8) & 0xff, aflags = flags;
 	__u64 count = cc & 0xffffffff;
-	__u32 cap = cc >> 32;
+	struct iovec_loop l = {};
 
 	if (count > ETRACE_IOV_MAX) {
 		count = ETRACE_IOV_MAX;
@@ -393,25 +458,14 @@ static __noinline int append_iovec(struct inflight *fl, __u32 spec, const struct
 	if (append_mem(fl, SPEC(arg, aflags, RD_USER), iov, count * sizeof(struct u_iovec),
 		       ETRACE_IOV_MAX * sizeof(struct u_iovec)))
 		return -1;
-	for (int i = 0; i < ETRACE_IOV_MAX; i++) {
-		struct u_iovec v = {};
-		__u64 n;
-
-		if (i >= count)
-			break;
-		if (bpf_probe_read_user(&v, sizeof(v), &iov[i]))
-			break;
-		if (fl->rec.data_len > ETRACE_DATA_MAX - sizeof(struct etrace_chunk)) {
-			fl->rec.flags |= ETRACE_R_DATA_TRUNC;
-			break;
-		}
-		n = v.len;
-		if (n > total)
-			n = total;
-		total -= n;
-		append_mem(fl, SPEC(arg, flags | ETRACE_C_ELEM, RD_USER), v.base, n, cap);
-		cap = n < cap ? cap - n : 0;
-	}
+	l.fl = fl;
+	l.iov = iov;
+	l.count = count;
+	l.total = total;
+	l.arg = arg;
+	l.flags = flags;
+	l.cap = cc >> 32;
+	bpf_loop(ETRACE_IOV_MAX, iovec_step, &l, 0);
 	return 0;
 }
 
