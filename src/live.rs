@@ -32,10 +32,22 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// Build the schema of the running kernel; BTF from `btf_file` when given.
 pub fn kernel_schema(formats: &Formats, btf_file: Option<&Path>) -> Result<Schema> {
+    let t = std::time::Instant::now();
     let root = tracefs::find_or_mount()?;
     let events = tracefs::syscall_events(&root)?;
+    let t_tracefs = t.elapsed();
     let btf = KernelBtf::open(btf_file.unwrap_or(Path::new(btf::VMLINUX)))?;
-    Ok(Schema::build(&events, &btf, formats)?)
+    let t_btf = t.elapsed();
+    let schema = Schema::build(&events, &btf, formats)?;
+    log::debug!(
+        "schema: tracefs {t_tracefs:?}, BTF {:?}, join {:?}",
+        t_btf - t_tracefs,
+        t.elapsed() - t_btf
+    );
+    // freeing the parsed BTF's hundred thousand allocations takes as long as parsing it: not
+    // on the way to "tracing started"
+    std::thread::spawn(move || drop(btf));
+    Ok(schema)
 }
 
 /// The syscalls --histogram names, by number.
@@ -190,12 +202,52 @@ pub fn run(cli: &Cli) -> Result<i32> {
     }
     let run_as = cli.user.as_deref().map(launch::lookup_user).transpose()?;
     let formats = Formats::embedded()?;
-    let schema = kernel_schema(&formats, cli.btf.as_deref())?;
-    let selected = schema.select(&cli.syscall, &formats.classes)?;
-    let histograms = histogram_syscalls(&schema, &cli.histogram)?;
     if !cli.buffer_size.is_power_of_two() {
         bail!("--buffer-size must be a power of two (4096, 8192, ...)");
     }
+    let nr_of = |name: &str| {
+        formats
+            .syscalls
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(nr, _)| *nr)
+    };
+    let cfg = Config {
+        self_tgid: std::process::id(),
+        filter_pids: !cli.command.is_empty() || !cli.pid.is_empty(),
+        comms: cli.comm.clone(),
+        ringbuf_bytes: cli.buffer_size,
+        wakeup_bytes: WAKEUP_BYTES,
+        failed_only: cli.failed,
+        uids: cli.uid.clone(),
+        attach: thread_groups(&cli.pid)?,
+        follow: cli.follow || !cli.command.is_empty(),
+        cgroup: cli.cgroup.clone(),
+        summarize: cli.counting(),
+        emit_events: !cli.summary_only(),
+        capture_ctx: !cli.no_ctx,
+        clone_nrs: (nr_of("clone"), nr_of("clone3")),
+    };
+    // the kernel's schema (tracefs, BTF) is built while libbpf loads the program: neither needs
+    // the other until the capture plans are written
+    let mut obj = MaybeUninit::uninit();
+    let started = std::time::Instant::now();
+    let (schema, skel) = std::thread::scope(|s| {
+        let schema = s.spawn(|| {
+            let sc = kernel_schema(&formats, cli.btf.as_deref());
+            log::debug!("schema built in {:?}", started.elapsed());
+            sc
+        });
+        let skel = bpf::load(&mut obj, &cfg);
+        log::debug!("eBPF program loaded in {:?}", started.elapsed());
+        let schema = schema
+            .join()
+            .map_err(|_| anyhow::anyhow!("building the schema failed"))?;
+        Ok::<_, anyhow::Error>((schema?, skel?))
+    })?;
+    let mut skel = skel;
+    let selected = schema.select(&cli.syscall, &formats.classes)?;
+    let histograms = histogram_syscalls(&schema, &cli.histogram)?;
     let raw = open_dump(cli, &schema, &selected)?;
     let printer = match cli.raw || cli.summary_only() {
         true => None,
@@ -211,28 +263,6 @@ pub fn run(cli: &Cli) -> Result<i32> {
             ))
         }
     };
-
-    let cfg = Config {
-        self_tgid: std::process::id(),
-        filter_pids: !cli.command.is_empty() || !cli.pid.is_empty(),
-        comms: cli.comm.clone(),
-        ringbuf_bytes: cli.buffer_size,
-        wakeup_bytes: WAKEUP_BYTES,
-        failed_only: cli.failed,
-        uids: cli.uid.clone(),
-        attach: thread_groups(&cli.pid)?,
-        follow: cli.follow || !cli.command.is_empty(),
-        cgroup: cli.cgroup.clone(),
-        summarize: cli.counting(),
-        emit_events: !cli.summary_only(),
-        capture_ctx: !cli.no_ctx,
-        clone_nrs: (
-            schema.by_name("clone").map(|s| s.nr),
-            schema.by_name("clone3").map(|s| s.nr),
-        ),
-    };
-    let mut obj = MaybeUninit::uninit();
-    let mut skel = bpf::load(&mut obj, &cfg)?;
     let caps = Caps { bytes: cli.bytes() };
     bpf::write_plans(
         &skel,
@@ -260,6 +290,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
             run_as,
         )?),
     };
+    log::debug!("attached in {:?}", started.elapsed());
     log::info!("Tracing started ... (Ctrl + C to stop)");
 
     let consumer = RefCell::new(Consumer {
