@@ -51,8 +51,8 @@ testdata: build
 
 # Benchmarks (root; installs perf and strace): overhead and decode speed, see BENCHMARKS.md.
 bench: build
-	@command -v perf >/dev/null && command -v strace >/dev/null || \
-		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-perf strace; }
+	@command -v perf >/dev/null && command -v strace >/dev/null && command -v bpftrace >/dev/null || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-perf strace bpftrace; }
 	$(SUDO) benches/bench.sh
 
 # Regenerate docs/strace-compat.md: the battery under strace and etrace, compared (root).

@@ -1,61 +1,150 @@
 #!/usr/bin/env bash
-# etrace benchmarks (`make bench`, as root). Prints the figures BENCHMARKS.md records:
-#  1. overhead: dd if=/dev/zero of=/dev/null bs=1 count=300000, untraced and traced in raw
-#     mode (dd's own elapsed time, etrace's whole run, events lost), beside strace -f and
-#     perf record on the same workload;
-#  2. the price of process context: the same dd, --raw and --json -o FILE, with context records
-#     and with --no-ctx (a hidden benchmark knob), runs paired one after the other;
-#  3. decode speed: `etrace --input DUMP --json` on a dump of >= 1M events, beside
-#     `perf script` on a `perf record -e raw_syscalls:*` capture of the same workload.
-# Each figure is the median of RUNS runs. Needs perf and strace (apt: linux-perf strace).
+# etrace benchmarks (`make bench`, as root; a benchmark, never a timed test). Prints the figures
+# BENCHMARKS.md records:
+#  1. overhead: five workloads (the dd syscall storm, a two-thread storm on both cores, a
+#     stat-heavy find, a short real build, and the dd storm while etrace traces only a comm
+#     that does not run: the price of the attached programs and their filters), each untraced
+#     and under etrace --raw, --json -o FILE, --stdout > /dev/null, --summary alone, and the
+#     peers installed here: strace -f, perf trace, bpftrace with a printf per event and
+#     bpftrace counting in the kernel. The workload times itself (benches/timed.sh), so a
+#     tracer's start-up and drain stay out; runs are paired (every mode once per round);
+#     figures are medians over RUNS rounds, ratios to untraced; events, lost events (the worst
+#     round), etrace's own CPU time and peak RSS (from its -l debug report);
+#  2. start-up: from exec of etrace to "Tracing started";
+#  3. the price of process context: the dd storm, --raw and --json -o FILE, with context
+#     records and with --no-ctx (a hidden benchmark knob), runs paired;
+#  4. decode speed: `etrace --input --json` on a dump of >= 1M events, beside `perf script`
+#     on a `perf record -e raw_syscalls:*` capture of the same workload.
+# Needs perf, strace and bpftrace for the peers (apt: linux-perf strace bpftrace); a peer that
+# is not installed is left out.
 set -euo pipefail
+set -f # workload commands are split on spaces, never globbed
 cd "$(dirname "$0")/.."
 ETRACE=$PWD/target/release/etrace
+TIMED=$PWD/benches/timed.sh
 RUNS=${RUNS:-5}
 W=$(mktemp -d /tmp/etrace-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
+cc -O2 -pthread -o "$W/storm2" benches/storm2.c
 DD_SMALL=(dd if=/dev/zero of=/dev/null bs=1 count=300000)
 DD_BIG=(dd if=/dev/zero of=/dev/null bs=1 count=600000)   # ~1.2M syscalls
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+maxof() { sort -g | tail -1; }
 now() { date +%s.%N; }
 # dd's own elapsed seconds, from its closing "copied, X s" line on stderr
 dd_secs() { grep -o 'copied, [0-9.e+-]* s' | awk '{print $2}'; }
+have() { command -v "$1" > /dev/null; }
 
 echo "machine: $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%d)"
 echo
-echo "== overhead: ${DD_SMALL[*]} (median of $RUNS) =="
-for i in $(seq "$RUNS"); do "${DD_SMALL[@]}" 2>&1 | dd_secs; done | median > "$W/base"
-echo "untraced                 dd elapsed $(cat "$W/base") s"
 
-for i in $(seq "$RUNS"); do
-    rm -f "$W/o.raw"
-    t0=$(now)
-    "$ETRACE" --raw -o "$W/o.raw" -l warn -- "${DD_SMALL[@]}" 2> "$W/err"
-    t1=$(now)
-    dd_secs < "$W/err" >> "$W/raw.dd"
-    awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}' >> "$W/raw.total"
-    grep -o 'Total lost: [0-9]*' "$W/err" | awk '{print $3}' >> "$W/raw.lost"
-    grep -o 'Total events: [0-9]*' "$W/err" | awk '{print $3}' >> "$W/raw.events"
+WORKLOADS=(dd storm2 find build filtered)
+declare -A CMD COMM
+CMD[dd]="${DD_SMALL[*]}"; COMM[dd]=dd
+CMD[storm2]="$W/storm2 150000"; COMM[storm2]=storm2
+CMD[find]="find /usr -name *.so"; COMM[find]=find
+CMD[build]="cc -O1 -pthread -w -o $W/battery tests/progs/battery.c"; COMM[build]=
+CMD[filtered]="${DD_SMALL[*]}"; COMM[filtered]=dd
+MODES=(untraced raw json stdout summary strace perf-trace bpftrace-printf bpftrace-count)
+
+# one run of workload $1 in mode $2: appends its time (us) to $W/$1.$2.t, and for etrace its
+# events, lost events, CPU seconds and peak RSS (KiB)
+run() {
+    local wl=$1 mode=$2 out=$W/$1.$2 cmd
+    read -r -a cmd <<< "${CMD[$wl]}"
+    export TIMED_OUT=$out.t
+    rm -f "$W/o"
+    if [ "$wl" = filtered ]; then
+        # etrace traces only a comm that never runs; the workload runs beside it, untraced
+        [ "$mode" = untraced ] && { "$TIMED" "${cmd[@]}"; return; }
+        [ "$mode" = raw ] || return 0
+        "$ETRACE" --comm etrace-nomatch --raw -o "$W/o" -l debug 2> "$W/err" &
+        local pid=$!
+        until grep -q "Tracing started" "$W/err" 2> /dev/null; do sleep 0.02; done
+        "$TIMED" "${cmd[@]}"
+        kill -INT "$pid"; wait "$pid" || true
+        etrace_figures "$out"
+        return
+    fi
+    case $mode in
+        untraced) "$TIMED" "${cmd[@]}" ;;
+        raw) "$ETRACE" --raw -o "$W/o" -l debug -- "$TIMED" "${cmd[@]}" 2> "$W/err"; etrace_figures "$out" ;;
+        json) "$ETRACE" --json -o "$W/o" -l debug -- "$TIMED" "${cmd[@]}" 2> "$W/err"; etrace_figures "$out" ;;
+        stdout) "$ETRACE" --stdout -l debug -- "$TIMED" "${cmd[@]}" 2> "$W/err" > /dev/null; etrace_figures "$out" ;;
+        summary) "$ETRACE" --summary -l debug -- "$TIMED" "${cmd[@]}" 2> "$W/err"; etrace_figures "$out" ;;
+        strace) have strace && strace -f -o /dev/null "$TIMED" "${cmd[@]}" ;;
+        perf-trace)
+            have perf || return 0
+            perf trace -o "$W/perf.out" -- "$TIMED" "${cmd[@]}" 2> /dev/null || true
+            grep -c "LOST" "$W/perf.out" >> "$out.lostlines" || true ;;
+        bpftrace-printf|bpftrace-count)
+            have bpftrace && [ -n "${COMM[$wl]}" ] || return 0
+            local c=${COMM[$wl]} prog
+            if [ "$mode" = bpftrace-printf ]; then
+                prog="tracepoint:raw_syscalls:sys_enter /comm == \"$c\"/ { printf(\"%d %ld %lx %lx\n\", tid, args->id, args->args[0], args->args[1]); }
+                      tracepoint:raw_syscalls:sys_exit /comm == \"$c\"/ { printf(\"%d %ld\n\", tid, args->ret); }"
+            else
+                prog="tracepoint:raw_syscalls:sys_enter /comm == \"$c\"/ { @[args->id] = count(); }"
+            fi
+            bpftrace -o "$W/bt.out" -c "/bin/sh $TIMED ${cmd[*]}" -e "$prog" > /dev/null 2> "$W/bt.err" || true
+            # bpftrace reports drops as "Lost N events"
+            { grep -ho 'Lost [0-9]* events' "$W/bt.out" "$W/bt.err" || echo "Lost 0 events"; } \
+                | awk '{s += $2} END {print s + 0}' >> "$out.lost"
+            [ "$mode" = bpftrace-printf ] && grep -c '^[0-9]' "$W/bt.out" >> "$out.events" || true ;;
+    esac
+}
+
+etrace_figures() {
+    grep -o 'Total events: [0-9]*' "$W/err" | awk '{print $3}' >> "$1.events" || true
+    grep -o 'Total lost: [0-9]*' "$W/err" | awk '{print $3}' >> "$1.lost" || true
+    local u='etrace used [0-9.]* s user, [0-9.]* s system, peak RSS [0-9]*'
+    grep -o "$u" "$W/err" | awk '{print $3 + $6}' >> "$1.cpu" || true
+    grep -o "$u" "$W/err" | awk '{print $11}' >> "$1.rss" || true
+}
+
+echo "== overhead (median of $RUNS paired rounds; ratio to untraced) =="
+for r in $(seq "$RUNS"); do
+    for wl in "${WORKLOADS[@]}"; do
+        for mode in "${MODES[@]}"; do run "$wl" "$mode"; done
+    done
 done
-echo "etrace --raw             dd elapsed $(median < "$W/raw.dd") s   whole etrace run $(median < "$W/raw.total") s   events $(median < "$W/raw.events")   lost (max of runs) $(sort -g "$W/raw.lost" | tail -1)"
+printf "%-9s %-16s %10s %8s %9s %8s %9s %9s\n" workload mode "time ms" ratio events lost "cpu s" "rss MiB"
+for wl in "${WORKLOADS[@]}"; do
+    base=$(median < "$W/$wl.untraced.t")
+    for mode in "${MODES[@]}"; do
+        f=$W/$wl.$mode
+        [ -s "$f.t" ] || continue
+        t=$(median < "$f.t")
+        ev=$( [ -s "$f.events" ] && median < "$f.events" || echo -)
+        lost=$( [ -s "$f.lost" ] && maxof < "$f.lost" || { [ -s "$f.lostlines" ] && echo "$(maxof < "$f.lostlines") LOST lines" || echo -; })
+        cpu=$( [ -s "$f.cpu" ] && median < "$f.cpu" || echo -)
+        rss=$( [ -s "$f.rss" ] && awk '{print $1/1024}' "$f.rss" | maxof || echo -)
+        awk -v w="$wl" -v m="$mode" -v t="$t" -v b="$base" -v e="$ev" -v l="$lost" -v c="$cpu" -v r="$rss" \
+            'BEGIN {printf "%-9s %-16s %10.1f %7.2fx %9s %8s %9s %9s\n", w, m, t/1000, t/b, e, l, c, (r == "-") ? r : sprintf("%.1f", r)}'
+    done
+done
 
-for i in $(seq "$RUNS"); do
-    strace -f -o /dev/null "${DD_SMALL[@]}" 2>&1 | dd_secs
-done | median > "$W/strace"
-echo "strace -f -o /dev/null   dd elapsed $(cat "$W/strace") s"
-
-for i in $(seq "$RUNS"); do
-    rm -f "$W/p.data"
-    perf record -q -m 512M -e raw_syscalls:sys_enter -e raw_syscalls:sys_exit -o "$W/p.data" \
-        -- "${DD_SMALL[@]}" 2>&1 | dd_secs
-done | median > "$W/perf"
-echo "perf record raw_syscalls dd elapsed $(cat "$W/perf") s"
-awk -v b="$(cat "$W/base")" -v r="$(median < "$W/raw.dd")" -v s="$(cat "$W/strace")" -v p="$(cat "$W/perf")" \
-    'BEGIN {printf "ratios to untraced: etrace --raw %.2fx, perf record %.2fx, strace %.2fx\n", r/b, p/b, s/b}'
+echo
+echo "== start-up: exec of etrace to \"Tracing started\" (median of 15) =="
+python3 - "$ETRACE" << 'PY'
+import statistics, subprocess, sys, time
+ts = []
+for _ in range(15):
+    t0 = time.monotonic()
+    p = subprocess.Popen([sys.argv[1], "--stats=false", "-l", "info", "--stdout", "--", "sleep", "0.2"],
+                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    for line in p.stderr:
+        if "Tracing started" in line:
+            ts.append(time.monotonic() - t0)
+            break
+    p.wait()
+print("start-up: median %.0f ms, min %.0f, max %.0f" % (statistics.median(ts) * 1e3, min(ts) * 1e3, max(ts) * 1e3))
+PY
 
 echo
 echo "== process context: ${DD_SMALL[*]}, paired runs (median of $RUNS) =="
+for i in $(seq "$RUNS"); do "${DD_SMALL[@]}" 2>&1 | dd_secs; done | median > "$W/base"
 for mode in raw json; do
     for i in $(seq "$RUNS"); do
         for ctx in on off; do

@@ -63,8 +63,9 @@ pub enum Layout {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Member {
-    /// Empty for an anonymous struct or union member.
-    pub name: String,
+    /// Empty for an anonymous struct or union member. Shared: every decoded struct names its
+    /// members with it.
+    pub name: std::sync::Arc<str>,
     pub bit_offset: u32,
     /// Width of a bitfield; 0 for an ordinary member.
     pub bit_size: u32,
@@ -288,7 +289,7 @@ impl KernelBtf {
                         .resolve_chained_type(m)
                         .map_err(|e| Self::lookup_err(ctx, e))?;
                     members.push(Member {
-                        name: self.name_of(m),
+                        name: self.name_of(m).into(),
                         bit_offset: m.bit_offset(),
                         bit_size: m.bitfield_size().unwrap_or(0),
                         layout: self.layout(mt, ctx, depth + 1)?,
@@ -529,7 +530,7 @@ mod tests {
             panic!("{r:?}")
         };
         assert_eq!(*size, 144);
-        let st_size = members.iter().find(|m| m.name == "st_size").unwrap();
+        let st_size = members.iter().find(|m| &*m.name == "st_size").unwrap();
         assert_eq!(st_size.bit_offset, 48 * 8);
         assert_eq!(
             st_size.layout,
@@ -557,7 +558,7 @@ mod tests {
             panic!()
         };
         assert_eq!(size, 16);
-        let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+        let names: Vec<&str> = members.iter().map(|m| &*m.name).collect();
         assert_eq!(names, ["lo", "hi", "", "tag", "kind"]);
         assert_eq!(
             (
@@ -628,7 +629,7 @@ mod tests {
             panic!()
         };
         assert_eq!(size, 144);
-        let off = |n: &str| members.iter().find(|m| m.name == n).unwrap().bit_offset / 8;
+        let off = |n: &str| members.iter().find(|m| &*m.name == n).unwrap().bit_offset / 8;
         assert_eq!(
             (off("st_mode"), off("st_size"), off("st_mtime")),
             (24, 48, 88)

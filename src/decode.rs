@@ -351,7 +351,7 @@ fn decode_parts(raw: u64, capture: &Capture, chunks: &[&Chunk<'_>], cx: &mut Cx<
     if let Value::Struct(fields) = &mut v {
         for (name, val) in fields.iter_mut() {
             let part = |i: usize| parts.get(i).filter(|c| !c.fault());
-            match name.as_str() {
+            match &**name {
                 "msg_name" => {
                     if let Some(c) = part(1).filter(|c| !c.data.is_empty()) {
                         *val = decode_shapes::sockaddr(c.data, c.truncated(), cx.xlat);
@@ -522,11 +522,12 @@ fn decode_members(
     b: &[u8],
     struct_name: &str,
     members: &[Member],
-    out: &mut Vec<(String, Value)>,
+    out: &mut Vec<(std::sync::Arc<str>, Value)>,
     cx: &mut Cx<'_>,
 ) {
-    let sym = |cx: &Cx<'_>, m: &Member, v: Value| match cx.xlat.member(struct_name, &m.name) {
-        Some(how) => symbolize(v, how, cx.xlat),
+    let rules = cx.xlat.member_rules(struct_name);
+    let sym = |cx: &Cx<'_>, m: &Member, v: Value| match rules.and_then(|r| r.get(&*m.name)) {
+        Some(how) => symbolize(v, *how, cx.xlat),
         None => v,
     };
     for m in members {

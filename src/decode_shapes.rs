@@ -59,7 +59,7 @@ pub fn sockaddr(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
             truncated,
         };
     };
-    let mut f: Vec<(String, Value)> =
+    let mut f: Vec<(std::sync::Arc<str>, Value)> =
         vec![("family".into(), named(xlat, "address_family", family))];
     let short = || Value::Bytes {
         bytes: b.to_vec(),
@@ -317,7 +317,7 @@ mod tests {
 
     fn field<'a>(v: &'a Value, k: &str) -> &'a Value {
         let Value::Struct(f) = v else { panic!("{v:?}") };
-        &f.iter().find(|(n, _)| n == k).unwrap().1
+        &f.iter().find(|(n, _)| &**n == k).unwrap().1
     }
 
     fn s(v: &str) -> Value {

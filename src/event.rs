@@ -20,7 +20,7 @@ pub enum Value {
     /// Raw bytes of a buffer.
     Bytes { bytes: Vec<u8>, truncated: bool },
     /// Struct or union members, by name; anonymous members are flattened into their parent.
-    Struct(Vec<(String, Value)>),
+    Struct(Vec<(std::sync::Arc<str>, Value)>),
     /// Array elements; `truncated` when the capture ended before the last element.
     Array { items: Vec<Value>, truncated: bool },
     /// The user-memory read behind this pointer failed.

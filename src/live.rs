@@ -46,8 +46,30 @@ pub fn kernel_schema(formats: &Formats, btf_file: Option<&Path>) -> Result<Schem
     );
     // freeing the parsed BTF's hundred thousand allocations takes as long as parsing it: not
     // on the way to "tracing started"
-    std::thread::spawn(move || drop(btf));
+    std::thread::spawn(move || {
+        drop(btf);
+        // and hand the freed heap back, before the ring buffer's pages fill up the peak
+        // SAFETY: malloc_trim has no preconditions.
+        unsafe { libc::malloc_trim(0) };
+    });
     Ok(schema)
+}
+
+/// etrace's own CPU time and peak memory (its threads only, not the traced command's), for
+/// benchmarks: `-l debug`.
+fn log_own_usage() {
+    // SAFETY: rusage is plain data that getrusage fills.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: ru is a valid, writable rusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } == 0 {
+        let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        log::debug!(
+            "etrace used {:.3} s user, {:.3} s system, peak RSS {} KiB",
+            secs(ru.ru_utime),
+            secs(ru.ru_stime),
+            ru.ru_maxrss
+        );
+    }
 }
 
 /// The syscalls --histogram names, by number.
@@ -202,7 +224,8 @@ pub fn run(cli: &Cli) -> Result<i32> {
     }
     let run_as = cli.user.as_deref().map(launch::lookup_user).transpose()?;
     let formats = Formats::embedded()?;
-    if !cli.buffer_size.is_power_of_two() {
+    let ring = cli.ring_bytes();
+    if !ring.is_power_of_two() {
         bail!("--buffer-size must be a power of two (4096, 8192, ...)");
     }
     let nr_of = |name: &str| {
@@ -216,8 +239,9 @@ pub fn run(cli: &Cli) -> Result<i32> {
         self_tgid: std::process::id(),
         filter_pids: !cli.command.is_empty() || !cli.pid.is_empty(),
         comms: cli.comm.clone(),
-        ringbuf_bytes: cli.buffer_size,
-        wakeup_bytes: WAKEUP_BYTES,
+        ringbuf_bytes: ring,
+        // wake the consumer well before the buffer fills
+        wakeup_bytes: WAKEUP_BYTES.min(u64::from(ring) / 4),
         failed_only: cli.failed,
         uids: cli.uid.clone(),
         attach: thread_groups(&cli.pid)?,
@@ -394,6 +418,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     if c.malformed > 0 {
         log::warn!("{} malformed records skipped", c.malformed);
     }
+    log_own_usage();
     if let Some(p) = &c.printer {
         if let Some(path) = &p.sink.path {
             log::info!("{} events written to {}", p.events, path.display());

@@ -191,7 +191,7 @@ impl Interner {
                 members: members
                     .iter()
                     .map(|m| WireMember {
-                        name: m.name.clone(),
+                        name: m.name.to_string(),
                         bit_offset: m.bit_offset,
                         bit_size: m.bit_size,
                         ty: self.intern(&m.layout),
@@ -344,7 +344,7 @@ impl WireSchema {
                             return Err(WireError::TooLarge(i));
                         }
                         ms.push(Member {
-                            name: m.name.clone(),
+                            name: m.name.as_str().into(),
                             bit_offset: m.bit_offset,
                             bit_size: m.bit_size,
                             layout: l.clone(),

@@ -380,6 +380,11 @@ impl Xlat {
         self.members.get(struct_name)?.get(member).copied()
     }
 
+    /// How each member of a struct is shown, when rules name any of them.
+    pub fn member_rules(&self, struct_name: &str) -> Option<&HashMap<String, Symbolic>> {
+        self.members.get(struct_name)
+    }
+
     /// The (syscall, parameter) pairs the rules name explicitly (for checking against tracefs).
     pub fn named_args(&self) -> impl Iterator<Item = &(String, String)> {
         self.args.keys()

@@ -651,7 +651,7 @@ fn symbol_rules_name_real_parameters_and_members_of_this_kernel() {
             panic!("struct {st} is not a struct")
         };
         assert!(
-            members.iter().any(|m| &m.name == member),
+            members.iter().any(|m| *m.name == **member),
             "symbols.rules: struct {st} has no member `{member}`"
         );
     }
