@@ -195,8 +195,23 @@ struct inflight {
 	__u64 ctx_nsproxy;
 	__u64 ctx_cgroups;
 	__u64 ctx_parent;
-	char exec_comm[ETRACE_COMM_LEN]; /* comm at the entry of an exec, for the exec record */
 };
+
+/*
+ * The comm of a task at the entry of its exec, for the exec record: kept apart from the
+ * in-flight state, which is large, because it is taken for every exec the pid filter lets
+ * through, traced by the other filters or not.
+ */
+struct exec_comm {
+	char comm[ETRACE_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exec_comm);
+} exec_comms SEC(".maps");
 
 /* room to build an exec record and its filename */
 struct exec_scratch {
@@ -780,9 +795,11 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	task = bpf_get_current_task_btf();
 	if ((plan->flags & ETRACE_P_EXEC) && emit_events) {
 		/* the exec record names the comm before the exec, traced call or not */
-		fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (fl)
-			bpf_get_current_comm(fl->exec_comm, sizeof(fl->exec_comm));
+		struct exec_comm *ec = bpf_task_storage_get(&exec_comms, task, NULL,
+							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+		if (ec)
+			bpf_get_current_comm(ec->comm, sizeof(ec->comm));
 	}
 	if (!(plan->flags & ETRACE_P_ENABLED))
 		return 0;
@@ -897,8 +914,9 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 		if (x) {
 			long n;
 
+			struct exec_comm *ec = bpf_task_storage_get(&exec_comms, task, NULL, 0);
+
 			ctx_ensure(task, (__u32)pid_tgid);
-			fl = bpf_task_storage_get(&inflight, task, NULL, 0);
 
 			x->rec.type = ETRACE_T_EXEC;
 			x->rec.tid = (__u32)pid_tgid;
@@ -906,8 +924,8 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 			x->rec.pid = tgid;
 			x->rec.old_tid = old_pid;
 			__builtin_memset(x->rec.old_comm, 0, sizeof(x->rec.old_comm));
-			if (fl)
-				__builtin_memcpy(x->rec.old_comm, fl->exec_comm, sizeof(x->rec.old_comm));
+			if (ec)
+				__builtin_memcpy(x->rec.old_comm, ec->comm, sizeof(x->rec.old_comm));
 			bpf_get_current_comm(x->rec.comm, sizeof(x->rec.comm));
 			n = bpf_probe_read_kernel_str(x->filename, sizeof(x->filename),
 						      BPF_CORE_READ(bprm, filename));
