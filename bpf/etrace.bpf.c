@@ -42,6 +42,13 @@ struct etrace_exit *etrace_exit_type __attribute__((unused));
 const volatile __u32 self_tgid = 0;
 const volatile __u8 filter_pids = 0;
 const volatile __u8 filter_comms = 0;
+/*
+ * Up to ETRACE_COMM_KEYS --comm names, as two words each (NUL-padded), compared in place: no
+ * hash on the path every filtered-out syscall takes. More names go to the comms map only.
+ */
+#define ETRACE_COMM_KEYS 8
+const volatile __u64 comm_keys[ETRACE_COMM_KEYS * 2] = {};
+const volatile __u32 n_comm_keys = 0;
 const volatile __u8 filter_uids = 0; /* --uid: only these real uids (the uids map) */
 const volatile __u8 follow = 0; /* add the children of traced processes to the pid set */
 /* --comm with --follow: a process is traced when its comm matches or it descends from one */
@@ -724,6 +731,22 @@ static __always_inline void life_output(void *rec, __u64 size)
 		stat_inc(ETRACE_ST_LIFE_SENT);
 }
 
+/* Whether comm is one of the --comm names. */
+static __always_inline int comm_matches(const char *comm)
+{
+	__u64 w0 = *(const __u64 *)comm, w1 = *(const __u64 *)(comm + 8);
+
+	if (n_comm_keys == 0)
+		return bpf_map_lookup_elem(&comms, comm) != NULL;
+	for (__u32 i = 0; i < ETRACE_COMM_KEYS; i++) {
+		if (i >= n_comm_keys)
+			break;
+		if (comm_keys[2 * i] == w0 && comm_keys[2 * i + 1] == w1)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The filters after the pid set: cgroup, uid, comm. With --comm --follow, a process that
  * descends from a match (it is in the pid set) passes the comm filter.
@@ -739,10 +762,10 @@ static __always_inline int other_filters_pass(__u32 tgid)
 			return 0;
 	}
 	if (filter_comms) {
-		char comm[ETRACE_COMM_LEN] = {};
+		char comm[ETRACE_COMM_LEN] __attribute__((aligned(8))) = {};
 
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (!bpf_map_lookup_elem(&comms, comm)) {
+		if (!comm_matches(comm)) {
 			__u32 *st = comm_follow ? bpf_map_lookup_elem(&pids, &tgid) : NULL;
 
 			if (!st || *st != ETRACE_PID_TRACED)

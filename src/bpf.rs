@@ -57,6 +57,15 @@ pub struct Caps {
     pub bytes: u32,
 }
 
+/// A comm as the kernel holds it: at most 15 bytes, NUL-padded to 16.
+fn comm_key(c: &str) -> [u8; L::ETRACE_COMM_LEN.0 as usize] {
+    let mut key = [0u8; L::ETRACE_COMM_LEN.0 as usize];
+    let b = c.as_bytes();
+    let n = b.len().min(key.len() - 1);
+    key[..n].copy_from_slice(&b[..n]);
+    key
+}
+
 /// Why loading failed, in words a user can act on.
 fn explain_load_error(e: &libbpf_rs::Error) -> Option<&'static str> {
     match e.kind() {
@@ -87,6 +96,16 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.filter_uids = u8::from(!cfg.uids.is_empty());
         ro.follow = u8::from(cfg.follow);
         ro.comm_follow = u8::from(cfg.follow && !cfg.comms.is_empty());
+        // up to 8 names are compared in place in the kernel, more through the comms map
+        if cfg.comms.len() <= ro.comm_keys.len() / 2 {
+            for (i, c) in cfg.comms.iter().enumerate() {
+                let key = comm_key(c);
+                ro.comm_keys[2 * i] = u64::from_ne_bytes(key[..8].try_into().unwrap_or_default());
+                ro.comm_keys[2 * i + 1] =
+                    u64::from_ne_bytes(key[8..].try_into().unwrap_or_default());
+            }
+            ro.n_comm_keys = cfg.comms.len() as u32;
+        }
         ro.filter_cgroup = u8::from(cfg.cgroup.is_some());
         ro.summarize = u8::from(cfg.summarize);
         ro.emit_events = u8::from(cfg.emit_events);
@@ -108,10 +127,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         }
     };
     for c in &cfg.comms {
-        let mut key = [0u8; L::ETRACE_COMM_LEN.0 as usize];
-        let b = c.as_bytes();
-        let n = b.len().min(key.len() - 1);
-        key[..n].copy_from_slice(&b[..n]);
+        let key = comm_key(c);
         skel.maps
             .comms
             .update(&key, &[1], MapFlags::ANY)

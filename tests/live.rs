@@ -1385,3 +1385,43 @@ fn lifecycle_events_give_the_process_tree_and_exit_statuses() {
         "{text}"
     );
 }
+
+#[test]
+fn comm_filter_matches_with_few_names_and_with_many() {
+    require_root();
+    // up to 8 names are compared in place in the kernel, more go through a hash map
+    for extra in [1usize, 9] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("c.json");
+        let cat = tmp.path().join("etrace-cmn");
+        std::fs::copy("/bin/cat", &cat).unwrap();
+        let mut args = vec!["--json".to_string(), "-o".into(), out.display().to_string()];
+        for i in 0..extra {
+            args.extend(["--comm".to_string(), format!("nomatch{i}")]);
+        }
+        args.extend(["--comm".to_string(), "etrace-cmn".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (mut tracer, mut stderr) = start_tracer(&args);
+        let st = Command::new(&cat)
+            .arg("/etc/hostname")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        std::thread::sleep(Duration::from_millis(100));
+        // SAFETY: plain kill(2) on our child.
+        unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
+        assert!(tracer.wait().unwrap().success());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        let evs = json_lines(&out);
+        assert!(
+            evs.iter().all(|e| e["comm"] == "etrace-cmn"),
+            "{extra} extra names: {rest}"
+        );
+        let opens = find(&evs, |e| {
+            is(e, "openat") && e["args"]["filename"] == "/etc/hostname"
+        });
+        assert_eq!(opens.len(), 1, "{extra} extra names: {rest}");
+    }
+}
