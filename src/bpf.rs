@@ -95,7 +95,9 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.failed_only = u8::from(cfg.failed_only);
         ro.filter_uids = u8::from(!cfg.uids.is_empty());
         ro.follow = u8::from(cfg.follow);
-        ro.comm_follow = u8::from(cfg.follow && !cfg.comms.is_empty());
+        // --comm --follow without a pid set: a match's descendants pass the comm filter. With a
+        // pid set (a command, -p), the set already follows the tree and --comm narrows it
+        ro.comm_follow = u8::from(cfg.follow && !cfg.comms.is_empty() && !cfg.filter_pids);
         // up to 8 names are compared in place in the kernel, more through the comms map
         if cfg.comms.len() <= ro.comm_keys.len() / 2 {
             for (i, c) in cfg.comms.iter().enumerate() {

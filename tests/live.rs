@@ -1424,4 +1424,25 @@ fn comm_filter_matches_with_few_names_and_with_many() {
         });
         assert_eq!(opens.len(), 1, "{extra} extra names: {rest}");
     }
+    // with a command, --comm narrows its process tree (AND): the shell is left out
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("t.json");
+    let o = run(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "--comm",
+        "cat",
+        "--",
+        "sh",
+        "-c",
+        "cat /etc/hostname; cat /etc/hostname",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let evs = json_lines(&out);
+    assert!(evs.iter().all(|e| e["comm"] == "cat"), "{evs:?}");
+    let opens = find(&evs, |e| {
+        is(e, "openat") && e["args"]["filename"] == "/etc/hostname"
+    });
+    assert_eq!(opens.len(), 2);
 }
