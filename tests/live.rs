@@ -1006,6 +1006,12 @@ fn cgroup_filter_selects_a_process_moved_into_a_new_cgroup() {
             .all(|e| e["pid"].as_u64() == Some(u64::from(inside_pid))),
         "nothing else"
     );
+    // the context names the cgroup: its id is the directory's inode, its path below the mount
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(&dir).unwrap().ino();
+    let rel = format!("/{}", dir.file_name().unwrap().to_str().unwrap());
+    assert_eq!(host[0]["ctx"]["cgroup_id"].as_u64(), Some(ino));
+    assert_eq!(host[0]["ctx"]["cgroup"], rel.as_str());
     let o = run(&["--cgroup", "/tmp"]);
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
