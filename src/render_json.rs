@@ -173,12 +173,15 @@ impl Serialize for JsonEvent<'_, '_> {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("syscall", &e.syscall)?;
         m.serialize_entry("nr", &e.nr)?;
-        m.serialize_entry("pid", &e.pid)?;
-        m.serialize_entry("tid", &e.tid)?;
-        m.serialize_entry("ppid", &e.ppid)?;
-        m.serialize_entry("comm", &String::from_utf8_lossy(&e.comm))?;
-        m.serialize_entry("ts", &e.ts)?;
-        m.serialize_entry("ctx", &e.ctx.as_deref().map(JsonCtx))?;
+        let who = Who {
+            pid: e.pid,
+            tid: e.tid,
+            ppid: e.ppid,
+            comm: &e.comm,
+            ts: e.ts,
+            ctx: e.ctx.as_deref(),
+        };
+        who.entries(&mut m)?;
         if let Some(c) = &e.ctx_exit {
             m.serialize_entry("ctx_exit", &JsonCtx(c))?;
         }
@@ -224,6 +227,27 @@ pub fn write(w: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
 }
 
 /// Append the event's line to `out` (faster than many small writes through a `dyn Write`).
+/// The keys every event has: whose it is, when, and the thread's context.
+struct Who<'a> {
+    pid: u32,
+    tid: u32,
+    ppid: Option<u32>,
+    comm: &'a [u8],
+    ts: u64,
+    ctx: Option<&'a Ctx>,
+}
+
+impl Who<'_> {
+    fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        m.serialize_entry("pid", &self.pid)?;
+        m.serialize_entry("tid", &self.tid)?;
+        m.serialize_entry("ppid", &self.ppid)?;
+        m.serialize_entry("comm", &String::from_utf8_lossy(self.comm))?;
+        m.serialize_entry("ts", &self.ts)?;
+        m.serialize_entry("ctx", &self.ctx.map(JsonCtx))
+    }
+}
+
 /// Serialize adapter for a lifecycle event.
 struct JsonLife<'a, 's>(&'a LifeEvent<'s>, &'a Xlat);
 
@@ -232,12 +256,15 @@ impl Serialize for JsonLife<'_, '_> {
         let e = self.0;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("event", e.life.name())?;
-        m.serialize_entry("pid", &e.pid)?;
-        m.serialize_entry("tid", &e.tid)?;
-        m.serialize_entry("ppid", &e.ppid)?;
-        m.serialize_entry("comm", &String::from_utf8_lossy(&e.comm))?;
-        m.serialize_entry("ts", &e.ts)?;
-        m.serialize_entry("ctx", &e.ctx.as_deref().map(JsonCtx))?;
+        let who = Who {
+            pid: e.pid,
+            tid: e.tid,
+            ppid: e.ppid,
+            comm: &e.comm,
+            ts: e.ts,
+            ctx: e.ctx.as_deref(),
+        };
+        who.entries(&mut m)?;
         match &e.life {
             Life::Fork {
                 child_pid,

@@ -1050,20 +1050,22 @@ fn summary_counted_in_the_kernel_matches_the_events_and_survives_loss() {
 
     // a ring buffer far too small: events are lost, the summary stays exact
     let tmp = tempfile::tempdir().unwrap();
+    let lossy = |mode: &str, file: &Path| -> String {
+        let mut args = vec![
+            "--summary",
+            "-s",
+            "read",
+            "--buffer-size",
+            "4096",
+            mode,
+            "-o",
+        ];
+        args.push(file.to_str().unwrap());
+        args.extend_from_slice(&dd);
+        String::from_utf8_lossy(&run(&args).stderr).to_string()
+    };
     let out = tmp.path().join("l.json");
-    let mut args = vec![
-        "--summary",
-        "-s",
-        "read",
-        "--buffer-size",
-        "4096",
-        "--json",
-        "-o",
-    ];
-    args.push(out.to_str().unwrap());
-    args.extend_from_slice(&dd);
-    let o = run(&args);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = lossy("--json", &out);
     let lost: u64 = err
         .lines()
         .find_map(|l| l.strip_prefix("Total lost: "))
@@ -1082,19 +1084,7 @@ fn summary_counted_in_the_kernel_matches_the_events_and_survives_loss() {
     // recorded with --raw --summary, a lossy dump keeps the kernel's exact counts in its
     // trailer; --input --summary uses them
     let raw = tmp.path().join("l.raw");
-    let mut args = vec![
-        "--summary",
-        "-s",
-        "read",
-        "--buffer-size",
-        "4096",
-        "--raw",
-        "-o",
-    ];
-    args.push(raw.to_str().unwrap());
-    args.extend_from_slice(&dd);
-    let o = run(&args);
-    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let err = lossy("--raw", &raw);
     assert!(!err.contains("Total lost: 0"), "{err}");
     let (evs, d) = decode_dump(&raw, &["--summary"]);
     let derr = String::from_utf8_lossy(&d.stderr).to_string();
