@@ -49,6 +49,25 @@ fn run(args: &[&str]) -> Output {
         .expect("etrace runs")
 }
 
+/// `etrace --json -o FILE ARGS...` that must succeed: every JSON line it wrote (syscall and
+/// lifecycle events).
+fn run_json(args: &[&str]) -> Vec<Value> {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out.json");
+    let mut all = vec!["--json", "-o", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let o = run(&all);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    json_all(&out)
+}
+
+/// The syscall events among events.
+fn syscalls(evs: Vec<Value>) -> Vec<Value> {
+    evs.into_iter()
+        .filter(|e| e.get("syscall").is_some())
+        .collect()
+}
+
 /// Every JSON line of a file: syscall and lifecycle events.
 fn json_all(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -60,10 +79,7 @@ fn json_all(path: &Path) -> Vec<Value> {
 
 /// The syscall events of a JSON Lines file (lifecycle events have `event`, not `syscall`).
 fn json_lines(path: &Path) -> Vec<Value> {
-    json_all(path)
-        .into_iter()
-        .filter(|e| e.get("syscall").is_some())
-        .collect()
+    syscalls(json_all(path))
 }
 
 fn find(evs: &[Value], pred: impl Fn(&Value) -> bool) -> Vec<&Value> {
@@ -1159,7 +1175,6 @@ fn ns_inode(link: &str) -> u64 {
 fn ctx_namespaces_are_those_the_traced_process_sees_in_proc() {
     require_root();
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("ns.json");
     let links = tmp.path().join("links");
     // in new net and uts namespaces, the shell writes its own /proc/PID/ns links
     let script = format!(
@@ -1167,19 +1182,9 @@ fn ctx_namespaces_are_those_the_traced_process_sees_in_proc() {
          done > {}",
         links.display()
     );
-    let o = run(&[
-        "--json",
-        "-o",
-        out.to_str().unwrap(),
-        "--",
-        "unshare",
-        "-n",
-        "-u",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let evs = syscalls(run_json(&[
+        "--", "unshare", "-n", "-u", "sh", "-c", &script,
+    ]));
     let want: Vec<(String, u64)> = std::fs::read_to_string(&links)
         .unwrap()
         .lines()
@@ -1189,7 +1194,6 @@ fn ctx_namespaces_are_those_the_traced_process_sees_in_proc() {
         })
         .collect();
     assert_eq!(want.len(), 8);
-    let evs = json_lines(&out);
     let sh = find(&evs, |e| e["comm"] == "sh" && is(e, "openat"));
     assert!(!sh.is_empty(), "the shell's syscalls are traced");
     for e in sh {
@@ -1210,21 +1214,14 @@ fn ctx_namespaces_are_those_the_traced_process_sees_in_proc() {
 #[test]
 fn ctx_changes_across_unshare_and_setuid_are_reported() {
     require_root();
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("c.json");
-    let o = run(&[
-        "--json",
-        "-o",
-        out.to_str().unwrap(),
+    let evs = syscalls(run_json(&[
         "-s",
         "unshare,setresuid,getuid",
         "--",
         "sh",
         "-c",
         "unshare -n true; setpriv --reuid=65534 --regid=65534 --clear-groups true",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let evs = json_lines(&out);
+    ]));
     let un = find(&evs, |e| is(e, "unshare"));
     assert_eq!(un.len(), 1, "{evs:?}");
     let (before, after) = (&un[0]["ctx"], &un[0]["ctx_exit"]);
@@ -1421,21 +1418,14 @@ fn comm_filter_matches_with_few_names_and_with_many() {
         assert_eq!(opens.len(), 1, "{extra} extra names: {rest}");
     }
     // with a command, --comm narrows its process tree (AND): the shell is left out
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("t.json");
-    let o = run(&[
-        "--json",
-        "-o",
-        out.to_str().unwrap(),
+    let evs = syscalls(run_json(&[
         "--comm",
         "cat",
         "--",
         "sh",
         "-c",
         "cat /etc/hostname; cat /etc/hostname",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let evs = json_lines(&out);
+    ]));
     assert!(evs.iter().all(|e| e["comm"] == "cat"), "{evs:?}");
     let opens = find(&evs, |e| {
         is(e, "openat") && e["args"]["filename"] == "/etc/hostname"
