@@ -264,13 +264,16 @@ pub fn cmsgs(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
     }
 }
 
+/// A signal's name (`SIGKILL`), or its number when the tables lack it.
+pub fn signal_name(sig: u32, xlat: &Xlat) -> String {
+    xlat.table("signals")
+        .and_then(|t| t.format(Num::from_u64(u64::from(sig)), xlat))
+        .unwrap_or_else(|| sig.to_string())
+}
+
 /// A wait status in strace's style: `{WIFEXITED(s) && WEXITSTATUS(s) == 3}`.
 pub fn wstatus_name(s: u32, xlat: &Xlat) -> String {
-    let sig = |n: u32| {
-        xlat.table("signals")
-            .and_then(|t| t.format(Num::from_u64(u64::from(n)), xlat))
-            .unwrap_or_else(|| n.to_string())
-    };
+    let sig = |n: u32| signal_name(n, xlat);
     let inner = if s & 0x7f == 0 {
         format!("WIFEXITED(s) && WEXITSTATUS(s) == {}", (s >> 8) & 0xff)
     } else if s & 0xff == 0x7f {

@@ -72,13 +72,6 @@ pub fn exit<'s>(e: &etrace_exit, cx: &Contexts) -> LifeEvent<'s> {
     event(e.ts, e.pid, e.tid, &e.comm, cx.current(e.tid), life)
 }
 
-/// A signal's name (`SIGKILL`), or its number when the tables lack it.
-pub fn signal_name(sig: i32, xlat: &Xlat) -> String {
-    xlat.table("signals")
-        .and_then(|t| t.format(Num::from_i64(i64::from(sig)), xlat))
-        .unwrap_or_else(|| sig.to_string())
-}
-
 /// The event of thread `tid`, with its latest context.
 fn event<'s>(
     ts: u64,
@@ -100,11 +93,11 @@ fn event<'s>(
 }
 
 /// How a wait status ended a process: (exit code, or signal number and core dumped).
-pub fn exit_status(status: i32) -> Result<i32, (i32, bool)> {
+pub fn exit_status(status: i32) -> Result<i32, (u32, bool)> {
     if status & 0x7f == 0 {
         Ok((status >> 8) & 0xff)
     } else {
-        Err((status & 0x7f, status & 0x80 != 0))
+        Err(((status & 0x7f) as u32, status & 0x80 != 0))
     }
 }
 

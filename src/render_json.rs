@@ -9,8 +9,9 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use crate::context::{Ctx, NS_NAMES};
+use crate::decode_shapes::signal_name;
 use crate::event::{Event, Life, LifeEvent, Value};
-use crate::lifecycle::{exit_status, signal_name};
+use crate::lifecycle::exit_status;
 use crate::xlat::Xlat;
 
 /// Serialize adapter for a process context: its JSON is made once per context and reused.

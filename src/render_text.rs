@@ -4,8 +4,9 @@
 use std::io::{self, Write};
 
 use crate::context::{Ctx, NS_NAMES};
+use crate::decode_shapes::signal_name;
 use crate::event::{Event, Life, LifeEvent, Value};
-use crate::lifecycle::{exit_status, signal_name};
+use crate::lifecycle::exit_status;
 use crate::xlat::Xlat;
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -375,11 +375,6 @@ impl Xlat {
             .copied()
     }
 
-    /// How a struct's member is shown.
-    pub fn member(&self, struct_name: &str, member: &str) -> Option<Symbolic> {
-        self.members.get(struct_name)?.get(member).copied()
-    }
-
     /// How each member of a struct is shown, when rules name any of them.
     pub fn member_rules(&self, struct_name: &str) -> Option<&HashMap<String, Symbolic>> {
         self.members.get(struct_name)
@@ -520,8 +515,9 @@ mod tests {
         assert_eq!(x.arg("mmap", "addr"), Some(Symbolic::Hex));
         assert_eq!(x.arg("mmap", "fd"), Some(Symbolic::Int));
         assert_eq!(x.arg("read", "count"), None);
-        assert_eq!(x.member("stat", "st_mode"), Some(t("mode")));
-        assert_eq!(x.member("stat", "st_size"), None);
+        let stat = x.member_rules("stat").unwrap();
+        assert_eq!(stat.get("st_mode").copied(), Some(t("mode")));
+        assert_eq!(stat.get("st_size"), None);
     }
 
     #[test]
