@@ -281,6 +281,8 @@ static __always_inline void chunk_finish(struct inflight *fl, struct etrace_chun
 #define RD_USER_STR 1
 #define RD_KERNEL_STR 2
 #define SPEC(arg, flags, mode) ((arg) | ((flags) << 8) | ((mode) << 16))
+/* reads up to this many bytes go through the stack (see append_mem) */
+#define SMALL_READ 64
 
 static __noinline int append_mem(struct inflight *fl, __u32 spec, const void *src, __u64 want,
 				 __u32 cap)
@@ -322,6 +324,20 @@ static __noinline int append_mem(struct inflight *fl, __u32 spec, const void *sr
 			if (got == n)
 				flags |= ETRACE_C_TRUNC;
 			got -= 1; /* drop the NUL */
+		}
+	} else if (n <= SMALL_READ) {
+		/*
+		 * Small reads land on the stack first: the hardened-usercopy check of a stack
+		 * destination is a bounds compare, that of the task-storage heap a slab lookup.
+		 */
+		__u64 w[SMALL_READ / 8] = {};
+		__u64 *d = (__u64 *)(c + 1);
+
+		got = bpf_probe_read_user(w, n, src);
+		if (got == 0) {
+			for (int k = 0; k < SMALL_READ / 8; k++)
+				d[k] = w[k];
+			got = n;
 		}
 	} else {
 		got = bpf_probe_read_user((void *)(c + 1), n, src);
@@ -606,7 +622,11 @@ static __always_inline void capture_exit(struct inflight *fl, const struct etrac
 	}
 }
 
-/* wake the consumer only once wakeup_bytes are waiting */
+/*
+ * Wake the consumer once wakeup_bytes are waiting. While it lags that far behind, every record
+ * wakes it: the interrupts that costs slow the traced tasks down to the consumer's pace, which
+ * is what keeps a storm from overrunning the buffer.
+ */
 static __always_inline long rb_flags(void)
 {
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
@@ -731,6 +751,18 @@ static __always_inline void life_output(void *rec, __u64 size)
 		stat_inc(ETRACE_ST_LIFE_SENT);
 }
 
+/*
+ * A task's comm, copied as two words straight from the task: what bpf_get_current_comm gives
+ * (the kernel keeps comm NUL-padded), without a helper call and a string copy on every event.
+ */
+static __always_inline void task_comm(struct task_struct *task, char *dst)
+{
+	const __u64 *src = (const __u64 *)task->comm;
+
+	((__u64 *)dst)[0] = src[0];
+	((__u64 *)dst)[1] = src[1];
+}
+
 /* Whether comm is one of the --comm names. */
 static __always_inline int comm_matches(const char *comm)
 {
@@ -762,9 +794,9 @@ static __always_inline int other_filters_pass(__u32 tgid)
 			return 0;
 	}
 	if (filter_comms) {
-		char comm[ETRACE_COMM_LEN] __attribute__((aligned(8))) = {};
+		char comm[ETRACE_COMM_LEN] __attribute__((aligned(8)));
 
-		bpf_get_current_comm(comm, sizeof(comm));
+		task_comm(bpf_get_current_task_btf(), comm);
 		if (!comm_matches(comm)) {
 			__u32 *st = comm_follow ? bpf_map_lookup_elem(&pids, &tgid) : NULL;
 
@@ -855,7 +887,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	fl->rec.data_len = 0;
 	fl->rec.flags = 0;
 	fl->rec.nchunks = 0;
-	bpf_get_current_comm(fl->rec.comm, sizeof(fl->rec.comm));
+	task_comm(task, fl->rec.comm);
 	fl->reread = 0;
 	if (emit_events && capture_ctx && ctx_check(task, fl, (__u32)pid_tgid, 0) < 0)
 		fl->rec.flags |= ETRACE_R_CTX_LOST;
@@ -902,7 +934,9 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (!emit_events)
 		return 0;
 	fl->rec.flags |= ETRACE_R_EXITED;
-	switch (capture_ctx ? ctx_check(task, fl, fl->rec.tid, 1) : 0) {
+	/* only a call that can change its caller's context (ETRACE_P_CTX) is checked at exit */
+	switch (capture_ctx && (plan->flags & ETRACE_P_CTX) ? ctx_check(task, fl, fl->rec.tid, 1)
+							     : 0) {
 	case 1:
 		fl->rec.flags |= ETRACE_R_CTX_CHANGED;
 		break;

@@ -68,6 +68,7 @@ enum etrace_plan_flags {
 	ETRACE_P_ENABLED = 1, /* trace this syscall */
 	ETRACE_P_NORETURN = 2, /* emit at entry: exit, exit_group never return */
 	ETRACE_P_EXEC = 4, /* execve / execveat: arms a launched command */
+	ETRACE_P_CTX = 8, /* can change the caller's context: compare it again at exit */
 };
 
 struct etrace_plan {

@@ -211,7 +211,7 @@ fn sized(kind: K, dir: crate::formats::Dir, size: &SizeRef, max_len: u32) -> etr
 }
 
 /// The kernel-side plan for one syscall.
-pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool) -> etrace_plan {
+pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool, ctx: bool) -> etrace_plan {
     let mut plan = etrace_plan {
         flags: if enabled { P::ETRACE_P_ENABLED.0 } else { 0 },
         ..Default::default()
@@ -221,6 +221,9 @@ pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool) -> etrace_plan {
     }
     if sc.is_exec() {
         plan.flags |= P::ETRACE_P_EXEC.0;
+    }
+    if ctx {
+        plan.flags |= P::ETRACE_P_CTX.0;
     }
     let arg_max = L::ETRACE_ARG_MAX.0;
     for (i, a) in sc.args.iter().take(6).enumerate() {
@@ -304,6 +307,7 @@ const _: () = assert!(std::mem::size_of::<etrace_plan>() == 80);
 pub fn write_plans(
     skel: &EtraceSkel<'_>,
     schema: &Schema,
+    rules: &crate::formats::Rules,
     selected: &dyn Fn(&Syscall) -> bool,
     caps: Caps,
 ) -> Result<usize> {
@@ -313,7 +317,7 @@ pub fn write_plans(
             continue;
         }
         let enabled = selected(sc);
-        let plan = plan_for(sc, caps, enabled);
+        let plan = plan_for(sc, caps, enabled, rules.attrs(&sc.name).ctx);
         skel.maps
             .plans
             .update(&nr.to_ne_bytes(), pod_bytes(&plan), MapFlags::ANY)

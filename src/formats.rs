@@ -98,6 +98,8 @@ pub struct ArgRule {
 pub struct SyscallAttrs {
     pub noreturn: bool,
     pub ret_hex: bool,
+    /// the call can change its caller's process context: compared again at its exit
+    pub ctx: bool,
 }
 
 /// The parsed capture rules.
@@ -266,7 +268,7 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
         } else {
             if rest.is_empty() {
                 return Err(err(format!(
-                    "`{target}` needs an attribute (noreturn, ret=hex)"
+                    "`{target}` needs an attribute (noreturn, ret=hex, ctx)"
                 )));
             }
             let attrs = rules.syscalls.entry(target.to_string()).or_default();
@@ -274,6 +276,7 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
                 match a {
                     "noreturn" => attrs.noreturn = true,
                     "ret=hex" => attrs.ret_hex = true,
+                    "ctx" => attrs.ctx = true,
                     _ => return Err(err(format!("unknown attribute `{a}`"))),
                 }
             }
@@ -415,6 +418,8 @@ mod tests {
         assert!(r.attrs("exit_group").noreturn);
         assert!(r.attrs("mmap").ret_hex);
         assert!(!r.attrs("read").noreturn);
+        assert!(r.attrs("setresuid").ctx && r.attrs("unshare").ctx && r.attrs("execve").ctx);
+        assert!(!r.attrs("read").ctx);
     }
 
     #[test]

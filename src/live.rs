@@ -291,6 +291,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     bpf::write_plans(
         &skel,
         &schema,
+        &formats.rules,
         &|sc| selected.as_ref().is_none_or(|s| s.contains(&sc.nr)),
         caps,
     )?;
