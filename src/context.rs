@@ -2,7 +2,7 @@
 //! cgroup, parent), kept from the context records the kernel sends when a thread's context
 //! changes, and handed to each event of that thread.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use crate::skel::types::{etrace_ctx, etrace_ctx_flags as XF};

@@ -151,7 +151,7 @@ impl<'s> Decoder<'s> {
                     .take(6)
                     .map(|(i, a)| {
                         let raw = h.args[i];
-                        let chunks: Vec<&Chunk<'_>> = rec
+                        let chunks: smallvec::SmallVec<[&Chunk<'_>; 4]> = rec
                             .chunks
                             .iter()
                             .filter(|c| usize::from(c.arg) == i)

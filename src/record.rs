@@ -76,11 +76,14 @@ impl Chunk<'_> {
     }
 }
 
+/// A record's chunks: inline up to 4, the common case, so parsing allocates nothing.
+pub type Chunks<'a> = smallvec::SmallVec<[Chunk<'a>; 4]>;
+
 /// A parsed record, borrowing its chunks' bytes.
 #[derive(Debug, Clone)]
 pub struct Record<'a> {
     pub hdr: etrace_record,
-    pub chunks: Vec<Chunk<'a>>,
+    pub chunks: Chunks<'a>,
 }
 
 impl Record<'_> {
@@ -174,7 +177,7 @@ pub fn parse(buf: &[u8]) -> Result<Record<'_>, RecordError> {
         });
     }
     let payload = &payload[..declared];
-    let mut chunks = Vec::with_capacity(usize::from(hdr.nchunks).min(64));
+    let mut chunks = Chunks::new();
     let mut off = 0;
     while off < payload.len() {
         if payload.len() - off < CHUNK_LEN {
@@ -252,7 +255,7 @@ pub(crate) mod tests {
         assert!(r.exited());
         assert_eq!(r.comm(), b"test");
         assert_eq!(
-            r.chunks,
+            r.chunks.as_slice(),
             [Chunk {
                 arg: 1,
                 flags: 0,

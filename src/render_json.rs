@@ -14,17 +14,13 @@ use crate::event::{Event, Life, LifeEvent, Value};
 use crate::lifecycle::exit_status;
 use crate::xlat::Xlat;
 
-/// Serialize adapter for a process context: its JSON is made once per context and reused.
-struct JsonCtx<'a>(&'a Ctx);
-
-impl Serialize for JsonCtx<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let raw = self.0.json.0.get_or_init(|| {
-            serde_json::value::to_raw_value(&CtxFields(self.0))
-                .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned())
-        });
-        raw.serialize(s)
-    }
+/// A process context's JSON, made once per context and reused for every event.
+fn ctx_json(out: &mut Vec<u8>, c: &Ctx) {
+    let raw = c.json.0.get_or_init(|| {
+        serde_json::value::to_raw_value(&CtxFields(c))
+            .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned())
+    });
+    out.extend_from_slice(raw.get().as_bytes());
 }
 
 struct CtxFields<'a>(&'a Ctx);
@@ -153,81 +149,47 @@ impl Serialize for SymArgs<'_, '_> {
     }
 }
 
-struct Args<'a, 's>(&'a [(&'s str, Value)]);
+/*
+ * The lines are written key by key: each key a literal, each number through itoa, and each
+ * string or nested value through serde_json (which escapes). A Serializer map spends more on
+ * escaping the fixed keys than on the rest of the line.
+ */
 
-impl Serialize for Args<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.0 {
-            m.serialize_entry(k, &JsonValue(v))?;
-        }
-        m.end()
+/// Append `v` as JSON, through serde_json.
+fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, v).map_err(io::Error::other)
+}
+
+fn num<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+fn opt_num<I: itoa::Integer>(out: &mut Vec<u8>, v: Option<I>) {
+    match v {
+        Some(v) => num(out, v),
+        None => out.extend_from_slice(b"null"),
     }
 }
 
-/// Serialize adapter for an event.
-pub struct JsonEvent<'a, 's>(pub &'a Event<'s>);
-
-impl Serialize for JsonEvent<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let e = self.0;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("syscall", &e.syscall)?;
-        m.serialize_entry("nr", &e.nr)?;
-        let who = Who {
-            pid: e.pid,
-            tid: e.tid,
-            ppid: e.ppid,
-            comm: &e.comm,
-            ts: e.ts,
-            ctx: e.ctx.as_deref(),
-        };
-        who.entries(&mut m)?;
-        if let Some(c) = &e.ctx_exit {
-            m.serialize_entry("ctx_exit", &JsonCtx(c))?;
-        }
-        m.serialize_entry("args", &Args(&e.args))?;
-        if e.args.iter().any(|(_, v)| has_sym(v)) {
-            m.serialize_entry("sym", &SymArgs(&e.args))?;
-        }
-        m.serialize_entry("ret", &e.ret)?;
-        if let Some(errno) = e.errno {
-            m.serialize_entry("errno", errno)?;
-        }
-        if let Some(d) = e.duration_ns {
-            m.serialize_entry("duration_ns", &d)?;
-        }
-        let truncated: Vec<&str> = e
-            .args
-            .iter()
-            .filter(|(_, v)| v.is_truncated())
-            .map(|(n, _)| *n)
-            .collect();
-        if !truncated.is_empty() {
-            m.serialize_entry("truncated", &truncated)?;
-        }
-        let unreadable: Vec<&str> = e
-            .args
-            .iter()
-            .filter(|(_, v)| matches!(v, Value::Unreadable(_)))
-            .map(|(n, _)| *n)
-            .collect();
-        if !unreadable.is_empty() {
-            m.serialize_entry("unreadable", &unreadable)?;
-        }
-        if e.payload_truncated {
-            m.serialize_entry("payload_truncated", &true)?;
-        }
-        m.end()
+/// `,"key":[names...]` of the arguments that `pick` selects, when there are any.
+fn name_list(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    args: &[(&str, Value)],
+    pick: fn(&Value) -> bool,
+) -> io::Result<()> {
+    let mut first = true;
+    for (n, _) in args.iter().filter(|(_, v)| pick(v)) {
+        out.extend_from_slice(if first { key } else { b"," });
+        first = false;
+        json(out, n)?;
     }
+    if !first {
+        out.push(b']');
+    }
+    Ok(())
 }
 
-pub fn write(w: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
-    serde_json::to_writer(&mut *w, &JsonEvent(e)).map_err(io::Error::other)?;
-    w.write_all(b"\n")
-}
-
-/// Append the event's line to `out` (faster than many small writes through a `dyn Write`).
 /// The keys every event has: whose it is, when, and the thread's context.
 struct Who<'a> {
     pid: u32,
@@ -239,90 +201,164 @@ struct Who<'a> {
 }
 
 impl Who<'_> {
-    fn entries<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
-        m.serialize_entry("pid", &self.pid)?;
-        m.serialize_entry("tid", &self.tid)?;
-        m.serialize_entry("ppid", &self.ppid)?;
-        m.serialize_entry("comm", &String::from_utf8_lossy(self.comm))?;
-        m.serialize_entry("ts", &self.ts)?;
-        m.serialize_entry("ctx", &self.ctx.map(JsonCtx))
+    fn append(&self, out: &mut Vec<u8>) -> io::Result<()> {
+        out.extend_from_slice(b",\"pid\":");
+        num(out, self.pid);
+        out.extend_from_slice(b",\"tid\":");
+        num(out, self.tid);
+        out.extend_from_slice(b",\"ppid\":");
+        opt_num(out, self.ppid);
+        out.extend_from_slice(b",\"comm\":");
+        json(out, &String::from_utf8_lossy(self.comm))?;
+        out.extend_from_slice(b",\"ts\":");
+        num(out, self.ts);
+        out.extend_from_slice(b",\"ctx\":");
+        match self.ctx {
+            Some(c) => ctx_json(out, c),
+            None => out.extend_from_slice(b"null"),
+        }
+        Ok(())
     }
 }
 
-/// Serialize adapter for a lifecycle event.
-struct JsonLife<'a, 's>(&'a LifeEvent<'s>, &'a Xlat);
-
-impl Serialize for JsonLife<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let e = self.0;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("event", e.life.name())?;
-        let who = Who {
-            pid: e.pid,
-            tid: e.tid,
-            ppid: e.ppid,
-            comm: &e.comm,
-            ts: e.ts,
-            ctx: e.ctx.as_deref(),
-        };
-        who.entries(&mut m)?;
-        match &e.life {
-            Life::Fork {
-                child_pid,
-                child_tid,
-                kind,
-                via,
-                clone_flags,
-            } => {
-                m.serialize_entry("child_pid", child_pid)?;
-                m.serialize_entry("child_tid", child_tid)?;
-                m.serialize_entry("kind", kind.name())?;
-                m.serialize_entry("via", via)?;
-                m.serialize_entry("clone_flags", &clone_flags.as_ref().map(|c| c.0))?;
-                if let Some((_, name)) = clone_flags {
-                    let mut sym = serde_json::Map::new();
-                    sym.insert("clone_flags".into(), name.clone().into());
-                    m.serialize_entry("sym", &sym)?;
-                }
-            }
-            Life::Exec {
-                filename,
-                old_comm,
-                old_tid,
-            } => {
-                m.serialize_entry("filename", &JsonBytes(filename))?;
-                m.serialize_entry("old_comm", &String::from_utf8_lossy(old_comm))?;
-                m.serialize_entry("old_tid", old_tid)?;
-            }
-            Life::Exit {
-                status,
-                last_thread,
-            } => {
-                m.serialize_entry("status", status)?;
-                let (code, signal, core) = match exit_status(*status) {
-                    Ok(code) => (Some(code), None, false),
-                    Err((sig, core)) => (None, Some(signal_name(sig, self.1)), core),
-                };
-                m.serialize_entry("exit_code", &code)?;
-                m.serialize_entry("signal", &signal)?;
-                m.serialize_entry("core_dumped", &core)?;
-                m.serialize_entry("last_thread", last_thread)?;
-            }
-        }
-        m.end()
+/// Append one syscall event's line to `out`.
+pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
+    out.extend_from_slice(b"{\"syscall\":");
+    json(out, &*e.syscall)?;
+    out.extend_from_slice(b",\"nr\":");
+    num(out, e.nr);
+    Who {
+        pid: e.pid,
+        tid: e.tid,
+        ppid: e.ppid,
+        comm: &e.comm,
+        ts: e.ts,
+        ctx: e.ctx.as_deref(),
     }
+    .append(out)?;
+    if let Some(c) = &e.ctx_exit {
+        out.extend_from_slice(b",\"ctx_exit\":");
+        ctx_json(out, c);
+    }
+    out.extend_from_slice(b",\"args\":{");
+    for (i, (k, v)) in e.args.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json(out, k)?;
+        out.push(b':');
+        json(out, &JsonValue(v))?;
+    }
+    out.push(b'}');
+    if e.args.iter().any(|(_, v)| has_sym(v)) {
+        out.extend_from_slice(b",\"sym\":");
+        json(out, &SymArgs(&e.args))?;
+    }
+    out.extend_from_slice(b",\"ret\":");
+    opt_num(out, e.ret);
+    if let Some(errno) = e.errno {
+        out.extend_from_slice(b",\"errno\":");
+        json(out, errno)?;
+    }
+    if let Some(d) = e.duration_ns {
+        out.extend_from_slice(b",\"duration_ns\":");
+        num(out, d);
+    }
+    name_list(out, b",\"truncated\":[", &e.args, Value::is_truncated)?;
+    name_list(out, b",\"unreadable\":[", &e.args, |v| {
+        matches!(v, Value::Unreadable(_))
+    })?;
+    if e.payload_truncated {
+        out.extend_from_slice(b",\"payload_truncated\":true");
+    }
+    out.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+/// Write one syscall event's line.
+pub fn write(w: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
+    let mut line = Vec::with_capacity(1024);
+    append(&mut line, e)?;
+    w.write_all(&line)
 }
 
 /// Append one lifecycle event's line.
 pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>, xlat: &Xlat) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &JsonLife(e, xlat)).map_err(io::Error::other)?;
-    out.push(b'\n');
-    Ok(())
-}
-
-pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &JsonEvent(e)).map_err(io::Error::other)?;
-    out.push(b'\n');
+    out.extend_from_slice(b"{\"event\":\"");
+    out.extend_from_slice(e.life.name().as_bytes());
+    out.push(b'"');
+    Who {
+        pid: e.pid,
+        tid: e.tid,
+        ppid: e.ppid,
+        comm: &e.comm,
+        ts: e.ts,
+        ctx: e.ctx.as_deref(),
+    }
+    .append(out)?;
+    match &e.life {
+        Life::Fork {
+            child_pid,
+            child_tid,
+            kind,
+            via,
+            clone_flags,
+        } => {
+            out.extend_from_slice(b",\"child_pid\":");
+            num(out, *child_pid);
+            out.extend_from_slice(b",\"child_tid\":");
+            num(out, *child_tid);
+            out.extend_from_slice(b",\"kind\":\"");
+            out.extend_from_slice(kind.name().as_bytes());
+            out.extend_from_slice(b"\",\"via\":");
+            json(out, via)?;
+            out.extend_from_slice(b",\"clone_flags\":");
+            opt_num(out, clone_flags.as_ref().map(|c| c.0));
+            if let Some((_, name)) = clone_flags {
+                out.extend_from_slice(b",\"sym\":{\"clone_flags\":");
+                json(out, name)?;
+                out.push(b'}');
+            }
+        }
+        Life::Exec {
+            filename,
+            old_comm,
+            old_tid,
+        } => {
+            out.extend_from_slice(b",\"filename\":");
+            json(out, &JsonBytes(filename))?;
+            out.extend_from_slice(b",\"old_comm\":");
+            json(out, &String::from_utf8_lossy(old_comm))?;
+            out.extend_from_slice(b",\"old_tid\":");
+            num(out, *old_tid);
+        }
+        Life::Exit {
+            status,
+            last_thread,
+        } => {
+            out.extend_from_slice(b",\"status\":");
+            num(out, *status);
+            let (code, signal, core) = match exit_status(*status) {
+                Ok(code) => (Some(code), None, false),
+                Err((sig, core)) => (None, Some(signal_name(sig, xlat)), core),
+            };
+            out.extend_from_slice(b",\"exit_code\":");
+            opt_num(out, code);
+            out.extend_from_slice(b",\"signal\":");
+            json(out, &signal)?;
+            out.extend_from_slice(if core {
+                b",\"core_dumped\":true"
+            } else {
+                b",\"core_dumped\":false"
+            });
+            out.extend_from_slice(if *last_thread {
+                b",\"last_thread\":true"
+            } else {
+                b",\"last_thread\":false"
+            });
+        }
+    }
+    out.extend_from_slice(b"}\n");
     Ok(())
 }
 
