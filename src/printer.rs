@@ -21,8 +21,9 @@ pub struct Printer<'s> {
     text: TextOptions,
     /// Events written.
     pub events: u64,
-    /// The line being rendered, reused.
+    /// The line being rendered, reused: JSON, text.
     line: Vec<u8>,
+    text_line: String,
     contexts: Contexts,
 }
 
@@ -41,6 +42,7 @@ impl<'s> Printer<'s> {
             text,
             events: 0,
             line: Vec::with_capacity(4096),
+            text_line: String::with_capacity(4096),
             contexts: Contexts::default(),
         }
     }
@@ -60,7 +62,7 @@ impl<'s> Printer<'s> {
             render_json::append(&mut self.line, &ev)?;
             self.sink.w.write_all(&self.line)
         } else {
-            render_text::write(&mut self.sink.w, &ev, &self.text)
+            render_text::write_with(&mut self.sink.w, &mut self.text_line, &ev, &self.text)
         }
     }
 

@@ -1,6 +1,7 @@
 //! render_text: one strace-like line per event. Bytes from traced processes are C-escaped, so
 //! nothing they contain reaches the terminal raw.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::context::{Ctx, NS_NAMES};
@@ -128,9 +129,9 @@ fn prefix(
     }
     escape_into(out, comm);
     if pid == tid {
-        out.push_str(&format!("({pid}) "));
+        let _ = write!(out, "({pid}) ");
     } else {
-        out.push_str(&format!("({pid}/{tid}) "));
+        let _ = write!(out, "({pid}/{tid}) ");
     }
     if o.context {
         context(out, ctx, o);
@@ -145,7 +146,7 @@ fn timestamp(out: &mut String, ts: u64, o: &TextOptions) {
         wall.rem_euclid(1_000_000_000) / 1000,
     );
     if o.time >= 3 {
-        out.push_str(&format!("{secs}.{micros:06} "));
+        let _ = write!(out, "{secs}.{micros:06} ");
         return;
     }
     let t = secs as libc::time_t;
@@ -157,9 +158,9 @@ fn timestamp(out: &mut String, ts: u64, o: &TextOptions) {
         true => (tm.tm_hour, tm.tm_min, tm.tm_sec),
         false => (0, 0, 0),
     };
-    out.push_str(&format!("{h:02}:{m:02}:{s:02}"));
+    let _ = write!(out, "{h:02}:{m:02}:{s:02}");
     if o.time == 2 {
-        out.push_str(&format!(".{micros:06}"));
+        let _ = write!(out, ".{micros:06}");
     }
     out.push(' ');
 }
@@ -180,9 +181,9 @@ pub fn escape_into(out: &mut String, b: &[u8]) {
             _ => {
                 let next_is_digit = b.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
                 if next_is_digit {
-                    out.push_str(&format!("\\{c:03o}"));
+                    let _ = write!(out, "\\{c:03o}");
                 } else {
-                    out.push_str(&format!("\\{c:o}"));
+                    let _ = write!(out, "\\{c:o}");
                 }
             }
         }
@@ -204,10 +205,16 @@ fn quoted(out: &mut String, b: &[u8], limit: Option<usize>, truncated: bool) {
 
 fn value(out: &mut String, v: &Value, o: &TextOptions) {
     match v {
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::UInt(u) => out.push_str(&u.to_string()),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::UInt(u) => {
+            let _ = write!(out, "{u}");
+        }
         Value::Ptr(0) => out.push_str("NULL"),
-        Value::Ptr(p) => out.push_str(&format!("{p:#x}")),
+        Value::Ptr(p) => {
+            let _ = write!(out, "{p:#x}");
+        }
         Value::Str { bytes, truncated } => quoted(out, bytes, None, *truncated),
         Value::Bytes { bytes, truncated } => quoted(out, bytes, Some(o.bytes), *truncated),
         Value::Struct(fields) => {
@@ -243,14 +250,22 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
         }
         Value::Sym { name, .. } => out.push_str(name),
         Value::Unreadable(0) => out.push_str("<unreadable>"),
-        Value::Unreadable(p) => out.push_str(&format!("{p:#x} <unreadable>")),
+        Value::Unreadable(p) => {
+            let _ = write!(out, "{p:#x} <unreadable>");
+        }
     }
 }
 
 /// Format one event as a line (without the newline).
 pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
     let mut out = String::with_capacity(128);
-    prefix(&mut out, e.ts, &e.comm, e.pid, e.tid, e.ctx.as_deref(), o);
+    append_line(&mut out, e, o);
+    out
+}
+
+/// Append one event's line (without the newline) to `out`.
+pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
+    prefix(out, e.ts, &e.comm, e.pid, e.tid, e.ctx.as_deref(), o);
     out.push_str(&e.syscall);
     out.push('(');
     for (i, (name, v)) in e.args.iter().enumerate() {
@@ -262,32 +277,38 @@ pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
         match v {
             // the environment is long and rarely the point: its count, as strace shows it
             Value::Array { items, .. } if *name == "envp" && !o.env => {
-                out.push_str(&format!("[/* {} vars */]", items.len()))
+                let _ = write!(out, "[/* {} vars */]", items.len());
             }
-            _ => value(&mut out, v, o),
+            _ => value(out, v, o),
         }
     }
     out.push_str(") = ");
     match (e.ret, e.errno) {
         (None, _) => out.push('?'),
-        (Some(r), Some(name)) => out.push_str(&format!("{r} {name}")),
-        (Some(r), None) if e.ret_hex => out.push_str(&format!("{:#x}", r as u64)),
-        (Some(r), None) => out.push_str(&r.to_string()),
+        (Some(r), Some(name)) => {
+            let _ = write!(out, "{r} {name}");
+        }
+        (Some(r), None) if e.ret_hex => {
+            let _ = write!(out, "{:#x}", r as u64);
+        }
+        (Some(r), None) => {
+            let _ = write!(out, "{r}");
+        }
     }
     if e.payload_truncated {
         out.push_str(" (arguments truncated)");
     }
     if let (Some(b), Some(a)) = (&e.ctx, &e.ctx_exit) {
-        context_change(&mut out, b, a, o);
+        context_change(out, b, a, o);
     }
     if let (true, Some(d)) = (o.durations, e.duration_ns) {
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             " <{}.{:06}>",
             d / 1_000_000_000,
             d % 1_000_000_000 / 1000
-        ));
+        );
     }
-    out
 }
 
 /// Format one lifecycle event as a line (without the newline), in strace's `+++ ... +++` style.
@@ -305,14 +326,16 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions, xlat: &Xlat) -> String {
         } => {
             match kind {
                 crate::event::ForkKind::Thread => {
-                    out.push_str(&format!("fork: new thread {child_pid}/{child_tid}"))
+                    let _ = write!(out, "fork: new thread {child_pid}/{child_tid}");
                 }
-                k => out.push_str(&format!("fork: new {} {child_pid}", k.name())),
+                k => {
+                    let _ = write!(out, "fork: new {} {child_pid}", k.name());
+                }
             }
             if let Some(v) = via {
-                out.push_str(&format!(" ({v}"));
+                let _ = write!(out, " ({v}");
                 if let Some((_, name)) = clone_flags {
-                    out.push_str(&format!(" {name}"));
+                    let _ = write!(out, " {name}");
                 }
                 out.push(')');
             }
@@ -331,7 +354,7 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions, xlat: &Xlat) -> String {
                 out.push(')');
             }
             if *old_tid != e.tid {
-                out.push_str(&format!(" (by thread {old_tid})"));
+                let _ = write!(out, " (by thread {old_tid})");
             }
         }
         Life::Exit {
@@ -342,9 +365,11 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions, xlat: &Xlat) -> String {
                 out.push_str("thread ");
             }
             match exit_status(*status) {
-                Ok(code) => out.push_str(&format!("exited with {code}")),
+                Ok(code) => {
+                    let _ = write!(out, "exited with {code}");
+                }
                 Err((sig, core)) => {
-                    out.push_str(&format!("killed by {}", signal_name(sig, xlat)));
+                    let _ = write!(out, "killed by {}", signal_name(sig, xlat));
                     if core {
                         out.push_str(" (core dumped)");
                     }
@@ -367,10 +392,17 @@ pub fn write_life(
     w.write_all(l.as_bytes())
 }
 
-pub fn write(w: &mut dyn Write, e: &Event<'_>, o: &TextOptions) -> io::Result<()> {
-    let mut l = line(e, o);
-    l.push('\n');
-    w.write_all(l.as_bytes())
+/// Write one event's line, formatted in `buf` (reused from line to line).
+pub fn write_with(
+    w: &mut dyn Write,
+    buf: &mut String,
+    e: &Event<'_>,
+    o: &TextOptions,
+) -> io::Result<()> {
+    buf.clear();
+    append_line(buf, e, o);
+    buf.push('\n');
+    w.write_all(buf.as_bytes())
 }
 
 #[cfg(test)]
