@@ -191,7 +191,13 @@ struct inflight {
 	__u8 data[ETRACE_DATA_MAX + ETRACE_ARG_MAX + 8];
 	__u8 active;
 	__u8 reread; /* bit i: input argument i faulted at entry */
-	__u8 pad[2];
+	/*
+	 * The thread's process passed the pid set (it is traced, not waiting for its exec): later
+	 * calls skip the hash lookup. A process leaves the set only when it ends, and this
+	 * storage ends with its threads.
+	 */
+	__u8 in_pid_set;
+	__u8 pad;
 	/*
 	 * The context last sent for this thread, identified by the kernel objects it was read
 	 * from: credentials and namespace sets are replaced, never changed in place, so equal
@@ -827,27 +833,30 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	__u32 nr = id;
 	struct etrace_plan *plan;
 	struct task_struct *task;
-	struct inflight *fl;
+	struct inflight *fl = NULL;
 
 	if (tgid == self_tgid || id < 0 || id >= ETRACE_MAX_SYSCALLS)
 		return 0;
 	plan = bpf_map_lookup_elem(&plans, &nr);
 	if (!plan)
 		return 0;
+	task = bpf_get_current_task_btf();
 	/* before the syscall-set check: a launched command is armed by its execve even when
 	 * execve itself is not traced */
 	if (filter_pids) {
-		__u32 *state = bpf_map_lookup_elem(&pids, &tgid);
+		fl = bpf_task_storage_get(&inflight, task, NULL, 0);
+		if (!fl || !fl->in_pid_set) {
+			__u32 *state = bpf_map_lookup_elem(&pids, &tgid);
 
-		if (!state)
-			return 0;
-		if (*state == ETRACE_PID_PENDING_EXEC) {
-			if (!(plan->flags & ETRACE_P_EXEC))
+			if (!state)
 				return 0;
-			*state = ETRACE_PID_TRACED;
+			if (*state == ETRACE_PID_PENDING_EXEC) {
+				if (!(plan->flags & ETRACE_P_EXEC))
+					return 0;
+				*state = ETRACE_PID_TRACED;
+			}
 		}
 	}
-	task = bpf_get_current_task_btf();
 	if ((plan->flags & ETRACE_P_EXEC) && emit_events) {
 		/* the exec record names the comm before the exec, traced call or not */
 		struct exec_comm *ec = bpf_task_storage_get(&exec_comms, task, NULL,
@@ -861,7 +870,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (!other_filters_pass(tgid))
 		return 0;
 
-	fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!fl)
+		fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!fl) {
 		struct etrace_counts *cnt = bpf_map_lookup_elem(&counts, &nr);
 
@@ -889,6 +899,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	fl->rec.nchunks = 0;
 	task_comm(task, fl->rec.comm);
 	fl->reread = 0;
+	if (filter_pids)
+		fl->in_pid_set = 1;
 	if (emit_events && capture_ctx && ctx_check(task, fl, (__u32)pid_tgid, 0) < 0)
 		fl->rec.flags |= ETRACE_R_CTX_LOST;
 
