@@ -54,7 +54,7 @@ run() {
     local wl=$1 mode=$2 out=$W/$1.$2 cmd
     read -r -a cmd <<< "${CMD[$wl]}"
     export TIMED_OUT=$out.t
-    rm -f "$W/o"
+    rm -f "$W/o" "$W/err" # a stale "Tracing started" must not start the clock
     if [ "$wl" = filtered ]; then
         # etrace traces only a comm that never runs; the workload runs beside it, untraced
         [ "$mode" = untraced ] && { "$TIMED" "${cmd[@]}"; return; }
