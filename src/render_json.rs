@@ -191,34 +191,29 @@ fn name_list(
 }
 
 /// The keys every event has: whose it is, when, and the thread's context.
-struct Who<'a> {
-    pid: u32,
-    tid: u32,
-    ppid: Option<u32>,
-    comm: &'a [u8],
+fn who(
+    out: &mut Vec<u8>,
+    (pid, tid, ppid): (u32, u32, Option<u32>),
+    comm: &[u8],
     ts: u64,
-    ctx: Option<&'a Ctx>,
-}
-
-impl Who<'_> {
-    fn append(&self, out: &mut Vec<u8>) -> io::Result<()> {
-        out.extend_from_slice(b",\"pid\":");
-        num(out, self.pid);
-        out.extend_from_slice(b",\"tid\":");
-        num(out, self.tid);
-        out.extend_from_slice(b",\"ppid\":");
-        opt_num(out, self.ppid);
-        out.extend_from_slice(b",\"comm\":");
-        json(out, &String::from_utf8_lossy(self.comm))?;
-        out.extend_from_slice(b",\"ts\":");
-        num(out, self.ts);
-        out.extend_from_slice(b",\"ctx\":");
-        match self.ctx {
-            Some(c) => ctx_json(out, c),
-            None => out.extend_from_slice(b"null"),
-        }
-        Ok(())
+    ctx: Option<&Ctx>,
+) -> io::Result<()> {
+    out.extend_from_slice(b",\"pid\":");
+    num(out, pid);
+    out.extend_from_slice(b",\"tid\":");
+    num(out, tid);
+    out.extend_from_slice(b",\"ppid\":");
+    opt_num(out, ppid);
+    out.extend_from_slice(b",\"comm\":");
+    json(out, &String::from_utf8_lossy(comm))?;
+    out.extend_from_slice(b",\"ts\":");
+    num(out, ts);
+    out.extend_from_slice(b",\"ctx\":");
+    match ctx {
+        Some(c) => ctx_json(out, c),
+        None => out.extend_from_slice(b"null"),
     }
+    Ok(())
 }
 
 /// Append one syscall event's line to `out`.
@@ -227,15 +222,8 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
     json(out, &*e.syscall)?;
     out.extend_from_slice(b",\"nr\":");
     num(out, e.nr);
-    Who {
-        pid: e.pid,
-        tid: e.tid,
-        ppid: e.ppid,
-        comm: &e.comm,
-        ts: e.ts,
-        ctx: e.ctx.as_deref(),
-    }
-    .append(out)?;
+    let ids = (e.pid, e.tid, e.ppid);
+    who(out, ids, &e.comm, e.ts, e.ctx.as_deref())?;
     if let Some(c) = &e.ctx_exit {
         out.extend_from_slice(b",\"ctx_exit\":");
         ctx_json(out, c);
@@ -287,15 +275,8 @@ pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>, xlat: &Xlat) -> io::Res
     out.extend_from_slice(b"{\"event\":\"");
     out.extend_from_slice(e.life.name().as_bytes());
     out.push(b'"');
-    Who {
-        pid: e.pid,
-        tid: e.tid,
-        ppid: e.ppid,
-        comm: &e.comm,
-        ts: e.ts,
-        ctx: e.ctx.as_deref(),
-    }
-    .append(out)?;
+    let ids = (e.pid, e.tid, e.ppid);
+    who(out, ids, &e.comm, e.ts, e.ctx.as_deref())?;
     match &e.life {
         Life::Fork {
             child_pid,
