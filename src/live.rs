@@ -28,7 +28,16 @@ use crate::{cgroup_path, context, dump, launch, record, stats, summary, tracefs}
 const CTX_TYPE: u16 = etrace_rec_type::ETRACE_T_CTX.0 as u16;
 
 const WAKEUP_BYTES: u64 = 2 << 20;
+/// How long the consumer waits for a wake-up while the ring buffer is quiet.
 const POLL: Duration = Duration::from_millis(50);
+/*
+ * While records keep coming, the consumer looks again after this long instead of waiting to
+ * be woken: the kernel side wakes it only once WAKEUP_BYTES are waiting, and then on every
+ * record (an interrupt on the traced task's CPU) until it has caught up. Draining every
+ * millisecond keeps a consumer that can keep up below that mark, so the traced tasks pay no
+ * wake-ups at all.
+ */
+const BUSY_POLL: Duration = Duration::from_millis(1);
 
 /// Build the schema of the running kernel; BTF from `btf_file` when given.
 pub fn kernel_schema(formats: &Formats, btf_file: Option<&Path>) -> Result<Schema> {
@@ -333,12 +342,13 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let rb = builder.build()?;
 
     let mut exit_code = 0;
+    let mut busy = false;
     loop {
         // a failed write makes the callback return -1, which poll and consume pass on
-        let polled = rb.poll(POLL);
-        if consumer.borrow().error.is_none() {
-            let _ = rb.consume();
-        }
+        let polled = rb.poll_raw(if busy { BUSY_POLL } else { POLL });
+        let failed = consumer.borrow().error.is_some();
+        let consumed = if failed { 0 } else { rb.consume_raw() };
+        busy = polled > 0 || consumed > 0;
         {
             let mut c = consumer.borrow_mut();
             c.flush();
@@ -346,10 +356,11 @@ pub fn run(cli: &Cli) -> Result<i32> {
                 break;
             }
         }
-        if let Err(e) = polled {
-            if e.kind() != libbpf_rs::ErrorKind::Interrupted {
-                return Err(anyhow::Error::new(e).context("polling the ring buffer"));
-            }
+        if polled < 0 && polled != -libc::EINTR {
+            return Err(
+                anyhow::Error::new(std::io::Error::from_raw_os_error(-polled))
+                    .context("polling the ring buffer"),
+            );
         }
         match &mut child {
             Some(ch) => {
