@@ -290,15 +290,23 @@ static __always_inline void chunk_finish(struct inflight *fl, struct etrace_chun
 /* reads up to this many bytes go through the stack (see append_mem) */
 #define SMALL_READ 64
 
-static __noinline int append_mem(struct inflight *fl, __u32 spec, const void *src, __u64 want,
-				 __u32 cap)
+/*
+ * A global function: the verifier checks it once, instead of once for every call site and
+ * every state it is called in (that made loading the exec program alone take ~90 ms). Global
+ * functions take no untyped pointers, so the source comes as an address.
+ */
+__noinline int append_mem_at(struct inflight *fl, __u32 spec, __u64 addr, __u64 want, __u32 cap)
 {
+	const void *src = (const void *)addr;
 	__u32 arg = spec & 0xff, flags = (spec >> 8) & 0xff, mode = spec >> 16;
 	__u32 is_str = mode != RD_USER, room = 0;
 	__u64 n;
 	long got;
-	struct etrace_chunk *c = chunk_start(fl, &room);
+	struct etrace_chunk *c;
 
+	if (!fl)
+		return 0;
+	c = chunk_start(fl, &room);
 	if (!c)
 		return 0;
 	if (want > cap) {
@@ -356,6 +364,12 @@ static __noinline int append_mem(struct inflight *fl, __u32 spec, const void *sr
 	}
 	chunk_finish(fl, c, arg, flags, (__u32)got);
 	return 0;
+}
+
+static __always_inline int append_mem(struct inflight *fl, __u32 spec, const void *src, __u64 want,
+				      __u32 cap)
+{
+	return append_mem_at(fl, spec, (__u64)src, want, cap);
 }
 
 /* the state of append_strarray's loop */
