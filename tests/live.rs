@@ -319,7 +319,7 @@ fn comm_filter_and_ctrl_c_drain() {
     // a program with a unique comm: a copy of /bin/cat
     let cat = tmp.path().join("etrace-cmt");
     std::fs::copy("/bin/cat", &cat).unwrap();
-    let (mut tracer, mut stderr) = start_tracer(&[
+    let (tracer, stderr) = start_tracer(&[
         "--json",
         "-o",
         out.to_str().unwrap(),
@@ -340,12 +340,7 @@ fn comm_filter_and_ctrl_c_drain() {
         .stdout(Stdio::null())
         .status()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(100));
-    // SAFETY: plain kill(2) on our child.
-    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
-    let st = tracer.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let (st, rest) = stop_tracer(tracer, stderr);
     assert!(st.success(), "Ctrl-C exits 0: {rest}");
     assert!(rest.contains("Total lost: 0"), "{rest}");
     let evs = json_lines(&out);
@@ -413,6 +408,21 @@ fn start_tracer(args: &[&str]) -> (std::process::Child, std::process::ChildStder
         String::from_utf8_lossy(&seen)
     );
     (tracer, stderr)
+}
+
+/// Stop a tracer from start_tracer as Ctrl-C would, once the traced work has had 100 ms to be
+/// drained; its exit status and the rest of its stderr.
+fn stop_tracer(
+    mut tracer: std::process::Child,
+    mut stderr: std::process::ChildStderr,
+) -> (std::process::ExitStatus, String) {
+    std::thread::sleep(Duration::from_millis(100));
+    // SAFETY: plain kill(2) on our child.
+    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
+    let st = tracer.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    (st, rest)
 }
 
 #[test]
@@ -881,7 +891,7 @@ fn uid_filter_selects_the_processes_of_one_user() {
     require_root();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("u.json");
-    let (mut tracer, _stderr) = start_tracer(&[
+    let (tracer, stderr) = start_tracer(&[
         "--json",
         "-o",
         out.to_str().unwrap(),
@@ -908,10 +918,7 @@ fn uid_filter_selects_the_processes_of_one_user() {
         .status()
         .unwrap();
     assert!(root.success());
-    std::thread::sleep(Duration::from_millis(100));
-    // SAFETY: plain kill(2) on our child.
-    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
-    tracer.wait().unwrap();
+    stop_tracer(tracer, stderr);
     let evs = json_lines(&out);
     let cats = find(&evs, |e| {
         e["comm"] == "cat" && e["args"]["filename"] == "/etc/hostname"
@@ -983,7 +990,7 @@ fn cgroup_filter_selects_a_process_moved_into_a_new_cgroup() {
     let _guard = Rmdir(dir.clone());
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("c.json");
-    let (mut tracer, _stderr) = start_tracer(&[
+    let (tracer, stderr) = start_tracer(&[
         "--json",
         "-o",
         out.to_str().unwrap(),
@@ -1009,10 +1016,7 @@ fn cgroup_filter_selects_a_process_moved_into_a_new_cgroup() {
         .status()
         .unwrap();
     assert!(outside.success());
-    std::thread::sleep(Duration::from_millis(100));
-    // SAFETY: plain kill(2) on our child.
-    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
-    tracer.wait().unwrap();
+    stop_tracer(tracer, stderr);
     let evs = json_lines(&out);
     let host = find(&evs, |e| e["args"]["filename"] == "/etc/hostname");
     assert_eq!(host.len(), 1, "only the cat inside the cgroup");
@@ -1138,16 +1142,13 @@ fn follow_extends_a_comm_match_to_its_children() {
         if follow {
             args.push("--follow");
         }
-        let (mut tracer, _stderr) = start_tracer(&args);
+        let (tracer, stderr) = start_tracer(&args);
         let st = Command::new(&sh)
             .args(["-c", "cat /etc/hostname > /dev/null; true"])
             .status()
             .unwrap();
         assert!(st.success());
-        std::thread::sleep(Duration::from_millis(100));
-        // SAFETY: plain kill(2) on our child.
-        unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
-        tracer.wait().unwrap();
+        stop_tracer(tracer, stderr);
         let evs = json_lines(&out);
         let cat = find(&evs, |e| {
             e["comm"] == "cat" && e["args"]["filename"] == "/etc/hostname"
@@ -1394,19 +1395,15 @@ fn comm_filter_matches_with_few_names_and_with_many() {
         }
         args.extend(["--comm".to_string(), "etrace-cmn".into()]);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (mut tracer, mut stderr) = start_tracer(&args);
+        let (tracer, stderr) = start_tracer(&args);
         let st = Command::new(&cat)
             .arg("/etc/hostname")
             .stdout(Stdio::null())
             .status()
             .unwrap();
         assert!(st.success());
-        std::thread::sleep(Duration::from_millis(100));
-        // SAFETY: plain kill(2) on our child.
-        unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
-        assert!(tracer.wait().unwrap().success());
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        let (st, rest) = stop_tracer(tracer, stderr);
+        assert!(st.success());
         let evs = json_lines(&out);
         assert!(
             evs.iter().all(|e| e["comm"] == "etrace-cmn"),
