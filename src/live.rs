@@ -53,8 +53,8 @@ pub fn kernel_schema(formats: &Formats, btf_file: Option<&Path>) -> Result<Schem
         t_btf - t_tracefs,
         t.elapsed() - t_btf
     );
-    // freeing the parsed BTF's hundred thousand allocations takes as long as parsing it: not
-    // on the way to "tracing started"
+    // BTF read whole (an ELF file, or a kernel that cannot map it) is a hundred thousand
+    // allocations, as slow to free as to parse: not on the way to "tracing started"
     std::thread::spawn(move || {
         drop(btf);
         // and hand the freed heap back, before the ring buffer's pages fill up the peak

@@ -193,6 +193,11 @@ impl Schema {
             .iter()
             .map(|(nr, n)| (n.as_str(), *nr))
             .collect();
+        btf.preload(
+            events
+                .iter()
+                .flat_map(|ev| ev.params.iter().map(|p| p.ctype.as_str())),
+        );
         let mut syscalls = BTreeMap::new();
         for ev in events {
             let Some(&nr) = numbers.get(ev.name.as_str()) else {

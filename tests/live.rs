@@ -684,6 +684,33 @@ fn symbol_rules_name_real_parameters_and_members_of_this_kernel() {
 }
 
 #[test]
+fn mapped_kernel_btf_gives_the_schema_that_btf_parsed_whole_gives() {
+    require_root();
+    let formats = etrace::formats::Formats::embedded().unwrap();
+    let root = etrace::tracefs::find_or_mount().unwrap();
+    let events = etrace::tracefs::syscall_events(&root).unwrap();
+    // the way a trace opens it: mapped, every name found in one scan
+    let mapped = etrace::btf::KernelBtf::open(Path::new(etrace::btf::VMLINUX)).unwrap();
+    let fast = etrace::schema::Schema::build(&events, &mapped, &formats).unwrap();
+    // btf-rs's other backend: every type parsed up front, every name looked up on its own
+    let bytes = std::fs::read(etrace::btf::VMLINUX).unwrap();
+    let whole = etrace::btf::KernelBtf::from_bytes(&bytes).unwrap();
+    let slow = etrace::schema::Schema::build(&events, &whole, &formats).unwrap();
+    assert!(fast.syscalls.len() > 300, "{}", fast.syscalls.len());
+    for (nr, sc) in &slow.syscalls {
+        assert_eq!(fast.syscalls.get(nr), Some(sc), "syscall {}", sc.name);
+    }
+    assert_eq!(fast.syscalls.len(), slow.syscalls.len());
+    // and the layouts are real ones: struct stat as the uapi header has it
+    let st = fast.by_name("newfstatat").unwrap();
+    let statbuf = st.args.iter().find(|a| a.name == "statbuf").unwrap();
+    assert!(
+        format!("{:?}", statbuf.capture).contains("size: 144"),
+        "{statbuf:?}"
+    );
+}
+
+#[test]
 fn every_syscall_of_this_kernel_decodes_and_renders() {
     require_root();
     let formats = etrace::formats::Formats::embedded().unwrap();
