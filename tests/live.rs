@@ -1066,6 +1066,79 @@ fn cgroup_filter_selects_a_process_moved_into_a_new_cgroup() {
 }
 
 #[test]
+fn a_move_to_another_cgroup_from_outside_shows_in_the_next_event() {
+    require_root();
+    let dir = cgroup2_root().join(format!("etrace-move-{}", std::process::id()));
+    std::fs::create_dir(&dir).unwrap();
+    struct Rmdir(PathBuf);
+    impl Drop for Rmdir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir(&self.0);
+        }
+    }
+    let _guard = Rmdir(dir.clone());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m.json");
+    let pidfile = tmp.path().join("pid");
+    let go = tmp.path().join("go");
+    // the shell itself opens /etc/hostname after the move: no exec, no call of its own that
+    // could change its context in between
+    let script = format!(
+        "echo $$ > {}; while [ ! -e {} ]; do sleep 0.02; done; read x < /etc/hostname",
+        pidfile.display(),
+        go.display()
+    );
+    let etrace = Command::new(env!("CARGO_BIN_EXE_etrace"))
+        .args(["--json", "-o", out.to_str().unwrap(), "-s", "openat"])
+        .args(["--", "sh", "-c", &script])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let pid = loop {
+        if let Some(p) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        {
+            break p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shell never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    std::fs::write(dir.join("cgroup.procs"), pid.to_string()).unwrap();
+    std::fs::write(&go, "").unwrap();
+    let o = etrace.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let evs = json_lines(&out);
+    let opened = |path: &std::path::Path| {
+        let p = path.to_str().unwrap().to_string();
+        find(&evs, move |e| {
+            is(e, "openat")
+                && e["pid"].as_u64() == Some(u64::from(pid))
+                && e["args"]["filename"] == p.as_str()
+        })
+        .into_iter()
+        .cloned()
+        .collect::<Vec<Value>>()
+    };
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(&dir).unwrap().ino();
+    let before = opened(&pidfile);
+    let after = opened(std::path::Path::new("/etc/hostname"));
+    assert_eq!((before.len(), after.len()), (1, 1), "{evs:?}");
+    assert_ne!(before[0]["ctx"]["cgroup_id"].as_u64(), Some(ino));
+    assert_eq!(
+        after[0]["ctx"]["cgroup_id"].as_u64(),
+        Some(ino),
+        "{:?}",
+        after[0]
+    );
+}
+
+#[test]
 fn summary_counted_in_the_kernel_matches_the_events_and_survives_loss() {
     // no loss: the kernel's counts equal the events the stream carried
     let (evs, _, err, _) = trace_known(&["--summary"]);
