@@ -170,11 +170,12 @@ PY
 
 echo
 echo "== process context: ${DD_SMALL[*]}, paired runs (median of $RUNS) =="
-for i in $(seq "$RUNS"); do "${DD_SMALL[@]}" 2>&1 | dd_secs; done | median > "$W/base"
+for i in $(seq "$RUNS"); do sync; "${DD_SMALL[@]}" 2>&1 | dd_secs; done | median > "$W/base"
 for mode in raw json; do
     for i in $(seq "$RUNS"); do
         for ctx in on off; do
             rm -f "$W/c.out"
+            sync # as everywhere else: no run pays for the previous run's writeback
             flags=(); [ "$ctx" = off ] && flags=(--no-ctx)
             if [ "$mode" = raw ]; then m=(--raw -o "$W/c.out"); else m=(--json -o "$W/c.out"); fi
             "$ETRACE" "${m[@]}" "${flags[@]}" -l warn -- "${DD_SMALL[@]}" 2> "$W/err"
