@@ -1003,18 +1003,28 @@ fn cgroup2_root() -> PathBuf {
         .expect("a cgroup v2 mount")
 }
 
+/// A new cgroup v2 directory, removed when dropped (once its processes have ended).
+struct TempCgroup(PathBuf);
+
+impl TempCgroup {
+    fn new(prefix: &str) -> TempCgroup {
+        let dir = cgroup2_root().join(format!("{prefix}-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        TempCgroup(dir)
+    }
+}
+
+impl Drop for TempCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
 #[test]
 fn cgroup_filter_selects_a_process_moved_into_a_new_cgroup() {
     require_root();
-    let dir = cgroup2_root().join(format!("etrace-test-{}", std::process::id()));
-    std::fs::create_dir(&dir).unwrap();
-    struct Rmdir(PathBuf);
-    impl Drop for Rmdir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir(&self.0);
-        }
-    }
-    let _guard = Rmdir(dir.clone());
+    let cg = TempCgroup::new("etrace-test");
+    let dir = cg.0.clone();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("c.json");
     let (tracer, stderr) = start_tracer(&[
@@ -1068,15 +1078,8 @@ fn cgroup_filter_selects_a_process_moved_into_a_new_cgroup() {
 #[test]
 fn a_move_to_another_cgroup_from_outside_shows_in_the_next_event() {
     require_root();
-    let dir = cgroup2_root().join(format!("etrace-move-{}", std::process::id()));
-    std::fs::create_dir(&dir).unwrap();
-    struct Rmdir(PathBuf);
-    impl Drop for Rmdir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir(&self.0);
-        }
-    }
-    let _guard = Rmdir(dir.clone());
+    let cg = TempCgroup::new("etrace-move");
+    let dir = cg.0.clone();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("m.json");
     let pidfile = tmp.path().join("pid");
