@@ -196,12 +196,9 @@ impl KernelBtf {
         let mut ids = self.ids.borrow_mut();
         let mut pattern = String::new();
         for ctype in ctypes {
-            let bare = Decl::parse(ctype).base;
-            let bare = match bare.split_once(' ') {
-                Some(("struct" | "union" | "enum", n)) => n.to_string(),
-                _ => bare,
-            };
-            for name in [canonical_int_name(&bare), bare] {
+            let base = Decl::parse(ctype).base;
+            let bare = split_kind(&base).1;
+            for name in [canonical_int_name(bare), bare.to_string()] {
                 if let std::collections::hash_map::Entry::Vacant(e) = ids.entry(name) {
                     pattern.push_str(if pattern.is_empty() { "^(?:" } else { "|" });
                     pattern.push_str(&regex::escape(e.key()));
@@ -261,12 +258,7 @@ impl KernelBtf {
 
     /// Find a named type: `struct stat`, `union bpf_attr`, `enum x`, a typedef or a base type.
     pub fn named(&self, name: &str) -> Result<Type, BtfError> {
-        let (kind, bare) = match name.split_once(' ') {
-            Some(("struct", n)) => (Some("struct"), n),
-            Some(("union", n)) => (Some("union"), n),
-            Some(("enum", n)) => (Some("enum"), n),
-            _ => (None, name),
-        };
+        let (kind, bare) = split_kind(name);
         if bare == "void" {
             return Ok(Type::Void);
         }
@@ -479,6 +471,14 @@ impl Decl {
             depth,
             const_base,
         }
+    }
+}
+
+/// `struct stat` -> (Some("struct"), "stat"); a name without struct, union or enum -> (None, it).
+fn split_kind(name: &str) -> (Option<&str>, &str) {
+    match name.split_once(' ') {
+        Some((k @ ("struct" | "union" | "enum"), n)) => (Some(k), n),
+        _ => (None, name),
     }
 }
 
