@@ -674,11 +674,11 @@ static __always_inline void emit(struct inflight *fl)
 }
 
 /*
- * Send the context of task (thread tid) when it differs from the last one sent for it.
- * Returns 0 when unchanged, 1 when sent, -1 when the ring buffer had no room.
+ * Send the context of task (thread tid), read at entry or at exit. Returns 1 when sent, -1
+ * when the ring buffer had no room. Called by ctx_check only when the context changed.
  */
-static __noinline int ctx_check(struct task_struct *task, struct inflight *fl, __u32 tid,
-				__u32 at_exit)
+static __noinline int ctx_send(struct task_struct *task, struct inflight *fl, __u32 tid,
+			       __u32 at_exit)
 {
 	const struct cred *cred;
 	struct nsproxy *nsp;
@@ -690,23 +690,10 @@ static __noinline int ctx_check(struct task_struct *task, struct inflight *fl, _
 
 	if (!task || !fl)
 		return 0;
-	/*
-	 * An untrusted view of the task: its loads are plain probe-memory loads, and the verifier
-	 * skips the trusted-pointer checks, each a name search through the kernel's BTF, that it
-	 * makes for every pointer loaded from a trusted task (they made loading ~10% slower).
-	 */
+	/* untrusted, as in ctx_check: trusted-pointer checks made loading ~10% slower */
 	task = bpf_rdonly_cast(task, bpf_core_type_id_kernel(struct task_struct));
 	cred = task->cred;
 	nsp = task->nsproxy;
-	/*
-	 * At exit, only what the call itself can change (setuid, unshare, setns, execve): a move
-	 * to another cgroup or a new parent happens to the thread from outside, and the next
-	 * entry notices it. Each load is a cache line of task_struct.
-	 */
-	if (fl->ctx_tid == tid && fl->ctx_cred == (__u64)cred && fl->ctx_nsproxy == (__u64)nsp &&
-	    (at_exit || (fl->ctx_cgroups == (__u64)task->cgroups &&
-			 fl->ctx_parent == (__u64)task->real_parent)))
-		return 0;
 	c.type = ETRACE_T_CTX;
 	c.flags = at_exit ? ETRACE_X_AT_EXIT : 0;
 	c.tid = tid;
@@ -748,6 +735,37 @@ static __noinline int ctx_check(struct task_struct *task, struct inflight *fl, _
 	fl->ctx_cgroups = (__u64)task->cgroups;
 	fl->ctx_parent = (__u64)task->real_parent;
 	return 1;
+}
+
+/*
+ * Send the context of task (thread tid) when it differs from the last one sent for it.
+ * Returns 0 when unchanged, 1 when sent, -1 when the ring buffer had no room. Inline: on
+ * almost every call nothing changed, and that answer takes a few loads.
+ */
+static __always_inline int ctx_check(struct task_struct *task, struct inflight *fl, __u32 tid,
+				     __u32 at_exit)
+{
+	struct task_struct *t;
+
+	if (!task || !fl)
+		return 0;
+	/*
+	 * An untrusted view of the task: its loads are plain probe-memory loads, and the verifier
+	 * skips the trusted-pointer checks, each a name search through the kernel's BTF, that it
+	 * makes for every pointer loaded from a trusted task.
+	 */
+	t = bpf_rdonly_cast(task, bpf_core_type_id_kernel(struct task_struct));
+	/*
+	 * At exit, only what the call itself can change (setuid, unshare, setns, execve): a move
+	 * to another cgroup or a new parent happens to the thread from outside, and the next
+	 * entry notices it. Each load is a cache line of task_struct.
+	 */
+	if (fl->ctx_tid == tid && fl->ctx_cred == (__u64)t->cred &&
+	    fl->ctx_nsproxy == (__u64)t->nsproxy &&
+	    (at_exit || (fl->ctx_cgroups == (__u64)t->cgroups &&
+			 fl->ctx_parent == (__u64)t->real_parent)))
+		return 0;
+	return ctx_send(task, fl, tid, at_exit);
 }
 
 /* Before a thread's first fork, exec or exit record: its context, when none was sent yet. */
