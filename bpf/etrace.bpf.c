@@ -608,14 +608,59 @@ __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap
 	return 0;
 }
 
+/*
+ * The common case, inline: an ETRACE_K_BUF argument of at most SMALL_READ bytes (a count, a
+ * struct, a short read or write), read through the stack as append_mem_at does. Returns 0, -1
+ * when the read faulted, 1 when this is no such argument and capture_arg must read it.
+ */
+static __always_inline int capture_small(struct inflight *fl, const struct etrace_arg_plan *ap,
+					 __u32 i, __u32 flags)
+{
+	__u64 w[SMALL_READ / 8] = {};
+	const void *ptr;
+	struct etrace_chunk *c;
+	__u32 room = 0;
+	__u64 n;
+
+	if (ap->kind != ETRACE_K_BUF || i >= ETRACE_MAX_ARGS)
+		return 1;
+	n = plan_size(ap, fl);
+	if (n > SMALL_READ || n > ap->max_len || n == 0)
+		return 1;
+	ptr = (const void *)fl->rec.args[i];
+	if (!ptr)
+		return 0;
+	c = chunk_start(fl, &room);
+	if (!c || n > room)
+		return 1;
+	if (bpf_probe_read_user(w, n, ptr)) {
+		chunk_finish(fl, c, i, flags | ETRACE_C_FAULT, 0);
+		return -1;
+	}
+	for (int k = 0; k < SMALL_READ / 8; k++)
+		((__u64 *)(c + 1))[k] = w[k];
+	chunk_finish(fl, c, i, flags, n);
+	return 0;
+}
+
+static __always_inline int capture_one(struct inflight *fl, const struct etrace_arg_plan *ap,
+				       __u32 i, __u32 flags)
+{
+	int r = capture_small(fl, ap, i, flags);
+
+	return r > 0 ? capture_arg(fl, ap, i, flags) : r;
+}
+
 static __always_inline void capture_entry(struct inflight *fl, const struct etrace_plan *plan)
 {
-	for (__u32 i = 0; i < ETRACE_MAX_ARGS; i++) {
-		const struct etrace_arg_plan *ap = &plan->args[i];
+	__u32 mask = plan->entry_args;
 
-		if (ap->kind == ETRACE_K_NONE || !(ap->when & ETRACE_W_ENTRY))
+	if (!mask)
+		return;
+	for (__u32 i = 0; i < ETRACE_MAX_ARGS; i++) {
+		if (!(mask & (1 << i)))
 			continue;
-		if (capture_arg(fl, ap, i, 0)) {
+		if (capture_one(fl, &plan->args[i], i, 0)) {
 			fl->reread |= 1 << i;
 			stat_inc(ETRACE_ST_ENTRY_FAULT);
 		}
@@ -624,10 +669,14 @@ static __always_inline void capture_entry(struct inflight *fl, const struct etra
 
 static __always_inline void capture_exit(struct inflight *fl, const struct etrace_plan *plan)
 {
+	__u32 mask = fl->reread | (fl->rec.ret >= 0 ? plan->exit_args : 0);
+
+	if (!mask)
+		return;
 	for (__u32 i = 0; i < ETRACE_MAX_ARGS; i++) {
 		const struct etrace_arg_plan *ap = &plan->args[i];
 
-		if (ap->kind == ETRACE_K_NONE)
+		if (!(mask & (1 << i)))
 			continue;
 		if (fl->reread & (1 << i)) {
 			/* the kernel has faulted the page in while it ran the syscall */
@@ -637,8 +686,7 @@ static __always_inline void capture_exit(struct inflight *fl, const struct etrac
 				stat_inc(ETRACE_ST_REREAD_OK);
 			continue;
 		}
-		if ((ap->when & ETRACE_W_EXIT) && fl->rec.ret >= 0)
-			capture_arg(fl, ap, i, ETRACE_C_EXIT);
+		capture_one(fl, ap, i, ETRACE_C_EXIT);
 	}
 }
 

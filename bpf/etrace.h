@@ -74,7 +74,9 @@ enum etrace_plan_flags {
 struct etrace_plan {
 	struct etrace_arg_plan args[ETRACE_MAX_ARGS];
 	__u32 flags;
-	__u32 pad;
+	__u8 entry_args; /* bit i: args[i] is read at entry */
+	__u8 exit_args; /* bit i: args[i] is read at exit */
+	__u16 pad;
 };
 
 /*

@@ -290,6 +290,16 @@ pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool, ctx: bool) -> etrace_pl
             }
         }
     }
+    for (i, ap) in plan.args.iter().enumerate() {
+        if ap.kind != K::ETRACE_K_NONE.0 as u8 {
+            if ap.when & W::ETRACE_W_ENTRY.0 as u8 != 0 {
+                plan.entry_args |= 1 << i;
+            }
+            if ap.when & W::ETRACE_W_EXIT.0 as u8 != 0 {
+                plan.exit_args |= 1 << i;
+            }
+        }
+    }
     plan
 }
 
@@ -445,4 +455,33 @@ pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<ReadStats> {
         life_sent: get(etrace_stat::ETRACE_ST_LIFE_SENT)?,
         life_lost: get(etrace_stat::ETRACE_ST_LIFE_LOST)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::tests::snapshot_schema;
+
+    /// The argument masks say which arguments are read at entry and which at exit: the
+    /// kernel side reads nothing else.
+    #[test]
+    fn plan_masks_name_the_arguments_read_at_entry_and_at_exit() {
+        let s = snapshot_schema();
+        let caps = Caps { bytes: 32 };
+        let masks = |name: &str| {
+            let p = plan_for(s.by_name(name).unwrap(), caps, true, false);
+            (p.entry_args, p.exit_args)
+        };
+        // read(fd, buf, count): buf after the call; write(fd, buf, count): buf before it
+        assert_eq!(masks("read"), (0, 0b10));
+        assert_eq!(masks("write"), (0b10, 0));
+        // openat(dfd, filename, flags, mode): the path before the call
+        assert_eq!(masks("openat"), (0b10, 0));
+        // newfstatat(dfd, filename, statbuf, flag): the path before, the struct after
+        assert_eq!(masks("newfstatat"), (0b10, 0b100));
+        // poll(ufds, nfds, timeout): the array both ways (events in, revents out)
+        assert_eq!(masks("poll"), (0b1, 0b1));
+        // close(fd): nothing behind a pointer
+        assert_eq!(masks("close"), (0, 0));
+    }
 }

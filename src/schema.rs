@@ -397,12 +397,13 @@ pub fn unmatched_rules(formats: &Formats, events: &[SyscallEvent]) -> Vec<String
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::tracefs;
     use std::path::Path;
 
-    fn snapshot_schema() -> Schema {
+    /// The schema of the tracefs and BTF snapshots in testdata/.
+    pub(crate) fn snapshot_schema() -> Schema {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/tracefs");
         let events = tracefs::syscall_events(&root).unwrap();
         let btf = KernelBtf::from_bytes(
