@@ -27,10 +27,10 @@ extern "C" {
     fn libc_geteuid() -> u32;
 }
 
-/// Compile tests/progs/known.c once per test binary run.
-fn known_prog(dir: &Path) -> PathBuf {
-    let out = dir.join("etrace-known");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs/known.c");
+/// Compile tests/progs/NAME.c into dir.
+fn compile_prog(dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(format!("etrace-{name}"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/progs/{name}.c"));
     let st = Command::new("cc")
         .args(["-O1", "-pthread", "-o"])
         .arg(&out)
@@ -39,6 +39,11 @@ fn known_prog(dir: &Path) -> PathBuf {
         .expect("cc runs");
     assert!(st.success(), "compiling {}", src.display());
     out
+}
+
+/// Compile tests/progs/known.c.
+fn known_prog(dir: &Path) -> PathBuf {
+    compile_prog(dir, "known")
 }
 
 fn run(args: &[&str]) -> Output {
@@ -1531,4 +1536,42 @@ fn comm_filter_matches_with_few_names_and_with_many() {
         is(e, "openat") && e["args"]["filename"] == "/etc/hostname"
     });
     assert_eq!(opens.len(), 2);
+}
+
+#[test]
+fn a_buffer_unreadable_at_entry_is_read_again_at_exit() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = compile_prog(tmp.path(), "fault");
+    let file = tmp.path().join("written");
+    let out = tmp.path().join("out.json");
+    let o = run(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "-s",
+        "write",
+        "--",
+        prog.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "etrace failed: {stderr}");
+    let evs = json_lines(&out);
+    let writes = find(&evs, |e| is(e, "write"));
+    assert_eq!(writes.len(), 2, "{evs:?}");
+    // the untouched page: the entry read faulted, the exit read got what the kernel wrote
+    assert_eq!(writes[0]["ret"], 16);
+    assert_eq!(writes[0]["args"]["count"], 16);
+    assert_eq!(writes[0]["args"]["buf"], "\0".repeat(16));
+    assert!(writes[0].get("unreadable").is_none(), "{}", writes[0]);
+    // address 8: EFAULT, and the buffer is unreadable both times
+    assert_eq!(writes[1]["ret"], -14);
+    assert_eq!(writes[1]["errno"], "EFAULT");
+    assert_eq!(writes[1]["args"]["buf"], Value::Null);
+    assert_eq!(writes[1]["unreadable"], serde_json::json!(["buf"]));
+    assert!(
+        stderr.contains("faulted at entry: 2 (re-read at exit: 1 ok, 1 failed"),
+        "{stderr}"
+    );
 }
