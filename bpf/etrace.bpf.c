@@ -291,6 +291,22 @@ static __always_inline void chunk_finish(struct inflight *fl, struct etrace_chun
 #define SMALL_READ 64
 
 /*
+ * Read n <= SMALL_READ user bytes into chunk c's data through the stack: the hardened-usercopy
+ * check of a stack destination is a bounds compare, that of the task-storage heap a slab
+ * lookup. Returns what bpf_probe_read_user returned.
+ */
+static __always_inline long read_small(struct etrace_chunk *c, __u64 n, const void *src)
+{
+	__u64 w[SMALL_READ / 8] = {};
+	long err = bpf_probe_read_user(w, n, src);
+
+	if (err == 0)
+		for (int k = 0; k < SMALL_READ / 8; k++)
+			((__u64 *)(c + 1))[k] = w[k];
+	return err;
+}
+
+/*
  * A global function: the verifier checks it once, instead of once for every call site and
  * every state it is called in (that made loading the exec program alone take ~90 ms). Global
  * functions take no untyped pointers, so the source comes as an address.
@@ -340,19 +356,9 @@ __noinline int append_mem_at(struct inflight *fl, __u32 spec, __u64 addr, __u64 
 			got -= 1; /* drop the NUL */
 		}
 	} else if (n <= SMALL_READ) {
-		/*
-		 * Small reads land on the stack first: the hardened-usercopy check of a stack
-		 * destination is a bounds compare, that of the task-storage heap a slab lookup.
-		 */
-		__u64 w[SMALL_READ / 8] = {};
-		__u64 *d = (__u64 *)(c + 1);
-
-		got = bpf_probe_read_user(w, n, src);
-		if (got == 0) {
-			for (int k = 0; k < SMALL_READ / 8; k++)
-				d[k] = w[k];
+		got = read_small(c, n, src);
+		if (got == 0)
 			got = n;
-		}
 	} else {
 		got = bpf_probe_read_user((void *)(c + 1), n, src);
 		if (got == 0)
@@ -610,13 +616,12 @@ __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap
 
 /*
  * The common case, inline: an ETRACE_K_BUF argument of at most SMALL_READ bytes (a count, a
- * struct, a short read or write), read through the stack as append_mem_at does. Returns 0, -1
+ * struct, a short read or write), read as append_mem_at reads it. Returns 0, -1
  * when the read faulted, 1 when this is no such argument and capture_arg must read it.
  */
 static __always_inline int capture_small(struct inflight *fl, const struct etrace_arg_plan *ap,
 					 __u32 i, __u32 flags)
 {
-	__u64 w[SMALL_READ / 8] = {};
 	const void *ptr;
 	struct etrace_chunk *c;
 	__u32 room = 0;
@@ -633,12 +638,10 @@ static __always_inline int capture_small(struct inflight *fl, const struct etrac
 	c = chunk_start(fl, &room);
 	if (!c || n > room)
 		return 1;
-	if (bpf_probe_read_user(w, n, ptr)) {
+	if (read_small(c, n, ptr)) {
 		chunk_finish(fl, c, i, flags | ETRACE_C_FAULT, 0);
 		return -1;
 	}
-	for (int k = 0; k < SMALL_READ / 8; k++)
-		((__u64 *)(c + 1))[k] = w[k];
 	chunk_finish(fl, c, i, flags, n);
 	return 0;
 }
