@@ -1102,7 +1102,7 @@ fn a_move_to_another_cgroup_from_outside_shows_in_the_next_event() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(10);
     let pid = loop {
         if let Some(p) = std::fs::read_to_string(&pidfile)
             .ok()
@@ -1110,11 +1110,8 @@ fn a_move_to_another_cgroup_from_outside_shows_in_the_next_event() {
         {
             break p;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the shell never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        assert!(Instant::now() < deadline, "the shell never started");
+        std::thread::sleep(Duration::from_millis(10));
     };
     std::fs::write(dir.join("cgroup.procs"), pid.to_string()).unwrap();
     std::fs::write(&go, "").unwrap();
