@@ -34,6 +34,7 @@ pub mod record;
 pub mod render_json;
 pub mod render_text;
 pub mod replay;
+pub mod ring;
 pub mod schema;
 pub mod schema_wire;
 pub mod stats;

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use libbpf_rs::RingBufferBuilder;
 
 use crate::bpf::{self, Caps, Config};
 use crate::btf::{self, KernelBtf};
@@ -20,6 +19,7 @@ use crate::cli::Cli;
 use crate::formats::Formats;
 use crate::output::{self, Sink};
 use crate::printer::Printer;
+use crate::ring::{Next, Ring};
 use crate::schema::Schema;
 use crate::schema_wire::WireSchema;
 use crate::skel::types::etrace_rec_type;
@@ -335,20 +335,19 @@ pub fn run(cli: &Cli) -> Result<i32> {
         error: None,
         malformed: 0,
     });
-    let mut builder = RingBufferBuilder::new();
-    builder.add(&skel.maps.events, |data: &[u8]| {
-        consumer.borrow_mut().handle(data)
-    })?;
-    let rb = builder.build()?;
+    let mut rb = Ring::new(&skel.maps.events, ring).context("mapping the ring buffer")?;
+    let mut handle = |data: &[u8]| match consumer.borrow_mut().handle(data) {
+        0 => Next::Continue,
+        _ => Next::Stop,
+    };
 
     let mut exit_code = 0;
     let mut busy = false;
     loop {
-        // a failed write makes the callback return -1, which poll and consume pass on
-        let polled = rb.poll_raw(if busy { BUSY_POLL } else { POLL });
-        let failed = consumer.borrow().error.is_some();
-        let consumed = if failed { 0 } else { rb.consume_raw() };
-        busy = polled > 0 || consumed > 0;
+        // a failed write stops the consumer at that record
+        let waited = rb.wait(if busy { BUSY_POLL } else { POLL });
+        let consumed = rb.consume(&mut handle);
+        busy = consumed > 0;
         {
             let mut c = consumer.borrow_mut();
             c.flush();
@@ -356,12 +355,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
                 break;
             }
         }
-        if polled < 0 && polled != -libc::EINTR {
-            return Err(
-                anyhow::Error::new(std::io::Error::from_raw_os_error(-polled))
-                    .context("polling the ring buffer"),
-            );
-        }
+        waited.context("waiting on the ring buffer")?;
         match &mut child {
             Some(ch) => {
                 if let Some(status) = ch.try_wait().context("waiting for the command")? {
@@ -388,8 +382,11 @@ pub fn run(cli: &Cli) -> Result<i32> {
 
     // stop the probes (synchronously: no program runs after this), then drain what is left
     bpf::detach(&mut skel);
-    if consumer.borrow().error.is_none() {
-        let _ = rb.consume();
+    loop {
+        let failed = consumer.borrow().error.is_some();
+        if failed || rb.consume(&mut handle) == 0 {
+            break;
+        }
     }
     drop(rb);
     let mut c = consumer.into_inner();
