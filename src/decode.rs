@@ -26,8 +26,9 @@ pub struct Decoder<'s> {
     schema: &'s Schema,
     errno: &'s HashMap<i64, Errno>,
     xlat: &'s Xlat,
-    /// syscall number -> how each argument is shown symbolically
-    arg_syms: HashMap<u32, [Option<Symbolic>; 6]>,
+    /// syscall number -> how each argument is shown symbolically (looked up for every event:
+    /// FxHash, not SipHash)
+    arg_syms: rustc_hash::FxHashMap<u32, [Option<Symbolic>; 6]>,
 }
 
 /// What decoding a value needs besides its bytes.
@@ -151,6 +152,11 @@ impl<'s> Decoder<'s> {
                     .take(6)
                     .map(|(i, a)| {
                         let raw = h.args[i];
+                        let plain = matches!(a.capture, Capture::None) || raw == 0;
+                        if plain && syms.and_then(|s| s[i]).is_none() {
+                            // most arguments: a register, nothing read behind it
+                            return (a.name.as_str(), scalar(raw, &a.value));
+                        }
                         let chunks: smallvec::SmallVec<[&Chunk<'_>; 4]> = rec
                             .chunks
                             .iter()

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 use crate::context::Ctx;
+pub use crate::record::Comm;
 
 /// A decoded argument value.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +51,7 @@ pub struct Event<'s> {
     pub tid: u32,
     /// The parent process, from the thread's context (None when no context record came).
     pub ppid: Option<u32>,
-    pub comm: Vec<u8>,
+    pub comm: Comm,
     /// The thread's context at entry.
     pub ctx: Option<Rc<Ctx>>,
     /// Its context at exit, only when it differs from the one at entry.
@@ -109,7 +110,7 @@ pub enum Life<'s> {
     Exec {
         filename: Vec<u8>,
         /// The comm before the exec (empty when unknown).
-        old_comm: Vec<u8>,
+        old_comm: Comm,
         /// The thread that called exec, when it was not the process's leader.
         old_tid: u32,
     },
@@ -139,7 +140,7 @@ pub struct LifeEvent<'s> {
     pub pid: u32,
     pub tid: u32,
     pub ppid: Option<u32>,
-    pub comm: Vec<u8>,
+    pub comm: Comm,
     pub ctx: Option<Rc<Ctx>>,
     pub life: Life<'s>,
 }

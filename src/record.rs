@@ -93,7 +93,7 @@ impl Record<'_> {
     pub fn data_truncated(&self) -> bool {
         u32::from(self.hdr.flags) & RF::ETRACE_R_DATA_TRUNC.0 != 0
     }
-    pub fn comm(&self) -> Vec<u8> {
+    pub fn comm(&self) -> Comm {
         comm_bytes(&self.hdr.comm)
     }
     pub fn ctx_changed(&self) -> bool {
@@ -149,8 +149,11 @@ pub fn parse_any(buf: &[u8]) -> Result<Any<'_>, RecordError> {
     })
 }
 
+/// A task's comm (at most 15 bytes), kept inline: one per event, never a heap allocation.
+pub type Comm = smallvec::SmallVec<[u8; 16]>;
+
 /// A kernel comm field as bytes, up to its NUL.
-pub fn comm_bytes(c: &[std::ffi::c_char]) -> Vec<u8> {
+pub fn comm_bytes(c: &[std::ffi::c_char]) -> Comm {
     c.iter()
         .take_while(|&&b| b != 0)
         .map(|&b| b as u8)
@@ -253,7 +256,7 @@ pub(crate) mod tests {
         assert_eq!(r.hdr.nr, 257);
         assert_eq!(r.hdr.ret, 3);
         assert!(r.exited());
-        assert_eq!(r.comm(), b"test");
+        assert_eq!(&r.comm()[..], b"test");
         assert_eq!(
             r.chunks.as_slice(),
             [Chunk {

@@ -160,6 +160,29 @@ fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> io::Result<()> {
     serde_json::to_writer(&mut *out, v).map_err(io::Error::other)
 }
 
+/// Append `s` as a JSON string: between quotes as it is when nothing in it needs escaping
+/// (syscall and parameter names, most comms), else through serde_json.
+fn json_str(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        json(out, s)
+    }
+}
+
+/// Append a value: an integer straight through itoa, anything else through serde_json.
+fn json_value(out: &mut Vec<u8>, v: &Value) -> io::Result<()> {
+    match v {
+        Value::Int(i) => num(out, *i),
+        Value::UInt(u) | Value::Ptr(u) => num(out, *u),
+        _ => return json(out, &JsonValue(v)),
+    }
+    Ok(())
+}
+
 fn num<I: itoa::Integer>(out: &mut Vec<u8>, v: I) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
@@ -205,7 +228,7 @@ fn who(
     out.extend_from_slice(b",\"ppid\":");
     opt_num(out, ppid);
     out.extend_from_slice(b",\"comm\":");
-    json(out, &String::from_utf8_lossy(comm))?;
+    json_str(out, &String::from_utf8_lossy(comm))?;
     out.extend_from_slice(b",\"ts\":");
     num(out, ts);
     out.extend_from_slice(b",\"ctx\":");
@@ -219,7 +242,7 @@ fn who(
 /// Append one syscall event's line to `out`.
 pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
     out.extend_from_slice(b"{\"syscall\":");
-    json(out, &*e.syscall)?;
+    json_str(out, &e.syscall)?;
     out.extend_from_slice(b",\"nr\":");
     num(out, e.nr);
     let ids = (e.pid, e.tid, e.ppid);
@@ -233,9 +256,9 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
         if i > 0 {
             out.push(b',');
         }
-        json(out, k)?;
+        json_str(out, k)?;
         out.push(b':');
-        json(out, &JsonValue(v))?;
+        json_value(out, v)?;
     }
     out.push(b'}');
     if e.args.iter().any(|(_, v)| has_sym(v)) {
@@ -346,7 +369,26 @@ pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>, xlat: &Xlat) -> io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Comm;
     use std::borrow::Cow;
+
+    #[test]
+    fn strings_are_escaped_on_the_fast_path_and_off_it() {
+        for s in [
+            "openat",
+            "",
+            "a\"b",
+            "back\\slash",
+            "nl\nesc\u{1b}",
+            "\u{7f}é",
+        ] {
+            let mut out = Vec::new();
+            json_str(&mut out, s).unwrap();
+            let back: String = serde_json::from_slice(&out).unwrap();
+            assert_eq!(back, s);
+            assert!(!out.iter().any(|b| *b < 0x20), "{out:?}");
+        }
+    }
 
     #[test]
     fn contract_keys_and_types() {
@@ -358,7 +400,7 @@ mod tests {
             ppid: Some(1),
             ctx: None,
             ctx_exit: None,
-            comm: b"cat".to_vec(),
+            comm: Comm::from_slice(b"cat"),
             ts: 123,
             duration_ns: Some(7),
             ret: Some(-2),
@@ -421,7 +463,7 @@ mod tests {
             ppid: Some(0),
             ctx: None,
             ctx_exit: None,
-            comm: b"x".to_vec(),
+            comm: Comm::from_slice(b"x"),
             ts: 1,
             duration_ns: None,
             ret: Some(1),

@@ -408,6 +408,7 @@ pub fn write_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Comm;
     use std::borrow::Cow;
 
     fn ev(
@@ -423,7 +424,7 @@ mod tests {
             ppid: Some(1),
             ctx: None,
             ctx_exit: None,
-            comm: b"ca\x1bt".to_vec(),
+            comm: Comm::from_slice(b"ca\x1bt"),
             ts: 0,
             duration_ns: None,
             ret,

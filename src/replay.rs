@@ -53,7 +53,11 @@ impl Filter {
     /// them); fork, exec and exit records pass the comm filter alone, as in the kernel.
     pub fn keeps_any(&self, rec: &Any<'_>) -> bool {
         let comm = |c: &[std::ffi::c_char]| {
-            self.comms.is_empty() || self.comms.contains(&record::comm_bytes(c))
+            self.comms.is_empty()
+                || self
+                    .comms
+                    .iter()
+                    .any(|k| k[..] == record::comm_bytes(c)[..])
         };
         match rec {
             Any::Syscall(r) => self.keeps(r),
@@ -68,7 +72,7 @@ impl Filter {
         self.syscalls
             .as_ref()
             .is_none_or(|s| s.contains(&rec.hdr.nr))
-            && (self.comms.is_empty() || self.comms.contains(&rec.comm()))
+            && (self.comms.is_empty() || self.comms.iter().any(|k| k[..] == rec.comm()[..]))
             && (!self.failed || (rec.exited() && (-4095..0).contains(&rec.hdr.ret)))
     }
 }
