@@ -52,13 +52,7 @@ impl Filter {
     /// Whether a record of any type is kept: context records always are (later events need
     /// them); fork, exec and exit records pass the comm filter alone, as in the kernel.
     pub fn keeps_any(&self, rec: &Any<'_>) -> bool {
-        let comm = |c: &[std::ffi::c_char]| {
-            self.comms.is_empty()
-                || self
-                    .comms
-                    .iter()
-                    .any(|k| k[..] == record::comm_bytes(c)[..])
-        };
+        let comm = |c: &[std::ffi::c_char]| self.comm_passes(&record::comm_bytes(c));
         match rec {
             Any::Syscall(r) => self.keeps(r),
             Any::Ctx(_) => true,
@@ -68,11 +62,15 @@ impl Filter {
         }
     }
 
+    fn comm_passes(&self, comm: &[u8]) -> bool {
+        self.comms.is_empty() || self.comms.iter().any(|k| k[..] == *comm)
+    }
+
     pub fn keeps(&self, rec: &Record<'_>) -> bool {
         self.syscalls
             .as_ref()
             .is_none_or(|s| s.contains(&rec.hdr.nr))
-            && (self.comms.is_empty() || self.comms.iter().any(|k| k[..] == rec.comm()[..]))
+            && self.comm_passes(&rec.comm())
             && (!self.failed || (rec.exited() && (-4095..0).contains(&rec.hdr.ret)))
     }
 }

@@ -194,6 +194,9 @@ impl Ring {
                     break 'outer;
                 }
                 let rlen = len & !DISCARD_BIT;
+                if u64::from(rlen) + HDR_LEN > self.size {
+                    break 'outer; // never from a working kernel: not read past the mapping
+                }
                 let next = cons + (u64::from(rlen) + HDR_LEN).next_multiple_of(8);
                 let mut stop = false;
                 if len & DISCARD_BIT == 0 {
