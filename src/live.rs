@@ -144,17 +144,17 @@ impl Consumer<'_> {
         Ok(())
     }
 
-    fn handle(&mut self, data: &[u8]) -> i32 {
+    fn handle(&mut self, data: &[u8]) -> Next {
         if record::rec_type(data) == Some(CTX_TYPE) {
             if let Err(e) = self.name_cgroup(data) {
                 self.error = Some(e);
-                return -1;
+                return Next::Stop;
             }
         }
         if let Some(w) = &mut self.raw {
             if let Err(e) = w.record(data) {
                 self.error = Some((w.get_mut().name(), e));
-                return -1;
+                return Next::Stop;
             }
         }
         if let Some(p) = &mut self.printer {
@@ -168,11 +168,11 @@ impl Consumer<'_> {
                 }
                 Err(e) => {
                     self.error = Some((p.sink.name(), e));
-                    return -1;
+                    return Next::Stop;
                 }
             }
         }
-        0
+        Next::Continue
     }
 
     fn flush(&mut self) {
@@ -336,10 +336,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         malformed: 0,
     });
     let mut rb = Ring::new(&skel.maps.events, ring).context("mapping the ring buffer")?;
-    let mut handle = |data: &[u8]| match consumer.borrow_mut().handle(data) {
-        0 => Next::Continue,
-        _ => Next::Stop,
-    };
+    let mut handle = |data: &[u8]| consumer.borrow_mut().handle(data);
 
     let mut exit_code = 0;
     let mut busy = false;

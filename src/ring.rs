@@ -149,23 +149,22 @@ impl Ring {
         unsafe { &*self.producer.as_ptr().cast::<AtomicU64>() }
     }
 
-    /// Wait up to `timeout` for the kernel's wake-up; true when it came. Like libbpf, through
-    /// a level-triggered epoll: data that came without a wake-up (the kernel side sends one
-    /// only once a backlog builds up) does not end the wait, so that a busy consumer still
-    /// takes its records in batches. EINTR is no error: it returns false.
-    pub fn wait(&self, timeout: Duration) -> io::Result<bool> {
+    /// Wait up to `timeout` for the kernel's wake-up. Like libbpf, through a level-triggered
+    /// epoll: data that came without a wake-up (the kernel side sends one only once a backlog
+    /// builds up) does not end the wait, so that a busy consumer still takes its records in
+    /// batches. EINTR is no error.
+    pub fn wait(&self, timeout: Duration) -> io::Result<()> {
         let mut ev = libc::epoll_event { events: 0, u64: 0 };
         let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
         // SAFETY: one valid epoll_event to fill.
         let n = unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), &mut ev, 1, ms) };
         if n < 0 {
             let e = io::Error::last_os_error();
-            return match e.kind() {
-                io::ErrorKind::Interrupted => Ok(false),
-                _ => Err(e),
-            };
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
         }
-        Ok(n > 0)
+        Ok(())
     }
 
     /// Hand the committed records to `f`, in order; returns how many it got. A record the

@@ -87,6 +87,16 @@ fn json_lines(path: &Path) -> Vec<Value> {
     syscalls(json_all(path))
 }
 
+/// The count on the "Total lost: N" line of etrace's report.
+fn total_lost(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Total lost: "))
+        .unwrap_or_else(|| panic!("no Total lost line: {stderr}"))
+        .parse()
+        .unwrap()
+}
+
 fn find(evs: &[Value], pred: impl Fn(&Value) -> bool) -> Vec<&Value> {
     evs.iter().filter(|e| pred(e)).collect()
 }
@@ -1191,12 +1201,7 @@ fn summary_counted_in_the_kernel_matches_the_events_and_survives_loss() {
     };
     let out = tmp.path().join("l.json");
     let err = lossy("--json", &out);
-    let lost: u64 = err
-        .lines()
-        .find_map(|l| l.strip_prefix("Total lost: "))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let lost = total_lost(&err);
     assert!(lost > 0, "the small buffer should lose events: {err}");
     let events = json_lines(&out).len() as u64;
     assert!(events < reads);
@@ -1253,12 +1258,7 @@ fn records_that_wrap_around_a_small_ring_arrive_whole() {
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
-    let lost: usize = err
-        .lines()
-        .find_map(|l| l.strip_prefix("Total lost: "))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let lost = total_lost(&err) as usize;
     let evs = json_lines(&out);
     let io = find(&evs, |e| {
         (is(e, "read") && e["args"]["fd"] == 0) || (is(e, "write") && e["args"]["fd"] == 1)
