@@ -1172,7 +1172,7 @@ fn summary_counted_in_the_kernel_matches_the_events_and_survives_loss() {
         "dd",
         "if=/dev/zero",
         "of=/dev/null",
-        "bs=1",
+        "bs=1024",
         "count=30000",
         "status=none",
     ];
@@ -1183,13 +1183,17 @@ fn summary_counted_in_the_kernel_matches_the_events_and_survives_loss() {
     let reads = base["read"];
     assert!(reads >= 30000, "{base:?}");
 
-    // a ring buffer far too small: events are lost, the summary stays exact
+    // a ring buffer far too small: events are lost, the summary stays exact. Each record
+    // carries 1 KiB of the read buffer, so the page-sized ring holds three: a consumer that keeps
+    // up with one-byte records (it can, with a 4 KiB ring) cannot keep up with these
     let tmp = tempfile::tempdir().unwrap();
     let lossy = |mode: &str, file: &Path| -> String {
         let mut args = vec![
             "--summary",
             "-s",
             "read",
+            "--bytes",
+            "1024",
             "--buffer-size",
             "4096",
             mode,
