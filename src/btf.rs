@@ -2,7 +2,7 @@
 //! signedness and struct layouts, following typedefs, qualifiers, nested structs, unions,
 //! arrays, enums and bitfields.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -20,6 +20,8 @@ pub enum BtfError {
          etrace needs to size syscall structs"
     )]
     Missing(String),
+    #[error("cannot read BTF from {0}: no such file")]
+    NoFile(String),
     #[error("cannot read BTF from {path}: {msg}")]
     Read { path: String, msg: String },
     #[error("type `{0}` is not in the kernel's BTF")]
@@ -83,7 +85,8 @@ impl Layout {
                 Some(*size)
             }
             Layout::Ptr => Some(8),
-            Layout::Array { elem, len } => elem.size().map(|s| s * len),
+            // a length from a hostile dump header can overflow: such an array has no usable size
+            Layout::Array { elem, len } => elem.size().and_then(|s| s.checked_mul(*len)),
             Layout::Struct { size, .. } => Some(*size),
             Layout::Void | Layout::Opaque { .. } => None,
         }
@@ -114,23 +117,48 @@ pub struct KernelBtf {
     /// (mmap), where finding one name scans every type (~1.7 ms): `preload` finds all the
     /// names a schema needs in one scan.
     ids: RefCell<HashMap<String, Vec<u32>>>,
+    /// Layout nodes the declared type being resolved may still expand to.
+    nodes_left: Cell<u64>,
 }
 
 const MAX_DEPTH: u32 = 16;
 /// Most enumerators kept of one enum (a dump carries them).
 pub const MAX_ENUM_VALUES: usize = 512;
+/// Most layout nodes one declared type may expand to (a dump accepts as many:
+/// schema_wire::MAX_TYPE_NODES). The largest in a real kernel's syscalls has a few hundred.
+pub const MAX_LAYOUT_NODES: u64 = 1 << 16;
+/// Largest BTF accepted, raw or in an ELF file's section (vmlinux BTF is about 6 MiB).
+pub const MAX_BTF_BYTES: u64 = 256 << 20;
 
-/// The contents of an ELF file's `.BTF` section.
+/// The contents of an ELF file's `.BTF` section, at most MAX_BTF_BYTES once uncompressed.
 fn btf_section(elf: &[u8]) -> Result<Vec<u8>, String> {
     use object::{Object, ObjectSection};
     let file = object::File::parse(elf).map_err(|e| format!("not a readable ELF file: {e}"))?;
     let section = file
         .section_by_name(".BTF")
         .ok_or("this ELF file has no .BTF section")?;
+    let size = section
+        .compressed_data()
+        .map_or(section.size(), |c| c.uncompressed_size);
+    if size > MAX_BTF_BYTES {
+        return Err(format!(
+            "its .BTF section has {size} bytes, more than the {} MiB etrace accepts",
+            MAX_BTF_BYTES >> 20
+        ));
+    }
     let data = section
         .uncompressed_data()
         .map_err(|e| format!("cannot read its .BTF section: {e}"))?;
     Ok(data.into_owned())
+}
+
+/// A name from BTF as it may be shown: a name with bytes no C identifier has (a crafted
+/// `--btf` file) is escaped, so that it cannot reach a terminal raw.
+fn shown_name(name: String) -> String {
+    match name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        true => name,
+        false => name.escape_debug().to_string(),
+    }
 }
 
 impl KernelBtf {
@@ -139,7 +167,10 @@ impl KernelBtf {
     /// on demand: parsing all of vmlinux BTF up front takes ~150-200 ms, mapping it ~3 ms.
     pub fn open(path: &Path) -> Result<KernelBtf, BtfError> {
         let io_err = |e: std::io::Error| match e.kind() {
-            std::io::ErrorKind::NotFound => BtfError::Missing(path.display().to_string()),
+            std::io::ErrorKind::NotFound if path == Path::new(VMLINUX) => {
+                BtfError::Missing(path.display().to_string())
+            }
+            std::io::ErrorKind::NotFound => BtfError::NoFile(path.display().to_string()),
             _ => BtfError::Read {
                 path: path.display().to_string(),
                 msg: e.to_string(),
@@ -149,10 +180,14 @@ impl KernelBtf {
             path: path.display().to_string(),
             msg,
         };
+        let file = std::fs::File::open(path).map_err(io_err)?;
+        let meta = file.metadata().map_err(io_err)?;
+        // a device or a FIFO (--btf /dev/zero) would be read without end
+        if !meta.is_file() {
+            return Err(read_err("not a regular file".into()));
+        }
         let mut magic = Vec::with_capacity(4);
-        std::fs::File::open(path)
-            .and_then(|f| f.take(4).read_to_end(&mut magic))
-            .map_err(io_err)?;
+        (&file).take(4).read_to_end(&mut magic).map_err(io_err)?;
         if is_raw_btf(&magic) {
             // a kernel that cannot map its sysfs BTF (before 6.16) is read whole instead
             match Btf::from_file_with_backend(path, Backend::Mmap) {
@@ -160,11 +195,25 @@ impl KernelBtf {
                 Err(e) => log::debug!("cannot map {}: {e}; reading it whole", path.display()),
             }
         }
-        let bytes = std::fs::read(path).map_err(io_err)?;
-        if bytes.starts_with(b"\x7fELF") {
-            let section = btf_section(&bytes).map_err(read_err)?;
+        if magic.starts_with(b"\x7fELF") {
+            // SAFETY: the mapping is read-only and private; a file changed under it while it
+            // is parsed can give wrong BTF (which is checked), not undefined behaviour in Rust
+            // code that only reads bytes through object's bounds-checked parser.
+            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
+            let section = btf_section(&map).map_err(read_err)?;
             return Self::parse_bytes(&section).map_err(read_err);
         }
+        if meta.len() > MAX_BTF_BYTES {
+            return Err(read_err(format!(
+                "{} bytes, more than the {} MiB etrace accepts",
+                meta.len(),
+                MAX_BTF_BYTES >> 20
+            )));
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_BTF_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io_err)?;
         Self::parse_bytes(&bytes).map_err(read_err)
     }
 
@@ -187,6 +236,7 @@ impl KernelBtf {
         KernelBtf {
             btf,
             ids: RefCell::new(HashMap::new()),
+            nodes_left: Cell::new(MAX_LAYOUT_NODES),
         }
     }
 
@@ -300,13 +350,26 @@ impl KernelBtf {
     }
 
     fn name_of(&self, t: &dyn BtfType) -> String {
-        self.btf.resolve_name(t).unwrap_or_default()
+        shown_name(self.btf.resolve_name(t).unwrap_or_default())
     }
 
-    /// The layout of a BTF type, nested structs and arrays expanded, pointers not followed.
+    /// The layout of a BTF type, nested structs and arrays expanded, pointers not followed; at
+    /// most MAX_LAYOUT_NODES nodes from depth 0 down.
     pub fn layout(&self, t: Type, ctx: &str, depth: u32) -> Result<Layout, BtfError> {
         if depth > MAX_DEPTH {
             return Err(Self::lookup_err(ctx, "types nested too deep"));
+        }
+        if depth == 0 {
+            self.nodes_left.set(MAX_LAYOUT_NODES);
+        }
+        match self.nodes_left.get().checked_sub(1) {
+            Some(left) => self.nodes_left.set(left),
+            None => {
+                return Err(Self::lookup_err(
+                    ctx,
+                    format!("the type expands to more than {MAX_LAYOUT_NODES} layout nodes"),
+                ))
+            }
         }
         let t = self.strip(t, ctx)?;
         Ok(match &t {
@@ -332,7 +395,7 @@ impl KernelBtf {
                             true => i64::from(m.val() as i32),
                             false => i64::from(m.val()),
                         };
-                        (v, self.btf.resolve_name(m).unwrap_or_default())
+                        (v, shown_name(self.btf.resolve_name(m).unwrap_or_default()))
                     })
                     .collect(),
             },
@@ -343,7 +406,10 @@ impl KernelBtf {
                     .members
                     .iter()
                     .take(MAX_ENUM_VALUES)
-                    .map(|m| (m.val() as i64, self.btf.resolve_name(m).unwrap_or_default()))
+                    .map(|m| {
+                        let name = shown_name(self.btf.resolve_name(m).unwrap_or_default());
+                        (m.val() as i64, name)
+                    })
                     .collect(),
             },
             Type::Ptr(_) => Layout::Ptr,
@@ -735,6 +801,42 @@ mod tests {
     }
 
     #[test]
+    fn a_type_that_fans_out_is_refused_quickly() {
+        // an 8-way, 10-level tree of unions behind `struct stat`: 8^10 nodes if expanded
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = String::from("union l0 { char a, b, c, d, e, f, g, h; };\n");
+        for i in 1..10 {
+            let p = i - 1;
+            c += &format!("union l{i} {{ union l{p} a, b, c, d, e, f, g, h; }};\n");
+        }
+        c += "struct stat { union l9 a, b, c, d, e, f, g, h; };\nstruct stat s;\n";
+        let src = dir.path().join("fan.c");
+        std::fs::write(&src, c).unwrap();
+        let obj = dir.path().join("fan.o");
+        let st = std::process::Command::new("clang")
+            .args(["-g", "-O2", "-target", "bpf", "-c"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj)
+            .status()
+            .expect("clang runs");
+        assert!(st.success());
+        let b = KernelBtf::open(&obj).unwrap();
+        let t = std::time::Instant::now();
+        let e = b.resolve("struct stat *").unwrap_err().to_string();
+        assert!(e.contains("more than 65536 layout nodes"), "{e}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        // the budget is per declared type: a small one still resolves afterwards
+        assert_eq!(
+            b.resolve("union l0 *")
+                .unwrap()
+                .pointee
+                .and_then(|p| p.size()),
+            Some(1)
+        );
+    }
+
+    #[test]
     fn btf_from_an_elf_section_and_clear_errors_otherwise() {
         let dir = tempfile::tempdir().unwrap();
         let raw = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/btf/types.btf");
@@ -761,6 +863,9 @@ mod tests {
         let e = KernelBtf::open(&text).err().unwrap().to_string();
         assert!(e.contains("not BTF"), "{e}");
         let missing = KernelBtf::open(&dir.path().join("nope")).err().unwrap();
-        assert!(matches!(missing, BtfError::Missing(_)));
+        assert!(matches!(missing, BtfError::NoFile(_)), "{missing}");
+        assert!(missing.to_string().ends_with("no such file"), "{missing}");
+        let e = KernelBtf::open(Path::new("/dev/zero")).err().unwrap();
+        assert!(e.to_string().ends_with("not a regular file"), "{e}");
     }
 }

@@ -204,8 +204,9 @@ pub fn cmsgs(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
     let mut items = Vec::new();
     let mut off = 0;
     let mut cut = truncated;
-    while off + HDR <= b.len() {
-        let m = &b[off..];
+    // every length below is the traced program's: a message may claim more than was captured
+    // (or than exists), so each step is bounded by the bytes at hand and always moves forward
+    while let Some(m) = b.get(off..).filter(|m| m.len() >= HDR) {
         let len = u64::from_le_bytes(m[..8].try_into().unwrap_or([0; 8]));
         let level = u32_at(m, 8, false).unwrap_or(0);
         let ty = u32_at(m, 12, false).unwrap_or(0);
@@ -213,8 +214,9 @@ pub fn cmsgs(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
             cut = true;
             break;
         }
-        let end = (len as usize).min(m.len());
-        cut |= end < len as usize;
+        let end = usize::try_from(len).map_or(m.len(), |l| l.min(m.len()));
+        let past_end = (end as u64) < len;
+        cut |= past_end;
         let data = &m[HDR..end];
         let sol_socket = level == 1;
         let data_v = match (sol_socket, ty) {
@@ -256,7 +258,11 @@ pub fn cmsgs(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
             ),
             ("cmsg_data".into(), data_v),
         ]));
-        off += (len as usize).div_ceil(8) * 8;
+        // the next header is 8-byte aligned after this message, which lies within `m` here
+        if past_end {
+            break;
+        }
+        off += end.next_multiple_of(8);
     }
     Value::Array {
         items,
@@ -461,6 +467,46 @@ mod tests {
             panic!()
         };
         assert!(items.is_empty() && truncated);
+    }
+
+    #[test]
+    fn cmsg_lengths_the_traced_program_chose_never_overflow_or_stall() {
+        let x = x();
+        // lengths near u64::MAX used to wrap the step (a panic) or make it 0 (a loop without end)
+        for len in [u64::MAX, u64::MAX - 7, u64::MAX - 15, 1 << 63, 17, 25, 4096] {
+            let mut c = Vec::new();
+            c.extend_from_slice(&len.to_le_bytes());
+            c.extend_from_slice(&1u32.to_le_bytes());
+            c.extend_from_slice(&1u32.to_le_bytes());
+            c.extend_from_slice(&[5, 0, 0, 0, 7, 0, 0, 0]);
+            let Value::Array { items, truncated } = cmsgs(&c, false, &x) else {
+                panic!()
+            };
+            assert_eq!(items.len(), 1, "len {len}");
+            assert_eq!(field(&items[0], "cmsg_len"), &Value::UInt(len));
+            // 17 fits in the 24 bytes captured; the others claim more
+            assert_eq!(truncated, len != 17, "len {len}");
+        }
+        // two messages back to back, the first with a length that is not a multiple of 8
+        let mut c = Vec::new();
+        for fd in [3i32, 4] {
+            c.extend_from_slice(&20u64.to_le_bytes());
+            c.extend_from_slice(&1u32.to_le_bytes());
+            c.extend_from_slice(&1u32.to_le_bytes());
+            c.extend_from_slice(&fd.to_le_bytes());
+            c.extend_from_slice(&[0; 4]);
+        }
+        let Value::Array { items, truncated } = cmsgs(&c, false, &x) else {
+            panic!()
+        };
+        assert_eq!((items.len(), truncated), (2, false));
+        assert_eq!(
+            field(&items[1], "cmsg_data"),
+            &Value::Array {
+                items: vec![Value::Int(4)],
+                truncated: false
+            }
+        );
     }
 
     #[test]

@@ -30,13 +30,26 @@ pub const FORMAT_VERSION: u32 = 2;
 /// The first etrace release that reads each format version.
 const READERS: &[(u32, &str)] = &[(1, "0.1.0"), (2, "0.2.0")];
 const PREAMBLE_LEN: usize = 20;
-/// Largest header accepted (the running kernel's full schema takes well under 1 MiB).
-pub const MAX_HEADER: u32 = 16 << 20;
+/// Largest header accepted. The running kernel's full schema takes about 36 KiB; the limit
+/// bounds what a hostile header can expand to while it is parsed (each byte of it can become
+/// at most ~64 bytes of parsed header), before MAX_SCHEMA_BYTES bounds the schema built from it.
+pub const MAX_HEADER: u32 = 1 << 20;
 pub const FRAME_LEN: usize = 12;
 const FRAME_MAGIC: [u8; 2] = [0xe7, 0x7e];
 /// Largest record the kernel writes: the fixed part and the payload budget.
 pub const MAX_RECORD: usize = record::HEADER_LEN + L::ETRACE_DATA_MAX.0 as usize;
 const MAX_TRAILER: usize = 1 << 20;
+/// The longest frame: what the read buffer must hold at once.
+const MAX_FRAME: usize = FRAME_LEN + MAX_TRAILER;
+/*
+ * Checking a frame's CRC costs its claimed length, and while resynchronising, every `e7 7e` is a
+ * candidate: a file of fake frame headers claiming a megabyte each would cost a megabyte per
+ * byte skipped. So the bytes checked are bounded by what has been read: CRC_CREDIT_START plus
+ * CRC_CREDIT_PER_BYTE for every byte passed (read or skipped). An honest dump, whose frames are
+ * checked once each, never comes near it; past it, a candidate is skipped unchecked.
+ */
+const CRC_CREDIT_START: u64 = 2 * MAX_FRAME as u64;
+const CRC_CREDIT_PER_BYTE: u64 = 16;
 const KIND_RECORD: u8 = 1;
 const KIND_TRAILER: u8 = 2;
 const KIND_CGROUP: u8 = 3;
@@ -83,6 +96,29 @@ pub struct Header {
     pub options: CaptureOptions,
     /// Every syscall that can appear, with its arguments, types, layouts and capture rules.
     pub schema: WireSchema,
+}
+
+impl Header {
+    /// The header's own strings reach log lines: each must be printable ASCII, as every etrace
+    /// writes them (the schema's names are checked as it is built).
+    fn check_names(&self) -> Result<(), DumpError> {
+        let fields = [
+            ("writer", &self.writer),
+            ("kernel release", &self.kernel_release),
+            ("arch", &self.arch),
+            ("tables version", &self.tables_version),
+        ];
+        for (what, v) in fields {
+            if !v.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                let shown: String = v.chars().take(64).collect();
+                return Err(DumpError::Header(format!(
+                    "its {what} {:?} is not printable text",
+                    shown
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Written when a capture ends normally: the kernel's counters.
@@ -309,6 +345,8 @@ pub struct Reader<R: Read> {
     pub truncated: bool,
     /// Cgroup paths read since the last record returned.
     cgroups: Vec<(u64, String)>,
+    /// Bytes whose CRC was computed (see CRC_CREDIT_START).
+    crc_spent: u64,
 }
 
 fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -357,9 +395,16 @@ impl<R: Read> Reader<R> {
         let mut body = Vec::new();
         (&mut src).take(u64::from(len)).read_to_end(&mut body)?;
         if version != FORMAT_VERSION {
+            // unchecked bytes of another format: shown escaped, and short
             let writer = postcard::take_from_bytes::<String>(&body)
                 .ok()
-                .map(|(w, _)| w);
+                .map(|(w, _)| {
+                    w.chars()
+                        .take(64)
+                        .collect::<String>()
+                        .escape_debug()
+                        .to_string()
+                });
             return Err(DumpError::Version {
                 found: version,
                 writer,
@@ -376,6 +421,7 @@ impl<R: Read> Reader<R> {
         }
         let header: Header =
             postcard::from_bytes(&body).map_err(|e| DumpError::Header(e.to_string()))?;
+        header.check_names()?;
         if header.record_size as usize != record::HEADER_LEN {
             return Err(DumpError::Incompatible(format!(
                 "its records have a {}-byte fixed part, this etrace's have {}: decode it with {}",
@@ -401,7 +447,7 @@ impl<R: Read> Reader<R> {
             .map_err(|e| DumpError::Header(e.to_string()))?;
         Ok(Reader {
             src,
-            buf: vec![0; 1 << 20],
+            buf: vec![0; 2 * MAX_FRAME],
             start: 0,
             end: 0,
             base: (PREAMBLE_LEN + len as usize) as u64,
@@ -414,6 +460,7 @@ impl<R: Read> Reader<R> {
             problem_count: 0,
             truncated: false,
             cgroups: Vec::new(),
+            crc_spent: 0,
         })
     }
 
@@ -439,8 +486,9 @@ impl<R: Read> Reader<R> {
             self.base += self.start as u64;
             self.end -= self.start;
             self.start = 0;
-            if self.buf.len() < n {
-                self.buf.resize(n, 0);
+            // twice the need: the next move comes only after `n` more bytes are consumed
+            if self.buf.len() < 2 * n {
+                self.buf.resize(2 * n, 0);
             }
         }
         while self.end - self.start < n && !self.eof {
@@ -490,6 +538,11 @@ impl<R: Read> Reader<R> {
                 want: FRAME_LEN + len,
             });
         }
+        let credit = CRC_CREDIT_START + CRC_CREDIT_PER_BYTE * self.offset();
+        if self.crc_spent + len as u64 > credit {
+            return Ok(Check::Bad("too many frame candidates to check"));
+        }
+        self.crc_spent += len as u64;
         let s = self.start;
         let body = &self.buf[s + FRAME_LEN..s + FRAME_LEN + len];
         if crc(&[&self.buf[s + 2..s + 8], body]) != sum {

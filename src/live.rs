@@ -410,7 +410,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     }
     c.flush();
     if cli.stats && !cli.summary_only() {
-        eprint!("{}", stats::table(&schema, &counts, &reads));
+        eprint!("{}", stats::table(&schema, &counts, &reads, true));
     }
     if cli.counting() {
         if cli.summary {
@@ -423,6 +423,12 @@ pub fn run(cli: &Cli) -> Result<i32> {
     }
     if c.malformed > 0 {
         log::warn!("{} malformed records skipped", c.malformed);
+    }
+    if let Some(p) = c.printer.as_ref().filter(|p| p.failed > 0) {
+        log::warn!(
+            "{} records could not be decoded (an etrace bug) and were skipped",
+            p.failed
+        );
     }
     log_own_usage();
     if let Some(p) = &c.printer {

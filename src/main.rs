@@ -12,6 +12,14 @@ fn main() {
         log.parse_filters(level);
     }
     log.format_timestamp(None).format_target(false).init();
+    // a panic is a bug: said once, in one line (the printer skips a record that panics and goes
+    // on, so a traced program that triggers one cannot flood the terminal)
+    let told = std::sync::atomic::AtomicBool::new(false);
+    std::panic::set_hook(Box::new(move |info| {
+        if !told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!("etrace: internal error (please report it): {info}");
+        }
+    }));
     let res = match &cli.input {
         Some(input) => etrace::replay::run(&cli, input),
         None => etrace::live::run(&cli),

@@ -21,6 +21,9 @@ pub struct Printer<'s> {
     text: TextOptions,
     /// Events written.
     pub events: u64,
+    /// Records whose decoding panicked (a bug in etrace): skipped, so that a traced program
+    /// that found such a bug cannot stop the tracer.
+    pub failed: u64,
     /// The line being rendered, reused: JSON, text.
     line: Vec<u8>,
     text_line: String,
@@ -41,6 +44,7 @@ impl<'s> Printer<'s> {
             json,
             text,
             events: 0,
+            failed: 0,
             line: Vec::with_capacity(4096),
             text_line: String::with_capacity(4096),
             contexts: Contexts::default(),
@@ -67,8 +71,17 @@ impl<'s> Printer<'s> {
     }
 
     /// Decode and write a parsed record of any type: a context record updates its thread's
-    /// context and writes nothing.
+    /// context and writes nothing. Decoding reads what traced programs wrote: should it panic
+    /// (a bug), the record is skipped and counted in `failed`, and tracing goes on.
     pub fn handle(&mut self, rec: &Any<'_>) -> io::Result<()> {
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.write(rec)));
+        done.unwrap_or_else(|_| {
+            self.failed += 1;
+            Ok(())
+        })
+    }
+
+    fn write(&mut self, rec: &Any<'_>) -> io::Result<()> {
         let (schema, xlat) = (self.decoder.schema(), self.decoder.xlat());
         let ev = match rec {
             Any::Syscall(r) => return self.print(r),

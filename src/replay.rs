@@ -200,10 +200,10 @@ fn summaries<R: Read>(
                 .collect()
         }
         _ => {
-            let lost: u64 = reader
+            let lost = reader
                 .trailer
                 .as_ref()
-                .map_or(0, |t| t.counts.iter().map(|c| c.2).sum());
+                .map_or(0, |t| stats::total(t.counts.iter().map(|c| c.2)).0);
             if lost > 0 {
                 log::warn!(
                     "summary: counted from the dump's records; the capture lost {lost} events \
@@ -350,12 +350,13 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
             .into_iter()
             .filter(|(nr, _)| filter.syscalls.as_ref().is_none_or(|s| s.contains(nr)))
             .collect();
-        eprint!("{}", stats::table(&schema, &counts, &reads));
+        let lost_known = reader.trailer.is_some();
+        eprint!("{}", stats::table(&schema, &counts, &reads, lost_known));
     }
     let lost = reader
         .trailer
         .as_ref()
-        .map(|t| t.counts.iter().map(|c| c.2).sum::<u64>());
+        .map(|t| stats::total(t.counts.iter().map(|c| c.2)).0);
     log::info!(
         "{}: {} events decoded from {} records in {:.2} s; events lost at capture: {}",
         printer.sink.name(),
@@ -366,6 +367,12 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     );
     if outcome.malformed > 0 {
         log::warn!("{name}: {} malformed records skipped", outcome.malformed);
+    }
+    if printer.failed > 0 {
+        log::warn!(
+            "{name}: {} records could not be decoded (an etrace bug) and were skipped",
+            printer.failed
+        );
     }
     let damaged = reader.problem_count > 0 || outcome.malformed > 0 || reader.trailer.is_none();
     if cli.strict && damaged {

@@ -17,6 +17,10 @@ pub const MAX_TYPE_DEPTH: u32 = 32;
 pub const MAX_TYPE_NODES: u64 = 1 << 16;
 /// Most layout nodes the whole schema may expand to (the running kernel's is a few thousand).
 pub const MAX_SCHEMA_NODES: u64 = 1 << 21;
+/// Most bytes the whole expanded schema may take in memory, whatever the header's shape: every
+/// entry of the type table is expanded (children copied in), and so is every argument's type.
+/// The running kernel's full schema takes about 3 MiB.
+pub const MAX_SCHEMA_BYTES: u64 = 64 << 20;
 /// Most arguments a syscall has.
 const MAX_ARGS: usize = 6;
 
@@ -34,7 +38,35 @@ pub enum WireError {
     Duplicate(u32),
     #[error("syscall {0} has more than {MAX_ARGS} arguments")]
     TooManyArgs(u32),
+    #[error("the schema expands to more than {} MiB in memory", MAX_SCHEMA_BYTES >> 20)]
+    SchemaTooBig,
+    #[error(
+        "syscall {nr} argument {arg} refers to type {id}, which the type table does not define"
+    )]
+    BadArgRef { nr: u32, arg: usize, id: u32 },
+    #[error("{what} {name:?} is not a plain name (only printable ASCII is)")]
+    BadName { what: &'static str, name: String },
 }
+
+/// A name from the header must be printable ASCII: every name a kernel gives (C identifiers,
+/// C types) is, and such a name can reach a terminal as it is.
+fn plain(what: &'static str, name: &str) -> Result<(), WireError> {
+    match name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        true => Ok(()),
+        false => Err(WireError::BadName {
+            what,
+            name: name.chars().take(64).collect(),
+        }),
+    }
+}
+
+/// What an expanded layout costs in memory, roughly: its nodes, the names it owns.
+fn node_bytes(extra: usize) -> u64 {
+    (std::mem::size_of::<Layout>() + extra) as u64
+}
+
+/// A type of the table expanded: its layout, depth, layout nodes and bytes in memory.
+type Built = (Layout, u32, u64, u64);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WireType {
@@ -277,15 +309,17 @@ impl WireSchema {
 
     /// The schema back, after checking every reference and size limit.
     pub fn to_schema(&self) -> Result<Schema, WireError> {
-        // (layout, depth, nodes) of every type, built in order from earlier ones only
-        let mut built: Vec<(Layout, u32, u64)> = Vec::with_capacity(self.types.len());
+        // (layout, depth, nodes, bytes) of every type, built in order from earlier ones only;
+        // `spent` adds up the bytes of every expansion made, against MAX_SCHEMA_BYTES
+        let mut built: Vec<Built> = Vec::with_capacity(self.types.len());
+        let mut spent = 0u64;
         for (i, t) in self.types.iter().enumerate() {
             let i = i as u32;
-            let child = |id: u32| -> Result<&(Layout, u32, u64), WireError> {
+            let child = |id: u32| -> Result<&Built, WireError> {
                 built.get(id as usize).ok_or(WireError::BadRef(i, id))
             };
-            let (layout, depth, nodes) = match t {
-                WireType::Void => (Layout::Void, 1, 1),
+            let (layout, depth, nodes, bytes) = match t {
+                WireType::Void => (Layout::Void, 1, 1, node_bytes(0)),
                 WireType::Int {
                     size,
                     signed,
@@ -300,33 +334,39 @@ impl WireSchema {
                     },
                     1,
                     1,
+                    node_bytes(0),
                 ),
-                WireType::Float { size } => (Layout::Float { size: *size }, 1, 1),
+                WireType::Float { size } => (Layout::Float { size: *size }, 1, 1, node_bytes(0)),
                 WireType::Enum {
                     size,
                     signed,
                     values,
-                } => (
-                    Layout::Enum {
+                } => {
+                    let mut bytes = node_bytes(0);
+                    for (_, name) in values {
+                        plain("an enumerator", name)?;
+                        bytes += (std::mem::size_of::<(i64, String)>() + name.len()) as u64;
+                    }
+                    let layout = Layout::Enum {
                         size: *size,
                         signed: *signed,
                         values: values.clone(),
-                    },
-                    1,
-                    values.len() as u64 + 1,
-                ),
-                WireType::Ptr => (Layout::Ptr, 1, 1),
-                WireType::Opaque { name } => (Layout::Opaque { name: name.clone() }, 1, 1),
+                    };
+                    (layout, 1, values.len() as u64 + 1, bytes)
+                }
+                WireType::Ptr => (Layout::Ptr, 1, 1, node_bytes(0)),
+                WireType::Opaque { name } => {
+                    plain("a type name", name)?;
+                    let layout = Layout::Opaque { name: name.clone() };
+                    (layout, 1, 1, node_bytes(name.len()))
+                }
                 WireType::Array { elem, len } => {
-                    let (l, d, n) = child(*elem)?;
-                    (
-                        Layout::Array {
-                            elem: Box::new(l.clone()),
-                            len: *len,
-                        },
-                        d + 1,
-                        n + 1,
-                    )
+                    let (l, d, n, b) = child(*elem)?;
+                    let layout = Layout::Array {
+                        elem: Box::new(l.clone()),
+                        len: *len,
+                    };
+                    (layout, d + 1, n + 1, node_bytes(0) + b)
                 }
                 WireType::Struct {
                     name,
@@ -334,15 +374,21 @@ impl WireSchema {
                     union,
                     members,
                 } => {
+                    plain("a struct name", name)?;
                     let (mut depth, mut nodes) = (0u32, 1u64);
+                    let mut bytes = node_bytes(name.len());
                     let mut ms = Vec::with_capacity(members.len());
                     for m in members {
-                        let (l, d, n) = child(m.ty)?;
+                        plain("a struct member", &m.name)?;
+                        let (l, d, n, b) = child(m.ty)?;
                         depth = depth.max(*d);
                         nodes = nodes.saturating_add(*n);
                         if nodes > MAX_TYPE_NODES {
                             return Err(WireError::TooLarge(i));
                         }
+                        bytes = bytes.saturating_add(
+                            (std::mem::size_of::<Member>() + m.name.len()) as u64 + b,
+                        );
                         ms.push(Member {
                             name: m.name.as_str().into(),
                             bit_offset: m.bit_offset,
@@ -350,16 +396,13 @@ impl WireSchema {
                             layout: l.clone(),
                         });
                     }
-                    (
-                        Layout::Struct {
-                            name: name.clone(),
-                            size: *size,
-                            union: *union,
-                            members: ms,
-                        },
-                        depth + 1,
-                        nodes,
-                    )
+                    let layout = Layout::Struct {
+                        name: name.clone(),
+                        size: *size,
+                        union: *union,
+                        members: ms,
+                    };
+                    (layout, depth + 1, nodes, bytes)
                 }
             };
             if depth > MAX_TYPE_DEPTH {
@@ -368,17 +411,26 @@ impl WireSchema {
             if nodes > MAX_TYPE_NODES {
                 return Err(WireError::TooLarge(i));
             }
-            built.push((layout, depth, nodes));
+            spent = spent.saturating_add(bytes);
+            if spent > MAX_SCHEMA_BYTES {
+                return Err(WireError::SchemaTooBig);
+            }
+            built.push((layout, depth, nodes, bytes));
         }
 
         let mut total = 0u64;
-        let mut take = |id: u32| -> Result<Layout, WireError> {
-            let (l, _, n) = built
-                .get(id as usize)
-                .ok_or(WireError::BadRef(u32::MAX, id))?;
+        let mut take = |nr: u32, arg: usize, id: u32| -> Result<Layout, WireError> {
+            let (l, _, n, b) =
+                built
+                    .get(id as usize)
+                    .ok_or(WireError::BadArgRef { nr, arg, id })?;
             total = total.saturating_add(*n);
             if total > MAX_SCHEMA_NODES {
                 return Err(WireError::SchemaTooLarge);
+            }
+            spent = spent.saturating_add(*b);
+            if spent > MAX_SCHEMA_BYTES {
+                return Err(WireError::SchemaTooBig);
             }
             Ok(l.clone())
         };
@@ -387,8 +439,12 @@ impl WireSchema {
             if s.args.len() > MAX_ARGS {
                 return Err(WireError::TooManyArgs(s.nr));
             }
+            plain("a syscall name", &s.name)?;
             let mut args = Vec::with_capacity(s.args.len());
-            for a in &s.args {
+            for (k, a) in s.args.iter().enumerate() {
+                plain("a parameter name", &a.name)?;
+                plain("a parameter type", &a.ctype)?;
+                let mut take = |id: u32| take(s.nr, k, id);
                 let capture = match &a.capture {
                     WireCapture::None => Capture::None,
                     WireCapture::Str { dir } => Capture::Str { dir: *dir },

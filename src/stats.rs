@@ -6,8 +6,25 @@ use std::fmt::Write;
 use crate::bpf::ReadStats;
 use crate::schema::Schema;
 
+/// A sum of counters that may come from a damaged or forged dump: saturated, and whether it
+/// had to be.
+pub fn total(values: impl IntoIterator<Item = u64>) -> (u64, bool) {
+    values
+        .into_iter()
+        .fold((0, false), |(sum, over), v| match sum.checked_add(v) {
+            Some(n) => (n, over),
+            None => (u64::MAX, true),
+        })
+}
+
 /// Render the table: one row per syscall that sent or lost anything, then the totals.
-pub fn table(schema: &Schema, counts: &BTreeMap<u32, (u64, u64)>, reads: &ReadStats) -> String {
+/// `lost_known` is false for a dump without a trailer: its losses were never recorded.
+pub fn table(
+    schema: &Schema,
+    counts: &BTreeMap<u32, (u64, u64)>,
+    reads: &ReadStats,
+    lost_known: bool,
+) -> String {
     let mut rows: Vec<(String, u64, u64)> = counts
         .iter()
         .map(|(nr, (s, l))| {
@@ -25,12 +42,30 @@ pub fn table(schema: &Schema, counts: &BTreeMap<u32, (u64, u64)>, reads: &ReadSt
     let mut out = String::new();
     let _ = writeln!(out, "{:>w$}  {:>10}  {:>10}", "syscall", "sent", "lost");
     for (name, s, l) in &rows {
-        let _ = writeln!(out, "{name:>w$}  {s:>10}  {l:>10}");
+        match lost_known {
+            true => writeln!(out, "{name:>w$}  {s:>10}  {l:>10}"),
+            false => writeln!(out, "{name:>w$}  {s:>10}  {:>10}", "?"),
+        }
+        .ok();
     }
-    let sent: u64 = rows.iter().map(|r| r.1).sum();
-    let lost: u64 = rows.iter().map(|r| r.2).sum();
+    let (sent, sent_over) = total(rows.iter().map(|r| r.1));
+    let (lost, lost_over) = total(rows.iter().map(|r| r.2));
     let _ = writeln!(out, "Total events: {sent}");
-    let _ = writeln!(out, "Total lost: {lost}");
+    match lost_known {
+        true => writeln!(out, "Total lost: {lost}"),
+        false => writeln!(
+            out,
+            "Total lost: unknown (no trailer: the capture did not end)"
+        ),
+    }
+    .ok();
+    if sent_over || lost_over {
+        let _ = writeln!(
+            out,
+            "The counters add up to more than 2^64: implausible (a damaged or forged trailer); \
+             the totals are saturated"
+        );
+    }
     if reads.entry_fault > 0 {
         let _ = writeln!(
             out,
@@ -84,6 +119,7 @@ mod tests {
                 reread_ok: 2,
                 ..Default::default()
             },
+            true,
         );
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[1].trim_start().starts_with("write"));
@@ -91,5 +127,20 @@ mod tests {
         assert!(lines[3].trim_start().starts_with("syscall_999"));
         assert!(t.contains("Total events: 14\nTotal lost: 1\n"));
         assert!(t.contains("faulted at entry: 2 (re-read at exit: 2 ok"));
+        assert!(!t.contains("implausible"));
+        let none = table(&s, &counts, &ReadStats::default(), false);
+        assert!(none.contains("Total lost: unknown"), "{none}");
+    }
+
+    #[test]
+    fn counters_that_overflow_saturate_and_are_called_implausible() {
+        let s = Schema::default();
+        let counts = BTreeMap::from([(0, (u64::MAX, u64::MAX)), (1, (5, 1))]);
+        let t = table(&s, &counts, &ReadStats::default(), true);
+        assert!(t.contains(&format!("Total events: {}\n", u64::MAX)), "{t}");
+        assert!(t.contains(&format!("Total lost: {}\n", u64::MAX)), "{t}");
+        assert!(t.contains("implausible"), "{t}");
+        assert_eq!(total([u64::MAX, 1]), (u64::MAX, true));
+        assert_eq!(total([2, 3]), (5, false));
     }
 }

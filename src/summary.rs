@@ -41,32 +41,34 @@ impl Summary {
         if (-4095..0).contains(&ret) {
             self.errors += 1;
         }
-        self.total_ns += dur_ns;
+        self.total_ns = self.total_ns.saturating_add(dur_ns);
         self.max_ns = self.max_ns.max(dur_ns);
         let b = (63 - dur_ns.max(1).leading_zeros()) as usize;
         self.hist[b.min(BUCKETS - 1)] += 1;
     }
 
+    /// Add another's counts; counters from a dump's trailer may be forged, so every sum
+    /// saturates.
     pub fn merge(&mut self, o: &Summary) {
-        self.calls += o.calls;
-        self.errors += o.errors;
-        self.total_ns += o.total_ns;
+        self.calls = self.calls.saturating_add(o.calls);
+        self.errors = self.errors.saturating_add(o.errors);
+        self.total_ns = self.total_ns.saturating_add(o.total_ns);
         self.max_ns = self.max_ns.max(o.max_ns);
         for (a, b) in self.hist.iter_mut().zip(o.hist) {
-            *a += b;
+            *a = a.saturating_add(b);
         }
     }
 
     /// The upper bound (ns) of the log2 bucket holding the q-quantile of the timed calls.
     pub fn quantile_ns(&self, q: f64) -> Option<u64> {
-        let timed: u64 = self.hist.iter().sum();
+        let timed = crate::stats::total(self.hist.iter().copied()).0;
         if timed == 0 {
             return None;
         }
         let want = ((timed as f64) * q).ceil().max(1.0) as u64;
         let mut seen = 0;
         for (i, n) in self.hist.iter().enumerate() {
-            seen += n;
+            seen = n.saturating_add(seen);
             if seen >= want {
                 return Some(1u64 << (i + 1).min(63));
             }
@@ -93,7 +95,7 @@ pub fn table(schema: &Schema, sums: &BTreeMap<u32, Summary>) -> String {
         .map(|(nr, s)| (name(schema, *nr), s))
         .collect();
     rows.sort_by(|a, b| b.1.total_ns.cmp(&a.1.total_ns).then(a.0.cmp(&b.0)));
-    let total_ns: u64 = rows.iter().map(|r| r.1.total_ns).sum();
+    let total_ns = crate::stats::total(rows.iter().map(|r| r.1.total_ns)).0;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -118,8 +120,8 @@ pub fn table(schema: &Schema, sums: &BTreeMap<u32, Summary>) -> String {
             q(s, 0.99),
         );
     }
-    let calls: u64 = rows.iter().map(|r| r.1.calls).sum();
-    let errors: u64 = rows.iter().map(|r| r.1.errors).sum();
+    let calls = crate::stats::total(rows.iter().map(|r| r.1.calls)).0;
+    let errors = crate::stats::total(rows.iter().map(|r| r.1.errors)).0;
     let _ = writeln!(out, "{line}");
     let _ = writeln!(
         out,
@@ -154,7 +156,7 @@ pub fn histogram(syscall: &str, s: &Summary) -> String {
     let peak = s.hist.iter().copied().max().unwrap_or(1).max(1);
     for i in lo..=hi {
         let n = s.hist[i];
-        let bar = (n * 52).div_ceil(peak) as usize;
+        let bar = (u128::from(n) * 52).div_ceil(u128::from(peak)) as usize;
         let label = format!("[{}, {})", human_ns(1 << i), human_ns(1 << (i + 1)));
         let _ = writeln!(out, "{label:<16} {n:>8} |{:<52}|", "@".repeat(bar));
     }
