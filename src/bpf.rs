@@ -347,6 +347,21 @@ pub fn traced_processes(skel: &EtraceSkel<'_>) -> usize {
     skel.maps.pids.keys().count()
 }
 
+/// The thread-group ids in the traced set.
+pub fn traced_tgids(skel: &EtraceSkel<'_>) -> Vec<u32> {
+    skel.maps
+        .pids
+        .keys()
+        .filter_map(|k| Some(u32::from_ne_bytes(k.get(..4)?.try_into().ok()?)))
+        .collect()
+}
+
+/// Take a process out of the traced set (one that exited without the kernel seeing its end:
+/// a zombie at attach).
+pub fn untrace(skel: &EtraceSkel<'_>, tgid: u32) {
+    let _ = skel.maps.pids.delete(&tgid.to_ne_bytes());
+}
+
 pub const PID_PENDING_EXEC: u32 = etrace_pid_state::ETRACE_PID_PENDING_EXEC.0;
 
 /// Per-syscall (sent, lost), summed over CPUs; only syscalls with any.

@@ -41,6 +41,12 @@ pub struct Cli {
     #[arg(short = 'f', long)]
     pub follow: bool,
 
+    /// When tracing stops before the COMMAND ends (SIGTERM, SIGHUP, a second Ctrl-C, a closed
+    /// output), kill it and every process traced with it, instead of leaving them running
+    /// untraced
+    #[arg(long, requires = "command")]
+    pub kill_on_exit: bool,
+
     /// Run the COMMAND as this user (uid, gid and supplementary groups), as strace -u
     #[arg(short = 'u', long = "user", value_name = "USER", requires = "command")]
     pub user: Option<String>,
@@ -150,6 +156,18 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The kernel keeps 15 bytes of a comm: a longer --comm matches by those, said once.
+    pub fn warn_long_comms(&self) {
+        let max = crate::skel::types::etrace_limits::ETRACE_COMM_LEN.0 as usize - 1;
+        for c in self.comm.iter().filter(|c| c.len() > max) {
+            let kept = String::from_utf8_lossy(&c.as_bytes()[..max]);
+            log::warn!(
+                "--comm {c:?} is longer than the {max} bytes the kernel keeps of a comm: it \
+                 matches processes named {kept:?}"
+            );
+        }
+    }
+
     /// Counting per syscall is wanted (--summary or --histogram).
     pub fn counting(&self) -> bool {
         self.summary || !self.histogram.is_empty()

@@ -261,6 +261,10 @@ impl<W: Write> Writer<W> {
     pub fn get_mut(&mut self) -> &mut W {
         &mut self.w
     }
+
+    pub fn get_ref(&self) -> &W {
+        &self.w
+    }
 }
 
 /// Something wrong found past the header.

@@ -4,10 +4,12 @@
 //! With -u, the child then takes the user's uid, gid and supplementary groups, as strace -u.
 
 use std::os::fd::RawFd;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 /// Who a launched command runs as (-u).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,16 +56,37 @@ pub fn lookup_user(user: &str) -> Result<RunAs> {
     Ok(RunAs { uid, gid, groups })
 }
 
+/// The program a command names, found as a shell finds it (in PATH when the name has no `/`),
+/// or the reason it cannot run, in one line. Resolved before anything else starts, as strace
+/// does, so that the trace shows one execve, not every PATH miss.
+pub fn resolve(argv: &[String]) -> Result<PathBuf> {
+    let prog = argv.first().context("no command given after --")?;
+    if !prog.contains('/') {
+        return which::which(prog).map_err(|_| anyhow!("cannot run `{prog}`: not found in PATH"));
+    }
+    let meta = std::fs::metadata(prog).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow!("cannot run `{prog}`: no such file"),
+        _ => anyhow!("cannot run `{prog}`: {e}"),
+    })?;
+    if meta.is_dir() {
+        bail!("cannot run `{prog}`: it is a directory");
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        bail!("cannot run `{prog}`: it is not executable");
+    }
+    Ok(PathBuf::from(prog))
+}
+
+/// Start `path` with `argv[1..]` (and `argv[0]` as its name).
 pub fn spawn(
+    path: &Path,
     argv: &[String],
     pids_fd: RawFd,
     pending_state: u32,
     run_as: Option<RunAs>,
 ) -> Result<Child> {
     let (prog, args) = argv.split_first().context("no command given after --")?;
-    // resolve PATH here, as strace does, so the trace shows one execve, not every PATH miss
-    let path = which::which(prog).with_context(|| format!("cannot run `{prog}`: not found"))?;
-    let mut cmd = Command::new(&path);
+    let mut cmd = Command::new(path);
     cmd.arg0(prog).args(args);
     // SAFETY: the closure runs in the forked child before exec and only makes syscalls on
     // data prepared before the fork (bpf(), then setgroups/setgid/setuid): no allocation, no
@@ -92,6 +115,16 @@ pub fn spawn(
         });
     }
     cmd.spawn().with_context(|| format!("cannot run `{prog}`"))
+}
+
+/// Kill every process of the traced tree (`--kill-on-exit`): each thread-group id in
+/// `tgids`, with SIGKILL. The ones already gone are skipped.
+pub fn kill_all(tgids: impl IntoIterator<Item = u32>) -> usize {
+    tgids
+        .into_iter()
+        .filter_map(|t| rustix::process::Pid::from_raw(i32::try_from(t).ok()?))
+        .filter(|&pid| rustix::process::kill_process(pid, rustix::process::Signal::KILL).is_ok())
+        .count()
 }
 
 /// The exit code a shell would report for this status.

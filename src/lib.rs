@@ -38,6 +38,7 @@ pub mod ring;
 pub mod schema;
 pub mod schema_wire;
 pub mod stats;
+pub mod stop;
 pub mod summary;
 pub mod tracefs;
 pub mod xlat;

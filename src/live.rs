@@ -7,8 +7,6 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::mem::MaybeUninit;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -17,12 +15,13 @@ use crate::bpf::{self, Caps, Config};
 use crate::btf::{self, KernelBtf};
 use crate::cli::Cli;
 use crate::formats::Formats;
-use crate::output::{self, Sink};
+use crate::output::{self, NewFiles, Sink};
 use crate::printer::Printer;
 use crate::ring::{Next, Ring};
 use crate::schema::Schema;
 use crate::schema_wire::WireSchema;
 use crate::skel::types::etrace_rec_type;
+use crate::stop::{self, Signals, Targets, Unfit};
 use crate::{cgroup_path, context, dump, launch, record, stats, summary, tracefs};
 
 const CTX_TYPE: u16 = etrace_rec_type::ETRACE_T_CTX.0 as u16;
@@ -94,12 +93,27 @@ pub fn histogram_syscalls(schema: &Schema, names: &[String]) -> Result<Vec<(u32,
         .collect()
 }
 
-/// The thread-group ids of the processes `-p` names (a thread's id selects its process).
+/// The thread-group ids of the processes `-p` names (a thread's id selects its process). A
+/// kernel thread is refused (it makes no syscalls); a zombie is kept, and is seen as gone at
+/// once.
 fn thread_groups(pids: &[u32]) -> Result<Vec<u32>> {
     pids.iter()
         .map(|pid| {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .map_err(|_| anyhow::anyhow!("no process {pid} (-p)"))?;
+            let no_such = || anyhow::anyhow!("no process {pid} (-p)");
+            let stat =
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|_| no_such())?;
+            match stop::unfit(&stat) {
+                Some(Unfit::KernelThread) => {
+                    bail!("process {pid} is a kernel thread: it makes no syscalls to trace (-p)")
+                }
+                Some(Unfit::Zombie) => log::warn!(
+                    "process {pid} has already exited (a zombie its parent has not reaped): \
+                     nothing of it to trace"
+                ),
+                None => {}
+            }
+            let status =
+                std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|_| no_such())?;
             status
                 .lines()
                 .find_map(|l| l.strip_prefix("Tgid:"))
@@ -107,6 +121,21 @@ fn thread_groups(pids: &[u32]) -> Result<Vec<u32>> {
                 .ok_or_else(|| anyhow::anyhow!("cannot read the thread group of process {pid}"))
         })
         .collect()
+}
+
+/// Why tracing ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The launched command exited, with this shell exit code.
+    Command(i32),
+    /// Ctrl-C (twice with a command, which got the first one too).
+    Interrupted,
+    /// SIGTERM or SIGHUP.
+    Signal(i32),
+    /// Every process -p named is gone, and every one followed from it.
+    TargetsGone,
+    /// Writing the output failed (see Consumer::error).
+    Output,
 }
 
 /// Where ring-buffer records go: decoded output, a raw dump, or both.
@@ -232,6 +261,12 @@ pub fn run(cli: &Cli) -> Result<i32> {
         bail!("etrace needs root to load its eBPF program and read tracefs: run it with sudo");
     }
     let run_as = cli.user.as_deref().map(launch::lookup_user).transpose()?;
+    // everything the user gave is checked before any output file is created
+    let program = match cli.command.is_empty() {
+        true => None,
+        false => Some(launch::resolve(&cli.command)?),
+    };
+    cli.warn_long_comms();
     let formats = Formats::embedded()?;
     let ring = cli.ring_bytes();
     if !ring.is_power_of_two() {
@@ -281,12 +316,18 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let mut skel = skel;
     let selected = schema.select(&cli.syscall, &formats.classes)?;
     let histograms = histogram_syscalls(&schema, &cli.histogram)?;
+    // removed again if anything fails before tracing starts
+    let mut new_files = NewFiles::default();
     let raw = open_dump(cli, &schema, &selected)?;
+    if let Some(w) = &raw {
+        new_files.add(w.get_ref());
+    }
     let printer = match cli.raw || cli.summary_only() {
         true => None,
         false => {
             let temp = (cli.json && !cli.stdout).then_some(".json");
             let sink = output::open(cli.output.as_deref(), temp)?;
+            new_files.add(&sink);
             Some(Printer::new(
                 sink,
                 &schema,
@@ -305,25 +346,21 @@ pub fn run(cli: &Cli) -> Result<i32> {
         caps,
     )?;
 
-    let stop = Arc::new(AtomicUsize::new(0));
-    {
-        let stop = stop.clone();
-        ctrlc::set_handler(move || {
-            stop.fetch_add(1, Ordering::SeqCst);
-        })
-        .context("installing the signal handler")?;
-    }
+    let signals = Signals::catch()?;
+    let mut targets = Targets::watch(&cfg.attach);
 
     bpf::attach(&mut skel)?;
-    let mut child = match cli.command.is_empty() {
-        true => None,
-        false => Some(launch::spawn(
+    let mut child = match &program {
+        None => None,
+        Some(path) => Some(launch::spawn(
+            path,
             &cli.command,
             bpf::pids_fd(&skel),
             bpf::PID_PENDING_EXEC,
             run_as,
         )?),
     };
+    new_files.keep();
     log::debug!("attached in {:?}", started.elapsed());
     log::info!("Tracing started ... (Ctrl + C to stop)");
 
@@ -338,9 +375,8 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let mut rb = Ring::new(&skel.maps.events, ring).context("mapping the ring buffer")?;
     let mut handle = |data: &[u8]| consumer.borrow_mut().handle(data);
 
-    let mut exit_code = 0;
     let mut busy = false;
-    loop {
+    let ended = loop {
         // a failed write stops the consumer at that record
         let waited = rb.wait(if busy { BUSY_POLL } else { POLL });
         let consumed = rb.consume(&mut handle);
@@ -349,33 +385,42 @@ pub fn run(cli: &Cli) -> Result<i32> {
             let mut c = consumer.borrow_mut();
             c.flush();
             if c.error.is_some() {
-                break;
+                break Ended::Output;
             }
         }
         waited.context("waiting on the ring buffer")?;
+        if let Some(sig) = signals.terminate() {
+            break Ended::Signal(sig);
+        }
         match &mut child {
             Some(ch) => {
                 if let Some(status) = ch.try_wait().context("waiting for the command")? {
-                    exit_code = launch::exit_code(status);
-                    break;
+                    break Ended::Command(launch::exit_code(status));
                 }
                 // the command got the terminal's Ctrl-C too; a second one stops etrace anyway
-                if stop.load(Ordering::SeqCst) >= 2 {
-                    break;
+                if signals.interrupts() >= 2 {
+                    break Ended::Interrupted;
                 }
             }
             None => {
-                if stop.load(Ordering::SeqCst) >= 1 {
-                    break;
+                if signals.interrupts() >= 1 {
+                    break Ended::Interrupted;
                 }
-                // -p: stop once every traced process has exited (the kernel drops them)
+                // -p: a process that exited leaves the traced set (the kernel drops most as
+                // they exit; not one that was a zombie already), and tracing stops once no
+                // process is left in it
+                for tgid in targets.exited() {
+                    bpf::untrace(&skel, tgid);
+                }
                 if !cli.pid.is_empty() && bpf::traced_processes(&skel) == 0 {
                     log::info!("the traced processes have exited");
-                    break;
+                    break Ended::TargetsGone;
                 }
             }
         }
-    }
+    };
+    // the processes still traced, for --kill-on-exit (read before the program is detached)
+    let still_traced = bpf::traced_tgids(&skel);
 
     // stop the probes (synchronously: no program runs after this), then drain what is left
     bpf::detach(&mut skel);
@@ -440,20 +485,72 @@ pub fn run(cli: &Cli) -> Result<i32> {
         let n = w.records;
         log::info!("{n} records written to {}", w.get_mut().name());
     }
+    let left_running = leave_command(cli, &mut child, &still_traced);
     if let Some((name, e)) = c.error {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(exit_code);
-        }
-        let mut msg = format!("writing to {name} failed: {e}; tracing stopped");
-        if c.raw.is_some() {
+        let mut msg = match e.kind() {
+            std::io::ErrorKind::BrokenPipe => format!("{name} was closed; tracing stopped"),
+            _ => format!("writing to {name} failed: {e}; tracing stopped"),
+        };
+        if c.raw.is_some() && e.kind() != std::io::ErrorKind::BrokenPipe {
             msg += " (what was written before the failure decodes with --input)";
         }
-        if let Some(ch) = &mut child {
-            if matches!(ch.try_wait(), Ok(None)) {
-                msg += "; the command goes on running untraced";
+        msg += &left_running;
+        eprintln!("etrace: {msg}");
+        // a closed pipe ends etrace as SIGPIPE would; the command's own status wins if known
+        return Ok(match (e.kind(), exit_status(&mut child)) {
+            (_, Some(code)) => code,
+            (std::io::ErrorKind::BrokenPipe, None) => 128 + libc::SIGPIPE,
+            _ => 1,
+        });
+    }
+    Ok(match ended {
+        Ended::Command(code) => code,
+        Ended::TargetsGone => 0,
+        Ended::Interrupted | Ended::Signal(_) | Ended::Output => {
+            let sig = match ended {
+                Ended::Signal(sig) => sig,
+                _ => libc::SIGINT,
+            };
+            let name = match sig {
+                libc::SIGTERM => "SIGTERM",
+                libc::SIGHUP => "SIGHUP",
+                _ => "Ctrl-C",
+            };
+            if child.is_some() || sig != libc::SIGINT {
+                eprintln!("etrace: stopped by {name}{left_running}");
+            }
+            // a system-wide or -p trace is meant to end with Ctrl-C: that is a success
+            match (sig, &child) {
+                (libc::SIGINT, None) => 0,
+                _ => 128 + sig,
             }
         }
-        bail!(msg);
+    })
+}
+
+/// The exit code of the launched command, if it has exited.
+fn exit_status(child: &mut Option<std::process::Child>) -> Option<i32> {
+    let status = child.as_mut()?.try_wait().ok()??;
+    Some(launch::exit_code(status))
+}
+
+/// What becomes of a launched command still running when tracing stops: with
+/// --kill-on-exit, the whole traced tree is killed (and the command reaped); else it goes on,
+/// untraced, as after strace's detach. The words to add to the stop message.
+fn leave_command(cli: &Cli, child: &mut Option<std::process::Child>, traced: &[u32]) -> String {
+    let Some(ch) = child.as_mut() else {
+        return String::new();
+    };
+    if !matches!(ch.try_wait(), Ok(None)) {
+        return String::new();
     }
-    Ok(exit_code)
+    let pid = ch.id();
+    if cli.kill_on_exit {
+        let killed = launch::kill_all(traced.iter().copied().chain([pid]));
+        let _ = ch.wait();
+        return format!(
+            "; killed the command (pid {pid}) and its processes ({killed} killed, --kill-on-exit)"
+        );
+    }
+    format!("; the command (pid {pid}) goes on running untraced")
 }

@@ -213,6 +213,15 @@ fn name_list(
     Ok(())
 }
 
+/// A comm: a string, or `{"hex": ...}` when it is not UTF-8 (a task names itself with any
+/// bytes), as arguments are.
+fn comm_json(out: &mut Vec<u8>, comm: &[u8]) -> io::Result<()> {
+    match std::str::from_utf8(comm) {
+        Ok(s) => json_str(out, s),
+        Err(_) => json(out, &JsonBytes(comm)),
+    }
+}
+
 /// The keys every event has: whose it is, when, and the thread's context.
 fn who(
     out: &mut Vec<u8>,
@@ -228,7 +237,7 @@ fn who(
     out.extend_from_slice(b",\"ppid\":");
     opt_num(out, ppid);
     out.extend_from_slice(b",\"comm\":");
-    json_str(out, &String::from_utf8_lossy(comm))?;
+    comm_json(out, comm)?;
     out.extend_from_slice(b",\"ts\":");
     num(out, ts);
     out.extend_from_slice(b",\"ctx\":");
@@ -332,7 +341,7 @@ pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>, xlat: &Xlat) -> io::Res
             out.extend_from_slice(b",\"filename\":");
             json(out, &JsonBytes(filename))?;
             out.extend_from_slice(b",\"old_comm\":");
-            json(out, &String::from_utf8_lossy(old_comm))?;
+            comm_json(out, old_comm)?;
             out.extend_from_slice(b",\"old_tid\":");
             num(out, *old_tid);
         }
@@ -447,6 +456,16 @@ mod tests {
         assert_eq!(v["unreadable"], serde_json::json!(["bad"]));
         assert!(out.ends_with(b"}\n") && out.iter().filter(|&&b| b == b'\n').count() == 1);
         assert!(v.get("sym").is_none(), "no symbolic forms, no `sym`");
+
+        // a comm that is not UTF-8 keeps its bytes, as an argument does
+        let e = Event {
+            comm: Comm::from_slice(b"x\xff\x1b"),
+            ..e
+        };
+        let mut out = Vec::new();
+        write(&mut out, &e).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["comm"]["hex"], "78ff1b");
     }
 
     #[test]

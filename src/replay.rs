@@ -22,6 +22,31 @@ use crate::skel::types::etrace_limits as L;
 use crate::summary::Summary;
 use crate::{stats, summary};
 
+/// A syscall name the dump's schema lacks although this etrace knows it: the dump does not
+/// contain it (it was recorded with -s), which is what the user needs to hear.
+fn not_in_dump(
+    e: impl Into<anyhow::Error>,
+    names: &[String],
+    formats: &Formats,
+    options: &crate::dump::CaptureOptions,
+) -> anyhow::Error {
+    let e = e.into();
+    let known = |n: &str| formats.syscalls.iter().any(|(_, s)| s == n);
+    let missing = names
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(|s| s.trim_start_matches('!'))
+        .find(|n| !n.starts_with('%') && known(n) && e.to_string().contains(&format!("`{n}`")));
+    match (missing, options.syscalls.is_empty()) {
+        (Some(n), false) => anyhow!(
+            "the dump does not contain {n}: it was recorded with -s {}",
+            options.syscalls.join(",")
+        ),
+        (Some(n), true) => anyhow!("the dump's schema has no syscall {n}"),
+        (None, _) => e,
+    }
+}
+
 /// Dumps at least this large get a progress bar (on a terminal).
 const PROGRESS_MIN_BYTES: u64 = 8 << 20;
 const PROGRESS_EVERY: u64 = 4096;
@@ -263,11 +288,13 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     }
     let formats = Formats::embedded()?;
     let schema = std::mem::take(&mut reader.schema);
-    let filter = Filter::new(
-        schema.select(&cli.syscall, &formats.classes)?,
-        &cli.comm,
-        cli.failed,
-    );
+    cli.warn_long_comms();
+    let selected = schema
+        .select(&cli.syscall, &formats.classes)
+        .map_err(|e| not_in_dump(e, &cli.syscall, &formats, &reader.header.options))?;
+    let filter = Filter::new(selected, &cli.comm, cli.failed);
+    let histograms = crate::live::histogram_syscalls(&schema, &cli.histogram)
+        .map_err(|e| not_in_dump(e, &cli.histogram, &formats, &reader.header.options))?;
     let temp = (cli.json && !cli.stdout).then_some(".json");
     let sink = output::open(cli.output.as_deref(), temp)?;
     let mut printer = Printer::new(
@@ -279,7 +306,6 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     );
 
     let pb = progress_bar(size);
-    let histograms = crate::live::histogram_syscalls(&schema, &cli.histogram)?;
     let wanted = Wanted {
         events: !cli.summary_only(),
         summary: cli.counting(),
@@ -289,20 +315,28 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
         pb.finish_and_clear();
     }
     let flushed = printer.sink.flush();
+    // a closed pipe (`| head`) stops decoding, in one line, with SIGPIPE's status
+    let closed = |io: &std::io::Error| io.kind() == std::io::ErrorKind::BrokenPipe;
     let outcome = match res {
         Ok(o) => o,
         Err(e) => {
-            if let Some(WriteError(io)) = e.downcast_ref::<WriteError>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return Ok(0);
-                }
+            if let Some(WriteError(io)) = e.downcast_ref::<WriteError>().filter(|w| closed(&w.0)) {
+                eprintln!(
+                    "etrace: {} was closed ({io}); decoding stopped",
+                    printer.sink.name()
+                );
+                return Ok(128 + libc::SIGPIPE);
             }
             return Err(e);
         }
     };
     if let Err(e) = flushed {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(0);
+        if closed(&e) {
+            eprintln!(
+                "etrace: {} was closed ({e}); decoding stopped",
+                printer.sink.name()
+            );
+            return Ok(128 + libc::SIGPIPE);
         }
         bail!("writing to {} failed: {e}", printer.sink.name());
     }

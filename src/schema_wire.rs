@@ -21,6 +21,8 @@ pub const MAX_SCHEMA_NODES: u64 = 1 << 21;
 /// entry of the type table is expanded (children copied in), and so is every argument's type.
 /// The running kernel's full schema takes about 3 MiB.
 pub const MAX_SCHEMA_BYTES: u64 = 64 << 20;
+/// Most entries of the type table (the running kernel's full schema has a few hundred).
+pub const MAX_TYPES: usize = 1 << 16;
 /// Most arguments a syscall has.
 const MAX_ARGS: usize = 6;
 
@@ -38,6 +40,8 @@ pub enum WireError {
     Duplicate(u32),
     #[error("syscall {0} has more than {MAX_ARGS} arguments")]
     TooManyArgs(u32),
+    #[error("the type table has {0} entries, more than {MAX_TYPES}")]
+    TooManyTypes(usize),
     #[error("the schema expands to more than {} MiB in memory", MAX_SCHEMA_BYTES >> 20)]
     SchemaTooBig,
     #[error(
@@ -311,6 +315,9 @@ impl WireSchema {
     pub fn to_schema(&self) -> Result<Schema, WireError> {
         // (layout, depth, nodes, bytes) of every type, built in order from earlier ones only;
         // `spent` adds up the bytes of every expansion made, against MAX_SCHEMA_BYTES
+        if self.types.len() > MAX_TYPES {
+            return Err(WireError::TooManyTypes(self.types.len()));
+        }
         let mut built: Vec<Built> = Vec::with_capacity(self.types.len());
         let mut spent = 0u64;
         for (i, t) in self.types.iter().enumerate() {
