@@ -247,10 +247,14 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
-    /// The path of a cgroup id (before the first record that refers to it).
+    /// The path of a cgroup id (before the first record that refers to it). A path longer
+    /// than a reader accepts is left out: the id stays unnamed.
     pub fn cgroup(&mut self, id: u64, path: &str) -> io::Result<()> {
         let body = postcard::to_stdvec(&(id, path)).map_err(io::Error::other)?;
-        self.frame(KIND_CGROUP, &body)
+        match body.len() <= MAX_CGROUP {
+            true => self.frame(KIND_CGROUP, &body),
+            false => Ok(()),
+        }
     }
 
     pub fn trailer(&mut self, t: &Trailer) -> io::Result<()> {

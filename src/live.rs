@@ -485,6 +485,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         let n = w.records;
         log::info!("{n} records written to {}", w.get_mut().name());
     }
+    let finished = exit_status(&mut child);
     let left_running = leave_command(cli, &mut child, &still_traced);
     if let Some((name, e)) = c.error {
         let mut msg = match e.kind() {
@@ -497,7 +498,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         msg += &left_running;
         eprintln!("etrace: {msg}");
         // a closed pipe ends etrace as SIGPIPE would; the command's own status wins if known
-        return Ok(match (e.kind(), exit_status(&mut child)) {
+        return Ok(match (e.kind(), finished) {
             (_, Some(code)) => code,
             (std::io::ErrorKind::BrokenPipe, None) => 128 + libc::SIGPIPE,
             _ => 1,
@@ -546,7 +547,8 @@ fn leave_command(cli: &Cli, child: &mut Option<std::process::Child>, traced: &[u
     }
     let pid = ch.id();
     if cli.kill_on_exit {
-        let killed = launch::kill_all(traced.iter().copied().chain([pid]));
+        let tree: std::collections::BTreeSet<u32> = traced.iter().copied().chain([pid]).collect();
+        let killed = launch::kill_all(tree);
         let _ = ch.wait();
         return format!(
             "; killed the command (pid {pid}) and its processes ({killed} killed, --kill-on-exit)"
