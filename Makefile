@@ -6,7 +6,7 @@ APT_PACKAGES := clang libelf-dev zlib1g-dev pkg-config make gcc binutils strace
 CARGO ?= cargo
 ETRACE := target/release/etrace
 
-.PHONY: deps build demo test lint check testdata testdata-btf bench compat
+.PHONY: deps build demo test lint check testdata testdata-btf bench compat vm-deps vm-test
 
 # Install the build prerequisites that are missing (clang builds the BPF program; libelf and
 # zlib are for libbpf, which libbpf-sys builds from its bundled source).
@@ -29,10 +29,34 @@ demo: build
 	$(SUDO) $(ETRACE) --stdout -- cat /etc/hosts
 
 # The whole test suite: unit tests, snapshot tests and live tests that load the BPF program
-# (these need root: run as root or with sudo available).
-test: deps
+# (these need root: run as root or with sudo available); then the live tests again with every
+# kernel-feature fallback forced (the paths older kernels take), and the VM test on Debian 12's
+# stock kernel.
+test: deps vm-deps
 	$(CARGO) build --release --all-targets
 	$(SUDO) env "PATH=$$PATH" $(CARGO) test --release
+	$(SUDO) env "PATH=$$PATH" ETRACE_FORCE_FALLBACKS=1 $(CARGO) test --release --test live --test hostile
+	$(MAKE) vm-test
+
+# The VM test: Debian 12's stock kernel (6.1) booted under QEMU in software emulation by
+# virtme-ng (installed into target/vm/venv). Installing the kernel package does not change how
+# this machine boots.
+VM_APT := linux-image-amd64 qemu-system-x86 busybox-static python3-venv
+vm-deps:
+	@missing=""; for p in $(VM_APT); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@[ -x target/vm/venv/bin/vng ] || { python3 -m venv target/vm/venv && \
+		target/vm/venv/bin/pip install -q virtme-ng; }
+
+vm-test: vm-deps
+	$(CARGO) build --release --all-targets
+	$(SUDO) env "PATH=$$PATH" $(CARGO) test --release --test vm -- --ignored --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

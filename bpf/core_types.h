@@ -40,15 +40,6 @@ enum {
 	BPF_NOEXIST = 1,
 };
 
-#if defined(__TARGET_ARCH_x86)
-struct pt_regs {
-	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
-	unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
-} __attribute__((preserve_access_index));
-#define ETRACE_SYSCALL_ARGS(r) { (r)->di, (r)->si, (r)->dx, (r)->r10, (r)->r8, (r)->r9 }
-#else
-#error "etrace's BPF program supports x86_64 only for now"
-#endif
 
 typedef struct {
 	int counter;

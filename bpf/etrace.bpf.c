@@ -14,6 +14,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "etrace.h"
+#include "arch.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -63,7 +64,16 @@ const volatile __s32 clone_nr = -1;
 const volatile __s32 clone3_nr = -1;
 const volatile __u8 capture_ctx = 1; /* send context records */
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+/*
+ * What this kernel's BPF has, told by user space (src/kernel_features.rs) before loading. A
+ * path the kernel lacks is never reached: the verifier prunes branches on these constants, so
+ * an unknown helper or an unresolved kfunc in them is not an error.
+ */
+const volatile __u8 have_rdonly_cast = 1; /* the bpf_rdonly_cast kfunc (6.2) */
+const volatile __u8 have_bpf_loop = 1;    /* the bpf_loop helper (5.17) */
+const volatile __u8 have_task_pt_regs = 1; /* the bpf_task_pt_regs helper (5.15) */
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* the largest errno a syscall returns; more negative returns are values (lseek, mmap) */
 #define MAX_ERRNO 4095
@@ -389,10 +399,8 @@ struct strarray_loop {
 };
 
 /* One element of a string array; 1 ends the loop. */
-static long strarray_step(__u32 i, void *data)
+static __always_inline long strarray_elem(struct inflight *fl, __u32 i, struct strarray_loop *l)
 {
-	struct strarray_loop *l = data;
-	struct inflight *fl = l->fl;
 	const char *p = NULL;
 	__u32 room = 0;
 	struct etrace_chunk *c;
@@ -424,6 +432,33 @@ static long strarray_step(__u32 i, void *data)
 	return 0;
 }
 
+/* bpf_loop's callback */
+static long strarray_step(__u32 i, void *data)
+{
+	struct strarray_loop *l = data;
+
+	return strarray_elem(l->fl, i, l);
+}
+
+/* The current task's in-flight state, found again by a global function (which is given no
+ * pointers it can follow). */
+static __always_inline struct inflight *current_inflight(void)
+{
+	return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL, 0);
+}
+
+/*
+ * Without bpf_loop: a bounded loop calling this global function, which the verifier checks
+ * once, on its own (a loop of inlined bodies is more than it accepts). Its state pointer is
+ * plain memory to it: l->fl is not followed, the task's storage is looked up again.
+ */
+__noinline int strarray_elem_global(__u32 i, struct strarray_loop *l)
+{
+	if (!l)
+		return 1;
+	return strarray_elem(current_inflight(), i, l);
+}
+
 /*
  * A NULL-terminated array of user string pointers: one ETRACE_C_ELEM chunk per element,
  * then an ETRACE_C_END chunk when the terminator was reached (none when the array was longer
@@ -437,11 +472,17 @@ static __noinline int append_strarray(struct inflight *fl, __u32 arg, __u32 flag
 		.fl = fl, .argv = argv, .arg = arg, .flags = flags, .cap = cap, .ret = 0,
 	};
 
-	bpf_loop(ETRACE_STRARRAY_MAX, strarray_step, &l, 0);
+	if (have_bpf_loop) {
+		bpf_loop(ETRACE_STRARRAY_MAX, strarray_step, &l, 0);
+	} else {
+		for (__u32 i = 0; i < ETRACE_STRARRAY_MAX; i++)
+			if (strarray_elem_global(i, &l))
+				break;
+	}
 	return l.ret;
 }
 
-/* the user ABI of struct iovec and struct user_msghdr (x86_64) */
+/* the user ABI of struct iovec and struct user_msghdr (LP64: x86_64 and arm64 alike) */
 struct u_iovec {
 	const void *base;
 	__u64 len;
@@ -480,10 +521,8 @@ struct iovec_loop {
 };
 
 /* One iovec's buffer; 1 ends the loop. */
-static long iovec_step(__u32 i, void *data)
+static __always_inline long iovec_elem(struct inflight *fl, __u32 i, struct iovec_loop *l)
 {
-	struct iovec_loop *l = data;
-	struct inflight *fl = l->fl;
 	struct u_iovec v = {};
 	__u64 n;
 
@@ -502,6 +541,22 @@ static long iovec_step(__u32 i, void *data)
 	append_mem(fl, SPEC(l->arg, l->flags | ETRACE_C_ELEM, RD_USER), v.base, n, l->cap);
 	l->cap = n < l->cap ? l->cap - n : 0;
 	return 0;
+}
+
+/* bpf_loop's callback */
+static long iovec_step(__u32 i, void *data)
+{
+	struct iovec_loop *l = data;
+
+	return iovec_elem(l->fl, i, l);
+}
+
+/* Without bpf_loop: see strarray_elem_global. */
+__noinline int iovec_elem_global(__u32 i, struct iovec_loop *l)
+{
+	if (!l)
+		return 1;
+	return iovec_elem(current_inflight(), i, l);
 }
 
 /*
@@ -531,7 +586,13 @@ static __noinline int append_iovec(struct inflight *fl, __u32 spec, const struct
 	l.arg = arg;
 	l.flags = flags;
 	l.cap = cc >> 32;
-	bpf_loop(ETRACE_IOV_MAX, iovec_step, &l, 0);
+	if (have_bpf_loop) {
+		bpf_loop(ETRACE_IOV_MAX, iovec_step, &l, 0);
+	} else {
+		for (__u32 i = 0; i < ETRACE_IOV_MAX; i++)
+			if (iovec_elem_global(i, &l))
+				break;
+	}
 	return 0;
 }
 
@@ -742,7 +803,8 @@ static __noinline int ctx_send(struct task_struct *task, struct inflight *fl, __
 	if (!task || !fl)
 		return 0;
 	/* untrusted, as in ctx_check: trusted-pointer checks made loading ~10% slower */
-	task = bpf_rdonly_cast(task, bpf_core_type_id_kernel(struct task_struct));
+	if (have_rdonly_cast)
+		task = bpf_rdonly_cast(task, bpf_core_type_id_kernel(struct task_struct));
 	cred = task->cred;
 	nsp = task->nsproxy;
 	c.type = ETRACE_T_CTX;
@@ -805,7 +867,9 @@ static __always_inline int ctx_check(struct task_struct *task, struct inflight *
 	 * skips the trusted-pointer checks, each a name search through the kernel's BTF, that it
 	 * makes for every pointer loaded from a trusted task.
 	 */
-	t = bpf_rdonly_cast(task, bpf_core_type_id_kernel(struct task_struct));
+	t = task;
+	if (have_rdonly_cast)
+		t = bpf_rdonly_cast(task, bpf_core_type_id_kernel(struct task_struct));
 	/*
 	 * At exit, only what the call itself can change (setuid, unshare, setns, execve): a move
 	 * to another cgroup or a new parent happens to the thread from outside, and the next
@@ -967,12 +1031,12 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	fl->rec.type = ETRACE_T_SYSCALL;
 	fl->rec.ts_enter = bpf_ktime_get_boot_ns();
 	fl->rec.ts_exit = 0;
-	fl->rec.args[0] = regs->di;
-	fl->rec.args[1] = regs->si;
-	fl->rec.args[2] = regs->dx;
-	fl->rec.args[3] = regs->r10;
-	fl->rec.args[4] = regs->r8;
-	fl->rec.args[5] = regs->r9;
+	fl->rec.args[0] = ETRACE_ARG0(regs);
+	fl->rec.args[1] = ETRACE_ARG1(regs);
+	fl->rec.args[2] = ETRACE_ARG2(regs);
+	fl->rec.args[3] = ETRACE_ARG3(regs);
+	fl->rec.args[4] = ETRACE_ARG4(regs);
+	fl->rec.args[5] = ETRACE_ARG5(regs);
 	fl->rec.ret = 0;
 	fl->rec.pid = tgid;
 	fl->rec.tid = (__u32)pid_tgid;
@@ -1154,9 +1218,12 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 		}
 	}
 	if (emit_events && current_traced(ptgid)) {
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		struct pt_regs *regs = NULL;
 		struct etrace_fork f = {};
 		__u64 arg0 = 0;
+
+		if (have_task_pt_regs)
+			regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
 		ctx_ensure(bpf_get_current_task_btf(), (__u32)pid_tgid);
 		f.type = ETRACE_T_FORK;
@@ -1167,8 +1234,16 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 		f.child_tid = child->pid;
 		f.nr = -1;
 		if (regs) {
-			f.nr = BPF_CORE_READ(regs, orig_ax);
-			arg0 = BPF_CORE_READ(regs, di);
+			f.nr = ETRACE_SAVED_NR(regs);
+			arg0 = ETRACE_SAVED_ARG0(regs);
+		} else {
+			/* the parent's call as its entry recorded it (when the call is traced) */
+			struct inflight *pf = current_inflight();
+
+			if (pf && pf->active) {
+				f.nr = pf->rec.nr;
+				arg0 = pf->rec.args[0];
+			}
 		}
 		if (f.nr == clone_nr)
 			f.clone_flags = arg0;

@@ -48,6 +48,8 @@ pub struct Config {
     pub capture_ctx: bool,
     /// The numbers of clone and clone3 (their flags go into fork records).
     pub clone_nrs: (Option<u32>, Option<u32>),
+    /// Which path the program takes where kernels differ.
+    pub features: crate::kernel_features::Features,
 }
 
 /// Capture caps, in bytes.
@@ -66,18 +68,75 @@ fn comm_key(c: &str) -> [u8; L::ETRACE_COMM_LEN.0 as usize] {
     key
 }
 
-/// Why loading failed, in words a user can act on.
-fn explain_load_error(e: &libbpf_rs::Error) -> Option<&'static str> {
-    match e.kind() {
-        libbpf_rs::ErrorKind::PermissionDenied => {
-            Some("loading the eBPF program was refused: etrace needs root (CAP_BPF and CAP_PERFMON); run it with sudo")
+/// The last lines libbpf printed (the verifier's log among them), for the error that follows.
+static LIBBPF_TAIL: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// libbpf's messages go to `-l debug`, never raw to the terminal; the last few are kept.
+fn libbpf_print(_level: libbpf_rs::PrintLevel, msg: String) {
+    let msg = msg.trim_end();
+    log::debug!("libbpf: {msg}");
+    if let Ok(mut tail) = LIBBPF_TAIL.lock() {
+        if tail.len() >= 16 {
+            tail.remove(0);
         }
-        _ => None,
+        tail.extend(msg.lines().map(String::from));
     }
+}
+
+/// The verifier's last word (`R1 invalid mem access`, `unknown func`), when it said one.
+fn verifier_last_word() -> Option<String> {
+    let tail = LIBBPF_TAIL.lock().ok()?;
+    tail.iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| {
+            !l.is_empty()
+                && !l.starts_with("libbpf:")
+                && !l.starts_with("--")
+                && !l.starts_with("processed ")
+                && !l.starts_with("verification time")
+                && !l.starts_with("stack depth")
+        })
+        .map(|l| l.chars().take(160).collect())
+}
+
+/// Why loading failed, in one line a user can act on (the whole log is at `-l debug`).
+fn explain_load_error(e: &libbpf_rs::Error, cfg: &Config) -> String {
+    use crate::kernel_features::{kernel_release, MIN_KERNEL};
+    let release = kernel_release();
+    if e.kind() == libbpf_rs::ErrorKind::PermissionDenied {
+        let lockdown = std::fs::read_to_string("/sys/kernel/security/lockdown").unwrap_or_default();
+        if lockdown.contains("[confidentiality]") {
+            return "loading the eBPF program was refused: the kernel is locked down \
+                    (confidentiality), which forbids the kernel-memory reads etrace needs"
+                .into();
+        }
+        return "loading the eBPF program was refused: etrace needs root (CAP_BPF and \
+                CAP_PERFMON); run it with sudo (in a container: it needs those capabilities)"
+            .into();
+    }
+    if let Some(m) = cfg.features.missing.first() {
+        return format!(
+            "this kernel (Linux {release}) has no {} (Linux {}): etrace needs Linux {MIN_KERNEL} \
+             or newer",
+            m.name, m.since
+        );
+    }
+    let said = verifier_last_word().map_or(String::new(), |w| format!(": {w}"));
+    format!(
+        "the kernel (Linux {release}) refused etrace's eBPF program ({e}){said}; etrace needs \
+         Linux {MIN_KERNEL} or newer, and -l debug shows the verifier's whole log"
+    )
 }
 
 /// Open, configure and load the skeleton; attach nothing yet.
 pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<EtraceSkel<'o>> {
+    libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, libbpf_print)));
+    log::debug!(
+        "kernel {}: {}",
+        crate::kernel_features::kernel_release(),
+        cfg.features.describe()
+    );
     let open = EtraceSkelBuilder::default()
         .open(obj)
         .context("opening the eBPF object")?;
@@ -114,6 +173,9 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.capture_ctx = u8::from(cfg.capture_ctx);
         ro.clone_nr = cfg.clone_nrs.0.map_or(-1, |n| n as i32);
         ro.clone3_nr = cfg.clone_nrs.1.map_or(-1, |n| n as i32);
+        ro.have_rdonly_cast = u8::from(cfg.features.rdonly_cast);
+        ro.have_bpf_loop = u8::from(cfg.features.bpf_loop);
+        ro.have_task_pt_regs = u8::from(cfg.features.task_pt_regs);
     }
     open.maps
         .events
@@ -121,12 +183,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         .context("sizing the ring buffer")?;
     let skel = match open.load() {
         Ok(s) => s,
-        Err(e) => {
-            if let Some(msg) = explain_load_error(&e) {
-                anyhow::bail!(msg);
-            }
-            return Err(anyhow::Error::new(e).context("loading the eBPF program"));
-        }
+        Err(e) => anyhow::bail!(explain_load_error(&e, cfg)),
     };
     for c in &cfg.comms {
         let key = comm_key(c);
@@ -167,9 +224,11 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
 
 /// Attach the programs: tracing starts.
 pub fn attach(skel: &mut EtraceSkel<'_>) -> Result<()> {
-    skel.attach().map_err(|e| match explain_load_error(&e) {
-        Some(m) => anyhow::anyhow!(m),
-        None => anyhow::Error::new(e).context("attaching to the syscall tracepoints"),
+    skel.attach().map_err(|e| match e.kind() {
+        libbpf_rs::ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "attaching to the syscall tracepoints was refused: etrace needs root; run it with sudo"
+        ),
+        _ => anyhow::Error::new(e).context("attaching to the syscall tracepoints"),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use btf_rs::{Backend, Btf, BtfType, Type};
@@ -152,6 +152,15 @@ fn btf_section(elf: &[u8]) -> Result<Vec<u8>, String> {
     Ok(data.into_owned())
 }
 
+/// A file's bytes from its start (wherever its position is), at most MAX_BTF_BYTES + 1: the
+/// way raw BTF is read where it cannot be mapped (sysfs before Linux 6.16).
+fn read_whole(mut file: &std::fs::File) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.seek(std::io::SeekFrom::Start(0))?;
+    file.take(MAX_BTF_BYTES + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// A name from BTF as it may be shown: a name with bytes no C identifier has (a crafted
 /// `--btf` file) is escaped, so that it cannot reach a terminal raw.
 fn shown_name(name: String) -> String {
@@ -210,10 +219,7 @@ impl KernelBtf {
                 MAX_BTF_BYTES >> 20
             )));
         }
-        let mut bytes = Vec::new();
-        file.take(MAX_BTF_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io_err)?;
+        let bytes = read_whole(&file).map_err(io_err)?;
         Self::parse_bytes(&bytes).map_err(read_err)
     }
 
@@ -798,6 +804,19 @@ mod tests {
                 .size(),
             Some(16)
         );
+    }
+
+    #[test]
+    fn raw_btf_read_whole_starts_at_the_beginning() {
+        // as on a kernel that cannot map its sysfs BTF: the magic was read first
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/btf/types.btf");
+        let mut f = std::fs::File::open(&p).unwrap();
+        let mut magic = [0u8; 4];
+        f.read_exact(&mut magic).unwrap();
+        let bytes = read_whole(&f).unwrap();
+        assert_eq!(bytes, std::fs::read(&p).unwrap());
+        let b = KernelBtf::from_bytes(&bytes).unwrap();
+        assert!(b.resolve("struct iovec *").is_ok());
     }
 
     #[test]

@@ -7,6 +7,10 @@ use thiserror::Error;
 
 /// The x86_64 syscall table: `<number> <name>`.
 pub const SYSCALLS_X86_64: &str = include_str!("../formats/syscalls-x86_64.tbl");
+/// The aarch64 syscall table (generated from the kernel's generic unistd.h).
+pub const SYSCALLS_AARCH64: &str = include_str!("../formats/syscalls-aarch64.tbl");
+/// The architectures etrace has tables for, as `uname -m` names them.
+pub const ARCHES: &[&str] = &["x86_64", "aarch64"];
 /// errno values: `<number> <NAME> <description>`.
 pub const ERRNO: &str = include_str!("../formats/errno.tbl");
 /// Capture rules: see the head of the file for its syntax.
@@ -129,7 +133,7 @@ fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Parse a syscall table: number -> name.
 pub fn parse_syscall_table(text: &str) -> Result<BTreeMap<u32, String>, FormatError> {
-    let file = "syscalls-x86_64.tbl";
+    let file = "syscalls-<arch>.tbl";
     let mut out = BTreeMap::new();
     for (line, l) in data_lines(text) {
         let err = |msg: String| FormatError { file, line, msg };
@@ -318,13 +322,24 @@ pub struct Formats {
 }
 
 impl Formats {
-    /// Parse the tables embedded in the binary.
+    /// Parse the tables embedded in the binary, for the machine etrace runs on.
     pub fn embedded() -> Result<Formats, FormatError> {
+        Formats::for_arch(std::env::consts::ARCH)
+    }
+
+    /// The tables of `arch` (`x86_64`, `aarch64`: a dump's header names its arch): the syscall
+    /// numbers and the symbolic tables that differ there. Another arch gets x86_64's, which
+    /// the caller says.
+    pub fn for_arch(arch: &str) -> Result<Formats, FormatError> {
+        let table = match arch {
+            "aarch64" => SYSCALLS_AARCH64,
+            _ => SYSCALLS_X86_64,
+        };
         Ok(Formats {
-            syscalls: parse_syscall_table(SYSCALLS_X86_64)?,
+            syscalls: parse_syscall_table(table)?,
             errno: parse_errno(ERRNO)?,
             rules: parse_rules(CAPTURE_RULES)?,
-            xlat: crate::xlat::Xlat::embedded()?,
+            xlat: crate::xlat::Xlat::for_arch(arch)?,
             classes: parse_classes(SYSCALL_CLASSES)?,
         })
     }
@@ -334,6 +349,7 @@ impl Formats {
         let mut h = crc32fast::Hasher::new();
         for t in [
             SYSCALLS_X86_64,
+            SYSCALLS_AARCH64,
             ERRNO,
             CAPTURE_RULES,
             crate::xlat::SYMBOL_RULES,
@@ -341,6 +357,11 @@ impl Formats {
             h.update(t.as_bytes());
         }
         for (name, text) in crate::xlat::TABLES {
+            h.update(name.as_bytes());
+            h.update(text.as_bytes());
+        }
+        for (arch, name, text) in crate::xlat::ARCH_TABLES {
+            h.update(arch.as_bytes());
             h.update(name.as_bytes());
             h.update(text.as_bytes());
         }
@@ -371,6 +392,27 @@ mod tests {
         }
         assert!(f.classes["%net"].contains(&"connect".to_string()));
         assert!(parse_classes("file open\n").is_err());
+    }
+
+    #[test]
+    fn aarch64_has_its_own_numbers_and_open_flags() {
+        let f = Formats::for_arch("aarch64").unwrap();
+        let name = |nr| f.syscalls.get(&nr).map(String::as_str);
+        assert_eq!(name(56), Some("openat"));
+        assert_eq!(name(221), Some("execve"));
+        assert_eq!(name(79), Some("newfstatat"));
+        assert_eq!(name(63), Some("read"));
+        assert!(
+            !f.syscalls.values().any(|n| n == "open"),
+            "aarch64 has no open(2)"
+        );
+        let flags = |arch: &str| {
+            let x = crate::xlat::Xlat::for_arch(arch).unwrap();
+            let t = x.table("open_flags").unwrap();
+            t.format(crate::xlat::Num::from_u64(0o40000), &x)
+        };
+        assert_eq!(flags("aarch64").as_deref(), Some("O_RDONLY|O_DIRECTORY"));
+        assert_eq!(flags("x86_64").as_deref(), Some("O_RDONLY|O_DIRECT"));
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod dump;
 pub mod event;
 pub mod formats;
 pub mod fuzzing;
+pub mod kernel_features;
 pub mod launch;
 pub mod lifecycle;
 pub mod live;

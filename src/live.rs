@@ -295,6 +295,9 @@ pub fn run(cli: &Cli) -> Result<i32> {
         emit_events: !cli.summary_only(),
         capture_ctx: !cli.no_ctx,
         clone_nrs: (nr_of("clone"), nr_of("clone3")),
+        features: crate::kernel_features::Features::probe(
+            cli.btf.as_deref().unwrap_or(Path::new(btf::VMLINUX)),
+        ),
     };
     // the kernel's schema (tracefs, BTF) is built while libbpf loads the program: neither needs
     // the other until the capture plans are written

@@ -286,7 +286,16 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
             Formats::tables_version()
         );
     }
-    let formats = Formats::embedded()?;
+    // the symbolic tables of the machine that recorded the dump (open flags differ by arch)
+    let arch = reader.header.arch.as_str();
+    if !crate::formats::ARCHES.contains(&arch) {
+        log::warn!(
+            "{name} was recorded on {arch}: this etrace has tables for {}; names come from \
+             x86_64's and may be wrong",
+            crate::formats::ARCHES.join(" and ")
+        );
+    }
+    let formats = Formats::for_arch(arch)?;
     let schema = std::mem::take(&mut reader.schema);
     cli.warn_long_comms();
     let selected = schema

@@ -67,6 +67,13 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "wait_options",
     "whence",
 );
+/// Tables that differ on an architecture: (arch as `uname -m` names it, table, text), from
+/// formats/xlat/<table>.<arch>.xlat; they replace the table of that name there.
+pub const ARCH_TABLES: &[(&str, &str, &str)] = &[(
+    "aarch64",
+    "open_flags",
+    include_str!("../formats/xlat/open_flags.aarch64.xlat"),
+)];
 /// The rules: which table decodes which argument or member.
 pub const SYMBOL_RULES: &str = include_str!("../formats/symbols.rules");
 
@@ -312,7 +319,22 @@ impl Table {
 impl Xlat {
     /// Parse the embedded tables and rules.
     pub fn embedded() -> Result<Xlat, FormatError> {
-        Xlat::parse(TABLES, SYMBOL_RULES)
+        Xlat::for_arch(std::env::consts::ARCH)
+    }
+
+    /// The tables as they are on `arch` (`x86_64`, `aarch64`): ARCH_TABLES replace their
+    /// namesakes.
+    pub fn for_arch(arch: &str) -> Result<Xlat, FormatError> {
+        let tables: Vec<(&str, &str)> = TABLES
+            .iter()
+            .map(|&(name, text)| {
+                let own = ARCH_TABLES
+                    .iter()
+                    .find(|(a, n, _)| *a == arch && *n == name);
+                (name, own.map_or(text, |t| t.2))
+            })
+            .collect();
+        Xlat::parse(&tables, SYMBOL_RULES)
     }
 
     pub fn parse(tables: &[(&str, &str)], rules: &str) -> Result<Xlat, FormatError> {

@@ -459,3 +459,82 @@ fn summary_of_a_dump_counts_its_events() {
     assert_eq!(summary_calls(&err), want, "{err}");
     assert!(err.contains("@read latency (ns):"), "{err}");
 }
+
+/// A dump as an aarch64 machine records one: openat is syscall 56 there, and O_DIRECTORY is
+/// 040000 (O_DIRECT on x86_64).
+fn synthetic_dump(arch: &str) -> Vec<u8> {
+    use etrace::dump::{CaptureOptions, Header, Writer};
+    use etrace::formats::Dir;
+    use etrace::schema_wire::{WireArg, WireCapture, WireSchema, WireSyscall, WireType};
+    let int = |size, signed| WireType::Int {
+        size,
+        signed,
+        is_char: false,
+        is_bool: false,
+    };
+    let arg = |name: &str, value, capture| WireArg {
+        name: name.into(),
+        ctype: "int".into(),
+        value,
+        capture,
+    };
+    let schema = WireSchema {
+        types: vec![int(4, true), WireType::Ptr, int(2, false)],
+        syscalls: vec![WireSyscall {
+            nr: 56,
+            name: "openat".into(),
+            args: vec![
+                arg("dfd", 0, WireCapture::None),
+                arg("filename", 1, WireCapture::Str { dir: Dir::In }),
+                arg("flags", 0, WireCapture::None),
+                arg("mode", 2, WireCapture::None),
+            ],
+            noreturn: false,
+            ret_hex: false,
+        }],
+    };
+    let header = Header {
+        writer: "etrace 0.2.0".into(),
+        kernel_release: "6.1.0-arm64".into(),
+        arch: arch.into(),
+        little_endian: true,
+        record_size: etrace::record::HEADER_LEN as u32,
+        realtime_offset_ns: 0,
+        host_ns: [0; 8],
+        tables_version: "0".into(),
+        options: CaptureOptions::default(),
+        schema,
+    };
+    let mut w = Writer::new(Vec::new(), &header).unwrap();
+    let flags = 0o40000 | 0o2000000; // O_DIRECTORY|O_CLOEXEC on aarch64
+    let rec = etrace::record::build(
+        56,
+        [(-100i64) as u64, 0x1000, flags, 0, 0, 0],
+        Some(3),
+        &[(1, 0, b"/etc")],
+    );
+    w.record(&rec).unwrap();
+    std::mem::take(w.get_mut())
+}
+
+#[test]
+fn a_dump_from_an_aarch64_machine_decodes_with_its_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (arch, want) in [
+        ("aarch64", "O_RDONLY|O_DIRECTORY|O_CLOEXEC"),
+        ("x86_64", "O_RDONLY|O_DIRECT|O_CLOEXEC"),
+    ] {
+        let p = tmp.path().join(format!("{arch}.raw"));
+        std::fs::write(&p, synthetic_dump(arch)).unwrap();
+        let (evs, o) = decode_dump(&p, &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(evs.len(), 1);
+        let e = &evs[0];
+        assert_eq!(e["syscall"], "openat");
+        assert_eq!(e["nr"], 56);
+        assert_eq!(e["args"]["filename"], "/etc");
+        assert_eq!(e["args"]["dfd"], -100);
+        assert_eq!(e["sym"]["flags"], want, "{arch}");
+        assert_eq!(e["ret"], 3);
+    }
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{decode_dump, summary_calls};
+use common::{check_known, decode_dump, summary_calls};
 
 const ETRACE: &str = env!("CARGO_BIN_EXE_etrace");
 const CONTENT: &str = "etrace-known-content\n";
@@ -125,116 +125,11 @@ fn trace_known(extra: &[&str]) -> (Vec<Value>, tempfile::TempDir, String, Output
 #[test]
 fn known_program_decodes_exact_values() {
     let (evs, tmp, stderr, _) = trace_known(&[]);
-    let scratch = tmp.path().join("scratch");
-    let file = scratch.join("known.txt").to_str().unwrap().to_string();
-    let prog = tmp
-        .path()
-        .join("etrace-known")
-        .to_str()
-        .unwrap()
-        .to_string();
-
-    // the first event is the command's execve: none of etrace's set-up in the child shows
-    let first = &evs[0];
-    assert!(is(first, "execve"), "first event: {first}");
-    assert_eq!(first["args"]["filename"], prog.as_str());
-    assert_eq!(first["args"]["argv"][1], scratch.to_str().unwrap());
-    assert_eq!(first["ret"], 0);
-    let main_pid = first["pid"].as_u64().unwrap();
-
-    // openat: path, flags O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, mode 0640, dfd AT_FDCWD signed
-    let opens = find(&evs, |e| {
-        is(e, "openat") && e["args"]["filename"] == file.as_str()
-    });
-    assert_eq!(opens.len(), 2, "two opens of {file}");
-    assert_eq!(opens[0]["args"]["dfd"], -100);
-    assert_eq!(opens[0]["args"]["flags"], 0o1 | 0o100 | 0o1000 | 0o2000000);
-    assert_eq!(opens[0]["args"]["mode"], 0o640);
-    // the symbolic forms sit beside the numbers
-    assert_eq!(opens[0]["sym"]["dfd"], "AT_FDCWD");
-    assert_eq!(
-        opens[0]["sym"]["flags"],
-        "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC"
+    check_known(
+        &evs,
+        &tmp.path().join("etrace-known"),
+        &tmp.path().join("scratch"),
     );
-    assert_eq!(opens[0]["sym"]["mode"], "0640");
-    assert!(opens[0]["ret"].as_i64().unwrap() >= 3);
-    assert_eq!(opens[1]["args"]["flags"], 0);
-
-    // the bytes written (captured at entry) and read back (captured at exit)
-    let writes = find(&evs, |e| is(e, "write") && e["args"]["buf"] == CONTENT);
-    assert_eq!(writes.len(), 1);
-    assert_eq!(writes[0]["args"]["count"], CONTENT.len());
-    assert_eq!(writes[0]["ret"], CONTENT.len());
-    let reads = find(&evs, |e| is(e, "read") && e["args"]["buf"] == CONTENT);
-    assert_eq!(reads.len(), 1, "read of the file's content");
-    assert_eq!(reads[0]["args"]["count"], 128);
-    assert_eq!(reads[0]["ret"], CONTENT.len());
-
-    // stat's struct, laid out from BTF
-    let stats = find(&evs, |e| {
-        is(e, "newfstatat") && e["args"]["filename"] == file.as_str()
-    });
-    assert_eq!(stats.len(), 1);
-    assert_eq!(stats[0]["args"]["statbuf"]["st_size"], CONTENT.len());
-    assert_eq!(
-        stats[0]["args"]["statbuf"]["st_mode"].as_u64().unwrap() & 0o777,
-        0o640
-    );
-
-    // a failing call: -ENOENT
-    let missing = scratch.join("does-not-exist");
-    let fail = find(&evs, |e| {
-        is(e, "openat") && e["args"]["filename"] == missing.to_str().unwrap()
-    });
-    assert_eq!(fail.len(), 1);
-    assert_eq!(fail[0]["ret"], -2);
-    assert_eq!(fail[0]["errno"], "ENOENT");
-
-    // a read that blocked ~200 ms until the child wrote: reported with its entry data intact
-    let late = find(&evs, |e| is(e, "read") && e["args"]["buf"] == "late");
-    assert_eq!(late.len(), 1);
-    assert_eq!(late[0]["ret"], 4);
-    assert_eq!(late[0]["pid"].as_u64().unwrap(), main_pid);
-    assert!(
-        late[0]["duration_ns"].as_u64().unwrap() >= 100_000_000,
-        "{}",
-        late[0]
-    );
-
-    // the child process (followed through fork) and its write
-    let child_w = find(&evs, |e| is(e, "write") && e["args"]["buf"] == "late");
-    assert_eq!(child_w.len(), 1);
-    assert_ne!(child_w[0]["pid"].as_u64().unwrap(), main_pid);
-    assert_eq!(child_w[0]["ppid"].as_u64().unwrap(), main_pid);
-    assert_eq!(child_w[0]["ret"], 4);
-
-    // the second thread: same process, another tid
-    let from_thread = scratch.join("from-thread");
-    let t = find(&evs, |e| {
-        is(e, "openat") && e["args"]["filename"] == from_thread.to_str().unwrap()
-    });
-    assert_eq!(t.len(), 1);
-    assert_eq!(t[0]["pid"].as_u64().unwrap(), main_pid);
-    assert_ne!(t[0]["tid"].as_u64().unwrap(), main_pid);
-    assert_eq!(t[0]["ret"], -2);
-
-    // execve of /bin/true: filename and every argv element, read at entry
-    let ex = find(&evs, |e| {
-        is(e, "execve") && e["args"]["filename"] == "/bin/true"
-    });
-    assert_eq!(ex.len(), 1);
-    assert_eq!(
-        ex[0]["args"]["argv"],
-        serde_json::json!(["true", "etrace-argv-marker"])
-    );
-    assert_eq!(ex[0]["ret"], 0);
-    assert_eq!(ex[0]["pid"].as_u64().unwrap(), main_pid);
-
-    // exit_group never returns: its event has ret null; one per process
-    let exits = find(&evs, |e| is(e, "exit_group"));
-    assert_eq!(exits.len(), 2, "the child's and true's");
-    assert!(exits.iter().all(|e| e["ret"].is_null()));
-
     // nothing lost; stats table printed
     assert!(stderr.contains("Total lost: 0"), "{stderr}");
     assert!(evs

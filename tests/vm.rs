@@ -1,0 +1,183 @@
+//! The VM test: boots Debian 12's stock kernel (6.1, the oldest this machine can boot: QEMU in
+//! software emulation, through virtme-ng) with this machine's root file system, runs
+//! tests/vm/guest.sh there, and checks what etrace did on that kernel: a launched command's
+//! decoded values and context, the forced fallbacks, the exit status passed through, -p,
+//! --comm, --summary, and a raw dump that decodes here to the very JSON the VM printed.
+//! `make vm-test` (part of `make test`) installs what it needs and runs it; it is #[ignore]d
+//! for a plain `cargo test`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+mod common;
+use common::{check_known, summary_calls};
+
+const ETRACE: &str = env!("CARGO_BIN_EXE_etrace");
+
+/// The kernel to boot: ETRACE_VM_KERNEL, or the newest /boot/vmlinuz-6.1.*.
+fn kernel() -> PathBuf {
+    if let Some(k) = std::env::var_os("ETRACE_VM_KERNEL") {
+        return k.into();
+    }
+    let mut ks: Vec<PathBuf> = std::fs::read_dir("/boot")
+        .expect("/boot")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().starts_with("/boot/vmlinuz-6.1."))
+        .collect();
+    ks.sort();
+    ks.pop()
+        .expect("no /boot/vmlinuz-6.1.*: run `make vm-deps`")
+}
+
+fn vng() -> PathBuf {
+    std::env::var_os("ETRACE_VNG").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/vm/venv/bin/vng"),
+        PathBuf::from,
+    )
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn rc(dir: &Path, name: &str) -> i32 {
+    read(dir, &format!("{name}.rc")).trim().parse().unwrap()
+}
+
+fn json(dir: &Path, name: &str) -> Vec<Value> {
+    read(dir, name)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn syscalls(evs: Vec<Value>) -> Vec<Value> {
+    evs.into_iter()
+        .filter(|e| e.get("syscall").is_some())
+        .collect()
+}
+
+#[test]
+#[ignore = "boots a VM: make vm-test"]
+fn etrace_on_debian_12s_stock_kernel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path();
+    let known = out.join("etrace-known");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs/known.c");
+    let st = Command::new("cc")
+        .args(["-O1", "-pthread", "-o"])
+        .arg(&known)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let guest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/guest.sh");
+    let script = format!(
+        "sh {} {} {} {}",
+        guest.display(),
+        out.display(),
+        ETRACE,
+        known.display()
+    );
+    let started = std::time::Instant::now();
+    // vng runs virtme-run and friends from its own directory
+    let vng = vng();
+    let path = format!(
+        "{}:{}",
+        vng.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = Command::new("timeout")
+        .env("PATH", path)
+        .arg("600")
+        .arg(&vng)
+        .arg("--run")
+        .arg(kernel())
+        .args(["--disable-kvm", "--cpus", "1", "-m", "2G", "--rwdir"])
+        .arg(out)
+        .arg("--exec")
+        .arg(&script)
+        .output()
+        .expect("vng runs (make vm-deps)");
+    let took = started.elapsed();
+    eprintln!("VM run: {took:?}");
+    assert!(
+        out.join("done").exists(),
+        "the guest script did not finish ({:?}): {}{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(took < Duration::from_secs(600));
+    let kernel = read(out, "kernel.txt");
+    assert!(kernel.starts_with("6.1."), "{kernel}");
+
+    // which paths 6.1 got: no bpf_rdonly_cast (6.2), the rest native
+    let feat = read(out, "features.err");
+    assert_eq!(rc(out, "features"), 0, "{feat}");
+    assert!(feat.contains("bpf_rdonly_cast kfunc missing"), "{feat}");
+    assert!(feat.contains("bpf_loop helper (native)"), "{feat}");
+
+    // a launched command: every known value, with its process context
+    assert_eq!(rc(out, "known"), 0, "{}", read(out, "known.err"));
+    let evs = syscalls(json(out, "known.json"));
+    check_known(&evs, &known, &out.join("s-known"));
+    assert!(evs
+        .iter()
+        .all(|e| e["ctx"]["uid"] == 0 && e["ctx"]["ns"]["pid"].is_u64()));
+    assert!(read(out, "known.err").contains("Total lost: 0"));
+    // the same with every fallback forced (bpf_loop's too) on this kernel's verifier
+    assert_eq!(rc(out, "forced"), 0, "{}", read(out, "forced.err"));
+    check_known(
+        &syscalls(json(out, "forced.json")),
+        &known,
+        &out.join("s-forced"),
+    );
+
+    // the dump recorded in the VM decodes here to the very JSON the VM printed
+    let dec = Command::new(ETRACE)
+        .args(["--input", out.join("known.raw").to_str().unwrap()])
+        .args(["--json", "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(dec.status.success());
+    assert!(
+        dec.stdout == read(out, "known.json").into_bytes(),
+        "the dump decodes differently"
+    );
+
+    // the command's exit status passes through
+    assert_eq!(rc(out, "status"), 7, "{}", read(out, "status.err"));
+
+    // --summary: the known program's calls, counted in the kernel
+    assert_eq!(rc(out, "summary"), 0);
+    let calls = summary_calls(&read(out, "summary.err"));
+    assert_eq!(calls.get("execve"), Some(&2), "{calls:?}");
+    assert_eq!(calls.get("exit_group"), Some(&2), "{calls:?}");
+    assert!(calls.get("openat").is_some_and(|n| *n >= 4), "{calls:?}");
+
+    // -p: the shell's own open of /etc/hostname, and the end of tracing when it exits
+    assert_eq!(rc(out, "pid"), 0, "{}", read(out, "pid.err"));
+    let evs = syscalls(json(out, "pid.json"));
+    assert!(
+        evs.iter().any(|e| e["syscall"] == "openat"
+            && e["args"]["filename"] == "/etc/hostname"
+            && e["comm"] == "sh"),
+        "{evs:?}"
+    );
+    assert!(read(out, "pid.err").contains("the traced processes have exited"));
+
+    // --comm cat -s openat: cat's open of /etc/hostname, nothing of another comm
+    assert_eq!(rc(out, "comm"), 0, "{}", read(out, "comm.err"));
+    let evs = syscalls(json(out, "comm.json"));
+    assert!(evs
+        .iter()
+        .all(|e| e["comm"] == "cat" && e["syscall"] == "openat"));
+    assert!(
+        evs.iter().any(|e| e["args"]["filename"] == "/etc/hostname"),
+        "{evs:?}"
+    );
+}

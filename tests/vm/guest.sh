@@ -1,0 +1,34 @@
+#!/bin/sh
+# Runs inside the VM that tests/vm.rs boots (an older stock kernel): every etrace run the host
+# then checks. usage: guest.sh OUT ETRACE KNOWN   (OUT: a directory shared with the host)
+set -u
+OUT=$1 E=$2 KNOWN=$3
+cd "$OUT" || exit 1
+uname -r > kernel.txt
+# run NAME CMD...: stdout, stderr and exit status of CMD in NAME.out, NAME.err, NAME.rc
+run() {
+	name=$1
+	shift
+	"$@" > "$name.out" 2> "$name.err"
+	echo $? > "$name.rc"
+}
+mkdir -p s-known s-forced s-summary
+run features "$E" -l debug --summary -- true
+run known "$E" --json -o known.json --also-raw known.raw -- "$KNOWN" "$OUT/s-known"
+run forced env ETRACE_FORCE_FALLBACKS=1 "$E" --json -o forced.json -- "$KNOWN" "$OUT/s-forced"
+run status "$E" -o status.txt -- sh -c 'exit 7'
+run summary "$E" --summary -- "$KNOWN" "$OUT/s-summary"
+# -p: a shell that waits, then opens a file itself (a builtin's redirection)
+sh -c 'sleep 8; read x < /etc/hostname' &
+run pid "$E" -p $! --json -o pid.json
+# --comm: once tracing has started, a cat
+"$E" --comm cat -s openat --json -o comm.json 2> comm.err &
+c=$!
+n=0
+until grep -q "Tracing started" comm.err || [ $n -ge 300 ]; do sleep 0.2; n=$((n + 1)); done
+cat /etc/hostname > /dev/null
+sleep 1
+kill -INT $c
+wait $c
+echo $? > comm.rc
+echo done > done
