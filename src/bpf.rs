@@ -536,6 +536,57 @@ mod tests {
     use super::*;
     use crate::schema::tests::snapshot_schema;
 
+    fn config(features: crate::kernel_features::Features) -> Config {
+        Config {
+            self_tgid: 1,
+            filter_pids: false,
+            comms: vec![],
+            ringbuf_bytes: 4096,
+            wakeup_bytes: 1024,
+            failed_only: false,
+            uids: vec![],
+            attach: vec![],
+            follow: false,
+            cgroup: None,
+            summarize: false,
+            emit_events: true,
+            capture_ctx: true,
+            clone_nrs: (None, None),
+            features,
+        }
+    }
+
+    #[test]
+    fn a_load_failure_is_one_line_naming_what_is_missing() {
+        use crate::kernel_features::{Features, Missing};
+        let einval = libbpf_rs::Error::from_raw_os_error(libc::EINVAL);
+        let old = Features {
+            missing: vec![Missing {
+                name: "BPF_MAP_TYPE_TASK_STORAGE",
+                since: "5.11",
+            }],
+            ..Features::all()
+        };
+        let m = explain_load_error(&einval, &config(old));
+        assert!(
+            m.contains("has no BPF_MAP_TYPE_TASK_STORAGE (Linux 5.11)"),
+            "{m}"
+        );
+        assert!(m.ends_with("etrace needs Linux 5.15 or newer"), "{m}");
+        // nothing known missing: the verifier's last word, in the same one line
+        libbpf_print(
+            libbpf_rs::PrintLevel::Warn,
+            "0: R1=ctx()\ninvalid func unknown#181\nprocessed 12 insns\n".into(),
+        );
+        let m = explain_load_error(&einval, &config(Features::all()));
+        assert!(m.contains("invalid func unknown#181"), "{m}");
+        assert!(m.contains("-l debug shows the verifier's whole log"), "{m}");
+        assert_eq!(m.lines().count(), 1);
+        let eperm = libbpf_rs::Error::from_raw_os_error(libc::EPERM);
+        let m = explain_load_error(&eperm, &config(Features::all()));
+        assert!(m.contains("needs root"), "{m}");
+    }
+
     /// The argument masks say which arguments are read at entry and which at exit: the
     /// kernel side reads nothing else.
     #[test]

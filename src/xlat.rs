@@ -449,9 +449,22 @@ mod tests {
             })
             .collect();
         on_disk.sort();
-        let embedded: Vec<&str> = TABLES.iter().map(|t| t.0).collect();
+        let mut embedded: Vec<String> = TABLES.iter().map(|t| t.0.to_string()).collect();
+        embedded.extend(
+            ARCH_TABLES
+                .iter()
+                .map(|(arch, name, _)| format!("{name}.{arch}")),
+        );
+        embedded.sort();
         assert_eq!(on_disk, embedded);
         x();
+        for (arch, name, _) in ARCH_TABLES {
+            assert!(
+                TABLES.iter().any(|t| t.0 == *name),
+                "{name}.{arch} replaces no table"
+            );
+            Xlat::for_arch(arch).unwrap();
+        }
     }
 
     #[test]
