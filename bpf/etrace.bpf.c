@@ -65,7 +65,7 @@ const volatile __s32 clone3_nr = -1;
 const volatile __u8 capture_ctx = 1; /* send context records */
 
 /*
- * What this kernel's BPF has, told by user space (src/kernel_features.rs) before loading. A
+ * What this kernel's BPF has, told by user space (src/kernel/features.rs) before loading. A
  * path the kernel lacks is never reached: the verifier prunes branches on these constants, so
  * an unknown helper or an unresolved kfunc in them is not an error.
  */

@@ -189,8 +189,8 @@ impl Cli {
         &self,
         realtime_offset_ns: i64,
         host_ns: [u32; 8],
-    ) -> crate::render_text::TextOptions {
-        crate::render_text::TextOptions {
+    ) -> crate::render::text::TextOptions {
+        crate::render::text::TextOptions {
             bytes: self.bytes() as usize,
             env: self.env,
             time: self.time.min(3),

@@ -3,13 +3,15 @@
 
 use std::sync::OnceLock;
 
+use crate::app::printer::Printer;
+use crate::app::replay;
 use crate::decode::Decoder;
 use crate::dump::Reader;
-use crate::formats::Formats;
-use crate::output::Sink;
-use crate::printer::Printer;
+use crate::model::record;
+use crate::render::sink::Sink;
+use crate::render::{json, text};
 use crate::schema::Schema;
-use crate::{record, render_json, render_text, replay};
+use crate::tables::Formats;
 
 /// A dump captured on a real kernel; its header gives the record target a real schema.
 const KNOWN_DUMP: &[u8] = include_bytes!("../testdata/dumps/known.raw");
@@ -46,10 +48,10 @@ pub fn record(data: &[u8]) {
     if let Ok(rec) = record::parse(data) {
         let ev = decoder().decode(&rec, (None, None));
         let mut out = Vec::new();
-        let _ = render_json::write(&mut out, &ev);
+        let _ = json::write(&mut out, &ev);
     }
     for json in [false, true] {
-        let text = render_text::TextOptions {
+        let text = text::TextOptions {
             bytes: 64,
             time: 2,
             durations: true,

@@ -1,6 +1,22 @@
-//! etrace: an strace-like syscall tracer powered by eBPF, driven by the kernel's own metadata
-//! (tracefs formats for parameters, BTF for layouts). See ARCHITECTURE in shared docs and
-//! README.md for the data flow.
+//! etrace: an strace-like syscall tracer powered by eBPF, driven by the kernel's own metadata.
+//! The modules, in the order data flows through them (docs/architecture.md has the map):
+//!
+//! ```text
+//! kernel   tracefs formats ─┐
+//!          kernel BTF ──────┼─► schema ─┬─► capture (BPF plans, filters) ─► ring ─┐
+//! tables   formats/ files ──┘           │                                         ▼
+//!                                       └─► decode ◄──────────── model::record ◄──┤
+//!                                              │                                  │
+//!                                              ▼                                  ▼
+//!                                            render (text, JSON, tables)     dump (raw file)
+//!                                              ▲                                  │
+//!                                              └────── decode ◄── model::record ◄─┘
+//! app      live tracing and dump replay drive the stages; cli is the command line
+//! ```
+//!
+//! A module may use the modules above it in this list, never one below: kernel and tables
+//! (the inputs), schema, model, capture, decode, render, dump, app, cli. tests/layers.rs checks
+//! it.
 
 #[allow(
     clippy::all,
@@ -14,32 +30,14 @@ pub mod skel {
     include!(concat!(env!("OUT_DIR"), "/etrace.skel.rs"));
 }
 
-pub mod bpf;
-pub mod btf;
-pub mod cgroup_path;
+pub mod app;
+pub mod capture;
 pub mod cli;
-pub mod context;
 pub mod decode;
-pub mod decode_shapes;
 pub mod dump;
-pub mod event;
-pub mod formats;
 pub mod fuzzing;
-pub mod kernel_features;
-pub mod launch;
-pub mod lifecycle;
-pub mod live;
-pub mod output;
-pub mod printer;
-pub mod record;
-pub mod render_json;
-pub mod render_text;
-pub mod replay;
-pub mod ring;
+pub mod kernel;
+pub mod model;
+pub mod render;
 pub mod schema;
-pub mod schema_wire;
-pub mod stats;
-pub mod stop;
-pub mod summary;
-pub mod tracefs;
-pub mod xlat;
+pub mod tables;

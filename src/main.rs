@@ -21,8 +21,8 @@ fn main() {
         }
     }));
     let res = match &cli.input {
-        Some(input) => etrace::replay::run(&cli, input),
-        None => etrace::live::run(&cli),
+        Some(input) => etrace::app::replay::run(&cli, input),
+        None => etrace::app::live::run(&cli),
     };
     match res {
         Ok(code) => std::process::exit(code),

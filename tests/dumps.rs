@@ -464,8 +464,8 @@ fn summary_of_a_dump_counts_its_events() {
 /// 040000 (O_DIRECT on x86_64).
 fn synthetic_dump(arch: &str) -> Vec<u8> {
     use etrace::dump::{CaptureOptions, Header, Writer};
-    use etrace::formats::Dir;
-    use etrace::schema_wire::{WireArg, WireCapture, WireSchema, WireSyscall, WireType};
+    use etrace::schema::wire::{WireArg, WireCapture, WireSchema, WireSyscall, WireType};
+    use etrace::tables::Dir;
     let int = |size, signed| WireType::Int {
         size,
         signed,
@@ -498,7 +498,7 @@ fn synthetic_dump(arch: &str) -> Vec<u8> {
         kernel_release: "6.1.0-arm64".into(),
         arch: arch.into(),
         little_endian: true,
-        record_size: etrace::record::HEADER_LEN as u32,
+        record_size: etrace::model::record::HEADER_LEN as u32,
         realtime_offset_ns: 0,
         host_ns: [0; 8],
         tables_version: "0".into(),
@@ -507,7 +507,7 @@ fn synthetic_dump(arch: &str) -> Vec<u8> {
     };
     let mut w = Writer::new(Vec::new(), &header).unwrap();
     let flags = 0o40000 | 0o2000000; // O_DIRECTORY|O_CLOEXEC on aarch64
-    let rec = etrace::record::build(
+    let rec = etrace::model::record::build(
         56,
         [(-100i64) as u64, 0x1000, flags, 0, 0, 0],
         Some(3),

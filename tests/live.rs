@@ -559,8 +559,8 @@ fn btf_from_an_elf_file() {
 #[test]
 fn symbol_rules_name_real_parameters_and_members_of_this_kernel() {
     require_root();
-    let formats = etrace::formats::Formats::embedded().unwrap();
-    let schema = etrace::live::kernel_schema(&formats, None).unwrap();
+    let formats = etrace::tables::Formats::embedded().unwrap();
+    let schema = etrace::app::live::kernel_schema(&formats, None).unwrap();
     let x = &formats.xlat;
     for (sys, param) in x.named_args() {
         let sc = schema
@@ -580,10 +580,11 @@ fn symbol_rules_name_real_parameters_and_members_of_this_kernel() {
             "symbols.rules: no syscall has a parameter `{p}`"
         );
     }
-    let btf = etrace::btf::KernelBtf::open(Path::new(etrace::btf::VMLINUX)).unwrap();
+    let btf =
+        etrace::kernel::btf::KernelBtf::open(Path::new(etrace::kernel::btf::VMLINUX)).unwrap();
     for (st, member) in x.named_members() {
         let r = btf.resolve(&format!("struct {st} *")).unwrap();
-        let Some(etrace::btf::Layout::Struct { members, .. }) = r.pointee else {
+        let Some(etrace::kernel::btf::Layout::Struct { members, .. }) = r.pointee else {
             panic!("struct {st} is not a struct")
         };
         assert!(
@@ -596,15 +597,16 @@ fn symbol_rules_name_real_parameters_and_members_of_this_kernel() {
 #[test]
 fn mapped_kernel_btf_gives_the_schema_that_btf_parsed_whole_gives() {
     require_root();
-    let formats = etrace::formats::Formats::embedded().unwrap();
-    let root = etrace::tracefs::find_or_mount().unwrap();
-    let events = etrace::tracefs::syscall_events(&root).unwrap();
+    let formats = etrace::tables::Formats::embedded().unwrap();
+    let root = etrace::kernel::tracefs::find_or_mount().unwrap();
+    let events = etrace::kernel::tracefs::syscall_events(&root).unwrap();
     // the way a trace opens it: mapped, every name found in one scan
-    let mapped = etrace::btf::KernelBtf::open(Path::new(etrace::btf::VMLINUX)).unwrap();
+    let mapped =
+        etrace::kernel::btf::KernelBtf::open(Path::new(etrace::kernel::btf::VMLINUX)).unwrap();
     let fast = etrace::schema::Schema::build(&events, &mapped, &formats).unwrap();
     // btf-rs's other backend: every type parsed up front, every name looked up on its own
-    let bytes = std::fs::read(etrace::btf::VMLINUX).unwrap();
-    let whole = etrace::btf::KernelBtf::from_bytes(&bytes).unwrap();
+    let bytes = std::fs::read(etrace::kernel::btf::VMLINUX).unwrap();
+    let whole = etrace::kernel::btf::KernelBtf::from_bytes(&bytes).unwrap();
     let slow = etrace::schema::Schema::build(&events, &whole, &formats).unwrap();
     assert!(fast.syscalls.len() > 300, "{}", fast.syscalls.len());
     for (nr, sc) in &slow.syscalls {
@@ -623,8 +625,8 @@ fn mapped_kernel_btf_gives_the_schema_that_btf_parsed_whole_gives() {
 #[test]
 fn every_syscall_of_this_kernel_decodes_and_renders() {
     require_root();
-    let formats = etrace::formats::Formats::embedded().unwrap();
-    let schema = etrace::live::kernel_schema(&formats, None).unwrap();
+    let formats = etrace::tables::Formats::embedded().unwrap();
+    let schema = etrace::app::live::kernel_schema(&formats, None).unwrap();
     assert!(schema.syscalls.len() > 300, "{}", schema.syscalls.len());
     let d = etrace::decode::Decoder::new(&schema, &formats);
     let data: Vec<u8> = (0..=255u8).cycle().take(512).collect();
@@ -635,15 +637,15 @@ fn every_syscall_of_this_kernel_decodes_and_renders() {
             .collect();
         let args = [u64::MAX, 1, 0x7fff_0000, 2, 3, 4];
         for ret in [Some(0), Some(-2), None] {
-            let bytes = etrace::record::build(sc.nr, args, ret, &chunks);
-            let rec = etrace::record::parse(&bytes).unwrap();
+            let bytes = etrace::model::record::build(sc.nr, args, ret, &chunks);
+            let rec = etrace::model::record::parse(&bytes).unwrap();
             let ev = d.decode(&rec, (None, None));
             assert_eq!(ev.syscall, sc.name);
             let names: Vec<&str> = ev.args.iter().map(|a| a.0).collect();
             let want: Vec<&str> = sc.args.iter().map(|a| a.name.as_str()).collect();
             assert_eq!(names, want, "{}", sc.name);
             let mut out = Vec::new();
-            etrace::render_json::write(&mut out, &ev).unwrap();
+            etrace::render::json::write(&mut out, &ev).unwrap();
             let v: Value = serde_json::from_slice(&out).unwrap();
             assert_eq!(v["syscall"], sc.name.as_str());
             assert_eq!(
@@ -652,9 +654,9 @@ fn every_syscall_of_this_kernel_decodes_and_renders() {
                 "{}",
                 sc.name
             );
-            let line = etrace::render_text::line(
+            let line = etrace::render::text::line(
                 &ev,
-                &etrace::render_text::TextOptions {
+                &etrace::render::text::TextOptions {
                     bytes: 32,
                     ..Default::default()
                 },
@@ -668,7 +670,7 @@ fn every_syscall_of_this_kernel_decodes_and_renders() {
 #[test]
 fn class_and_negated_syscall_filters() {
     let (evs, _, err, _) = trace_known(&["-s", "%file", "-s", "!openat"]);
-    let classes = etrace::formats::Formats::embedded().unwrap().classes;
+    let classes = etrace::tables::Formats::embedded().unwrap().classes;
     let file = &classes["%file"];
     assert!(!evs.is_empty(), "{err}");
     assert!(

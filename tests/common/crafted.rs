@@ -1,10 +1,10 @@
 //! Crafted hostile dumps: the generator of the files under testdata/hostile (a test checks
 //! that the checked-in files are what it makes) and of the large ones made at test time.
 
-use etrace::bpf::ReadStats;
 use etrace::dump::{CaptureOptions, Header, Trailer, Writer, FORMAT_VERSION, MAGIC};
-use etrace::formats::Dir;
-use etrace::schema_wire::{WireArg, WireCapture, WireMember, WireSchema, WireSyscall, WireType};
+use etrace::model::counters::ReadStats;
+use etrace::schema::wire::{WireArg, WireCapture, WireMember, WireSchema, WireSyscall, WireType};
+use etrace::tables::Dir;
 
 /// A header like a real one, with fixed values so that the files are reproducible.
 pub fn header(schema: WireSchema) -> Header {
@@ -13,7 +13,7 @@ pub fn header(schema: WireSchema) -> Header {
         kernel_release: "6.18.0".into(),
         arch: "x86_64".into(),
         little_endian: true,
-        record_size: etrace::record::HEADER_LEN as u32,
+        record_size: etrace::model::record::HEADER_LEN as u32,
         realtime_offset_ns: 0,
         host_ns: [0; 8],
         tables_version: "0".into(),

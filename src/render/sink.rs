@@ -1,4 +1,4 @@
-//! output: where rendered events go: stdout (`-o -`), a file created with O_EXCL and mode 0600
+//! sink: where rendered events go: stdout (`-o -`), a file created with O_EXCL and mode 0600
 //! (it will hold what traced processes read and wrote), or something that is not a regular file
 //! and already exists (`/dev/null`, `/dev/stderr`, a FIFO), written to as it is.
 

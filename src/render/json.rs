@@ -1,4 +1,4 @@
-//! render_json: one JSON object per event (JSON Lines), following the contract in
+//! json: one JSON object per event (JSON Lines), following the contract in
 //! ARCHITECTURE.md: `syscall`, `nr`, `pid`, `tid`, `ppid`, `comm`, `ts`, `args`, `ret`, plus
 //! `errno`, `duration_ns`, `truncated`, `unreadable`, `ctx` and `ctx_exit` beside them; and the
 //! lifecycle events, which have an `event` key (`fork`, `exec`, `exit`) instead of `syscall`.
@@ -8,11 +8,11 @@ use std::io::{self, Write};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use crate::context::{Ctx, NS_NAMES};
-use crate::decode_shapes::signal_name;
-use crate::event::{Event, Life, LifeEvent, Value};
-use crate::lifecycle::exit_status;
-use crate::xlat::Xlat;
+use crate::decode::lifecycle::exit_status;
+use crate::decode::shapes::signal_name;
+use crate::model::context::{Ctx, NS_NAMES};
+use crate::model::event::{Event, Life, LifeEvent, Value};
+use crate::tables::xlat::Xlat;
 
 /// A process context's JSON, made once per context and reused for every event.
 fn ctx_json(out: &mut Vec<u8>, c: &Ctx) {
@@ -378,7 +378,7 @@ pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>, xlat: &Xlat) -> io::Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Comm;
+    use crate::model::event::Comm;
     use std::borrow::Cow;
 
     #[test]

@@ -11,18 +11,22 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use crate::bpf::{self, Caps, Config};
-use crate::btf::{self, KernelBtf};
+use crate::app::launch;
+use crate::app::printer::Printer;
+use crate::app::stop::{self, Signals, Targets, Unfit};
+use crate::capture::program::{self, Caps, Config};
+use crate::capture::ring::{Next, Ring};
 use crate::cli::Cli;
-use crate::formats::Formats;
-use crate::output::{self, NewFiles, Sink};
-use crate::printer::Printer;
-use crate::ring::{Next, Ring};
+use crate::dump;
+use crate::kernel::btf::{self, KernelBtf};
+use crate::kernel::{cgroup_path, host, tracefs};
+use crate::model::record;
+use crate::render::sink::{self, NewFiles, Sink};
+use crate::render::tables;
+use crate::schema::wire::WireSchema;
 use crate::schema::Schema;
-use crate::schema_wire::WireSchema;
 use crate::skel::types::etrace_rec_type;
-use crate::stop::{self, Signals, Targets, Unfit};
-use crate::{cgroup_path, context, dump, launch, record, stats, summary, tracefs};
+use crate::tables::Formats;
 
 const CTX_TYPE: u16 = etrace_rec_type::ETRACE_T_CTX.0 as u16;
 
@@ -229,8 +233,8 @@ fn open_dump(
     selected: &Option<HashSet<u32>>,
 ) -> Result<Option<dump::Writer<Sink>>> {
     let sink = match (&cli.also_raw, cli.raw) {
-        (Some(p), _) => output::open(Some(p), None)?,
-        (None, true) => output::open(cli.output.as_deref(), Some(".raw"))?,
+        (Some(p), _) => sink::open(Some(p), None)?,
+        (None, true) => sink::open(cli.output.as_deref(), Some(".raw"))?,
         (None, false) => return Ok(None),
     };
     let wire = WireSchema::from_schema(schema, &|sc| {
@@ -256,8 +260,7 @@ fn open_dump(
 }
 
 pub fn run(cli: &Cli) -> Result<i32> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !host::is_root() {
         bail!("etrace needs root to load its eBPF program and read tracefs: run it with sudo");
     }
     let run_as = cli.user.as_deref().map(launch::lookup_user).transpose()?;
@@ -295,7 +298,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         emit_events: !cli.summary_only(),
         capture_ctx: !cli.no_ctx,
         clone_nrs: (nr_of("clone"), nr_of("clone3")),
-        features: crate::kernel_features::Features::probe(
+        features: crate::kernel::features::Features::probe(
             cli.btf.as_deref().unwrap_or(Path::new(btf::VMLINUX)),
         ),
     };
@@ -309,7 +312,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
             log::debug!("schema built in {:?}", started.elapsed());
             sc
         });
-        let skel = bpf::load(&mut obj, &cfg);
+        let skel = program::load(&mut obj, &cfg);
         log::debug!("eBPF program loaded in {:?}", started.elapsed());
         let schema = schema
             .join()
@@ -329,19 +332,19 @@ pub fn run(cli: &Cli) -> Result<i32> {
         true => None,
         false => {
             let temp = (cli.json && !cli.stdout).then_some(".json");
-            let sink = output::open(cli.output.as_deref(), temp)?;
+            let sink = sink::open(cli.output.as_deref(), temp)?;
             new_files.add(&sink);
             Some(Printer::new(
                 sink,
                 &schema,
                 &formats,
                 cli.json,
-                cli.text_options(dump::realtime_offset_ns(), context::own_namespaces()),
+                cli.text_options(host::realtime_offset_ns(), host::own_namespaces()),
             ))
         }
     };
     let caps = Caps { bytes: cli.bytes() };
-    bpf::write_plans(
+    program::write_plans(
         &skel,
         &schema,
         &formats.rules,
@@ -352,14 +355,14 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let signals = Signals::catch()?;
     let mut targets = Targets::watch(&cfg.attach);
 
-    bpf::attach(&mut skel)?;
+    program::attach(&mut skel)?;
     let mut child = match &program {
         None => None,
         Some(path) => Some(launch::spawn(
             path,
             &cli.command,
-            bpf::pids_fd(&skel),
-            bpf::PID_PENDING_EXEC,
+            program::pids_fd(&skel),
+            program::PID_PENDING_EXEC,
             run_as,
         )?),
     };
@@ -413,9 +416,9 @@ pub fn run(cli: &Cli) -> Result<i32> {
                 // they exit; not one that was a zombie already), and tracing stops once no
                 // process is left in it
                 for tgid in targets.exited() {
-                    bpf::untrace(&skel, tgid);
+                    program::untrace(&skel, tgid);
                 }
-                if !cli.pid.is_empty() && bpf::traced_processes(&skel) == 0 {
+                if !cli.pid.is_empty() && program::traced_processes(&skel) == 0 {
                     log::info!("the traced processes have exited");
                     break Ended::TargetsGone;
                 }
@@ -423,10 +426,10 @@ pub fn run(cli: &Cli) -> Result<i32> {
         }
     };
     // the processes still traced, for --kill-on-exit (read before the program is detached)
-    let still_traced = bpf::traced_tgids(&skel);
+    let still_traced = program::traced_tgids(&skel);
 
     // stop the probes (synchronously: no program runs after this), then drain what is left
-    bpf::detach(&mut skel);
+    program::detach(&mut skel);
     loop {
         let failed = consumer.borrow().error.is_some();
         if failed || rb.consume(&mut handle) == 0 {
@@ -435,10 +438,10 @@ pub fn run(cli: &Cli) -> Result<i32> {
     }
     drop(rb);
     let mut c = consumer.into_inner();
-    let counts = bpf::counts(&skel)?;
-    let reads = bpf::read_stats(&skel)?;
+    let counts = program::counts(&skel)?;
+    let reads = program::read_stats(&skel)?;
     let sums = match cli.counting() {
-        true => bpf::summaries(&skel)?,
+        true => program::summaries(&skel)?,
         false => Default::default(),
     };
     if c.error.is_none() {
@@ -458,15 +461,15 @@ pub fn run(cli: &Cli) -> Result<i32> {
     }
     c.flush();
     if cli.stats && !cli.summary_only() {
-        eprint!("{}", stats::table(&schema, &counts, &reads, true));
+        eprint!("{}", tables::sent_lost(&schema, &counts, &reads, true));
     }
     if cli.counting() {
         if cli.summary {
-            eprint!("{}", summary::table(&schema, &sums));
+            eprint!("{}", tables::summary(&schema, &sums));
         }
         for (nr, name) in &histograms {
             let s = sums.get(nr).cloned().unwrap_or_default();
-            eprint!("{}", summary::histogram(name, &s));
+            eprint!("{}", tables::histogram(name, &s));
         }
     }
     if c.malformed > 0 {

@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use crate::formats::FormatError;
+use crate::tables::FormatError;
 
 /// The embedded tables: (name, text), one file each under formats/xlat.
 macro_rules! tables {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../formats/xlat/", $name, ".xlat")))),*]
+        &[$(($name, include_str!(concat!("../../formats/xlat/", $name, ".xlat")))),*]
     };
 }
 pub const TABLES: &[(&str, &str)] = tables!(
@@ -72,10 +72,10 @@ pub const TABLES: &[(&str, &str)] = tables!(
 pub const ARCH_TABLES: &[(&str, &str, &str)] = &[(
     "aarch64",
     "open_flags",
-    include_str!("../formats/xlat/open_flags.aarch64.xlat"),
+    include_str!("../../formats/xlat/open_flags.aarch64.xlat"),
 )];
 /// The rules: which table decodes which argument or member.
-pub const SYMBOL_RULES: &str = include_str!("../formats/symbols.rules");
+pub const SYMBOL_RULES: &str = include_str!("../../formats/symbols.rules");
 
 /// A number to name: its value as declared (signed or not) and as bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

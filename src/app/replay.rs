@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::bpf::ReadStats;
+use crate::app::printer::Printer;
 use crate::cli::Cli;
 use crate::dump::{DumpError, Reader};
-use crate::formats::Formats;
-use crate::output::{self, Sink};
-use crate::printer::Printer;
-use crate::record::{self, Any, Record};
+use crate::model::counters::ReadStats;
+use crate::model::record::{self, Any, Record};
+use crate::model::summary::Summary;
+use crate::render::sink::{self, Sink};
+use crate::render::tables;
 use crate::skel::types::etrace_limits as L;
-use crate::summary::Summary;
-use crate::{stats, summary};
+use crate::tables::Formats;
 
 /// A syscall name the dump's schema lacks although this etrace knows it: the dump does not
 /// contain it (it was recorded with -s), which is what the user needs to hear.
@@ -188,7 +188,7 @@ struct WriteError(std::io::Error);
 pub fn decode_bytes(data: &[u8], formats: &Formats, json: bool) -> Result<Outcome, DumpError> {
     let mut reader = Reader::open(data)?;
     let schema = std::mem::take(&mut reader.schema);
-    let text = crate::render_text::TextOptions {
+    let text = crate::render::text::TextOptions {
         bytes: 64,
         ..Default::default()
     };
@@ -225,10 +225,9 @@ fn summaries<R: Read>(
                 .collect()
         }
         _ => {
-            let lost = reader
-                .trailer
-                .as_ref()
-                .map_or(0, |t| stats::total(t.counts.iter().map(|c| c.2)).0);
+            let lost = reader.trailer.as_ref().map_or(0, |t| {
+                crate::model::counters::total(t.counts.iter().map(|c| c.2)).0
+            });
             if lost > 0 {
                 log::warn!(
                     "summary: counted from the dump's records; the capture lost {lost} events \
@@ -288,11 +287,11 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     }
     // the symbolic tables of the machine that recorded the dump (open flags differ by arch)
     let arch = reader.header.arch.as_str();
-    if !crate::formats::ARCHES.contains(&arch) {
+    if !crate::tables::ARCHES.contains(&arch) {
         log::warn!(
             "{name} was recorded on {arch}: this etrace has tables for {}; names come from \
              x86_64's and may be wrong",
-            crate::formats::ARCHES.join(" and ")
+            crate::tables::ARCHES.join(" and ")
         );
     }
     let formats = Formats::for_arch(arch)?;
@@ -302,10 +301,10 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
         .select(&cli.syscall, &formats.classes)
         .map_err(|e| not_in_dump(e, &cli.syscall, &formats, &reader.header.options))?;
     let filter = Filter::new(selected, &cli.comm, cli.failed);
-    let histograms = crate::live::histogram_syscalls(&schema, &cli.histogram)
+    let histograms = crate::app::live::histogram_syscalls(&schema, &cli.histogram)
         .map_err(|e| not_in_dump(e, &cli.histogram, &formats, &reader.header.options))?;
     let temp = (cli.json && !cli.stdout).then_some(".json");
-    let sink = output::open(cli.output.as_deref(), temp)?;
+    let sink = sink::open(cli.output.as_deref(), temp)?;
     let mut printer = Printer::new(
         sink,
         &schema,
@@ -365,11 +364,11 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     }
     let sums = summaries(&reader, &filter, outcome.summaries);
     if cli.summary {
-        eprint!("{}", summary::table(&schema, &sums));
+        eprint!("{}", tables::summary(&schema, &sums));
     }
     for (nr, name) in &histograms {
         let s = sums.get(nr).cloned().unwrap_or_default();
-        eprint!("{}", summary::histogram(name, &s));
+        eprint!("{}", tables::histogram(name, &s));
     }
     if cli.stats && !cli.summary_only() {
         let (counts, reads) = match &reader.trailer {
@@ -394,12 +393,15 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
             .filter(|(nr, _)| filter.syscalls.as_ref().is_none_or(|s| s.contains(nr)))
             .collect();
         let lost_known = reader.trailer.is_some();
-        eprint!("{}", stats::table(&schema, &counts, &reads, lost_known));
+        eprint!(
+            "{}",
+            tables::sent_lost(&schema, &counts, &reads, lost_known)
+        );
     }
     let lost = reader
         .trailer
         .as_ref()
-        .map(|t| stats::total(t.counts.iter().map(|c| c.2)).0);
+        .map(|t| crate::model::counters::total(t.counts.iter().map(|c| c.2)).0);
     log::info!(
         "{}: {} events decoded from {} records in {:.2} s; events lost at capture: {}",
         printer.sink.name(),

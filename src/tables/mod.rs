@@ -1,22 +1,24 @@
-//! formats: the data files under formats/ (syscall numbers, errno names, capture rules), embedded
+//! tables: the data files under formats/ (syscall numbers, errno names, capture rules), embedded
 //! in the binary and parsed once.
+
+pub mod xlat;
 
 use std::collections::{BTreeMap, HashMap};
 
 use thiserror::Error;
 
 /// The x86_64 syscall table: `<number> <name>`.
-pub const SYSCALLS_X86_64: &str = include_str!("../formats/syscalls-x86_64.tbl");
+pub const SYSCALLS_X86_64: &str = include_str!("../../formats/syscalls-x86_64.tbl");
 /// The aarch64 syscall table (generated from the kernel's generic unistd.h).
-pub const SYSCALLS_AARCH64: &str = include_str!("../formats/syscalls-aarch64.tbl");
+pub const SYSCALLS_AARCH64: &str = include_str!("../../formats/syscalls-aarch64.tbl");
 /// The architectures etrace has tables for, as `uname -m` names them.
 pub const ARCHES: &[&str] = &["x86_64", "aarch64"];
 /// errno values: `<number> <NAME> <description>`.
-pub const ERRNO: &str = include_str!("../formats/errno.tbl");
+pub const ERRNO: &str = include_str!("../../formats/errno.tbl");
 /// Capture rules: see the head of the file for its syntax.
-pub const CAPTURE_RULES: &str = include_str!("../formats/capture.rules");
+pub const CAPTURE_RULES: &str = include_str!("../../formats/capture.rules");
 /// Syscall classes for -s (`%file`, `%net` ...).
-pub const SYSCALL_CLASSES: &str = include_str!("../formats/syscall-classes");
+pub const SYSCALL_CLASSES: &str = include_str!("../../formats/syscall-classes");
 
 #[derive(Debug, Error)]
 #[error("formats/{file}:{line}: {msg}")]
@@ -316,7 +318,7 @@ pub struct Formats {
     pub errno: HashMap<i64, Errno>,
     pub rules: Rules,
     /// Symbolic tables and the rules that attach them.
-    pub xlat: crate::xlat::Xlat,
+    pub xlat: crate::tables::xlat::Xlat,
     /// `%class` -> syscall names
     pub classes: BTreeMap<String, Vec<String>>,
 }
@@ -339,7 +341,7 @@ impl Formats {
             syscalls: parse_syscall_table(table)?,
             errno: parse_errno(ERRNO)?,
             rules: parse_rules(CAPTURE_RULES)?,
-            xlat: crate::xlat::Xlat::for_arch(arch)?,
+            xlat: crate::tables::xlat::Xlat::for_arch(arch)?,
             classes: parse_classes(SYSCALL_CLASSES)?,
         })
     }
@@ -352,15 +354,15 @@ impl Formats {
             SYSCALLS_AARCH64,
             ERRNO,
             CAPTURE_RULES,
-            crate::xlat::SYMBOL_RULES,
+            crate::tables::xlat::SYMBOL_RULES,
         ] {
             h.update(t.as_bytes());
         }
-        for (name, text) in crate::xlat::TABLES {
+        for (name, text) in crate::tables::xlat::TABLES {
             h.update(name.as_bytes());
             h.update(text.as_bytes());
         }
-        for (arch, name, text) in crate::xlat::ARCH_TABLES {
+        for (arch, name, text) in crate::tables::xlat::ARCH_TABLES {
             h.update(arch.as_bytes());
             h.update(name.as_bytes());
             h.update(text.as_bytes());
@@ -407,9 +409,9 @@ mod tests {
             "aarch64 has no open(2)"
         );
         let flags = |arch: &str| {
-            let x = crate::xlat::Xlat::for_arch(arch).unwrap();
+            let x = crate::tables::xlat::Xlat::for_arch(arch).unwrap();
             let t = x.table("open_flags").unwrap();
-            t.format(crate::xlat::Num::from_u64(0o40000), &x)
+            t.format(crate::tables::xlat::Num::from_u64(0o40000), &x)
         };
         assert_eq!(flags("aarch64").as_deref(), Some("O_RDONLY|O_DIRECTORY"));
         assert_eq!(flags("x86_64").as_deref(), Some("O_RDONLY|O_DIRECT"));

@@ -2,14 +2,16 @@
 //! each argument's name, declared type, value layout and capture rule. It is what the BPF plan
 //! and the decoder are built from, and (serializable) what a raw dump carries.
 
+pub mod wire;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::btf::{KernelBtf, Layout};
-use crate::formats::{Dir, Formats, RuleKind, Shape, SizeSrc};
-use crate::tracefs::SyscallEvent;
+use crate::kernel::btf::{KernelBtf, Layout};
+use crate::kernel::tracefs::SyscallEvent;
+use crate::tables::{Dir, Formats, RuleKind, Shape, SizeSrc};
 
 #[derive(Debug, Error)]
 pub enum SchemaError {
@@ -230,7 +232,7 @@ impl Schema {
 fn size_ref(
     sys: &str,
     src: &SizeSrc,
-    params: &[crate::tracefs::Param],
+    params: &[crate::kernel::tracefs::Param],
 ) -> Result<SizeRef, SchemaError> {
     Ok(match src {
         SizeSrc::Ret => SizeRef::Ret,
@@ -246,8 +248,8 @@ fn size_ref(
 
 fn build_arg(
     sys: &str,
-    p: &crate::tracefs::Param,
-    params: &[crate::tracefs::Param],
+    p: &crate::kernel::tracefs::Param,
+    params: &[crate::kernel::tracefs::Param],
     btf: &KernelBtf,
     formats: &Formats,
 ) -> Result<Arg, SchemaError> {
@@ -352,7 +354,7 @@ fn build_arg(
 }
 
 /// The defaults from the declared type alone (see the head of formats/capture.rules).
-fn default_capture(r: Option<&crate::btf::Resolved>, pointee: Option<Layout>) -> Capture {
+fn default_capture(r: Option<&crate::kernel::btf::Resolved>, pointee: Option<Layout>) -> Capture {
     let Some(r) = r else { return Capture::None };
     match r.depth {
         0 => Capture::None,
@@ -399,7 +401,7 @@ pub fn unmatched_rules(formats: &Formats, events: &[SyscallEvent]) -> Vec<String
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::tracefs;
+    use crate::kernel::tracefs;
     use std::path::Path;
 
     /// The schema of the tracefs and BTF snapshots in testdata/.

@@ -1,4 +1,4 @@
-//! bpf: loads etrace's eBPF program (embedded skeleton), turns the schema into the capture plan
+//! program: loads etrace's eBPF program (embedded skeleton), turns the schema into the capture plan
 //! and filters it reads from its maps, and reads its sent/lost counters back.
 
 use std::collections::BTreeMap;
@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, OpenObject};
 
+use crate::model::counters::ReadStats;
 use crate::schema::{Capture, Schema, SizeRef, Syscall};
 use crate::skel::types::{
     etrace_arg_plan, etrace_counts, etrace_kind as K, etrace_limits as L, etrace_pid_state,
@@ -49,7 +50,7 @@ pub struct Config {
     /// The numbers of clone and clone3 (their flags go into fork records).
     pub clone_nrs: (Option<u32>, Option<u32>),
     /// Which path the program takes where kernels differ.
-    pub features: crate::kernel_features::Features,
+    pub features: crate::kernel::features::Features,
 }
 
 /// Capture caps, in bytes.
@@ -102,7 +103,7 @@ fn verifier_last_word() -> Option<String> {
 
 /// Why loading failed, in one line a user can act on (the whole log is at `-l debug`).
 fn explain_load_error(e: &libbpf_rs::Error, cfg: &Config) -> String {
-    use crate::kernel_features::{kernel_release, MIN_KERNEL};
+    use crate::kernel::features::{kernel_release, MIN_KERNEL};
     let release = kernel_release();
     if e.kind() == libbpf_rs::ErrorKind::PermissionDenied {
         let lockdown = std::fs::read_to_string("/sys/kernel/security/lockdown").unwrap_or_default();
@@ -134,7 +135,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
     libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, libbpf_print)));
     log::debug!(
         "kernel {}: {}",
-        crate::kernel_features::kernel_release(),
+        crate::kernel::features::kernel_release(),
         cfg.features.describe()
     );
     let open = EtraceSkelBuilder::default()
@@ -245,7 +246,7 @@ fn size_src(s: &SizeRef) -> (u8, u8, u32) {
     }
 }
 
-fn when(dir: crate::formats::Dir) -> u8 {
+fn when(dir: crate::tables::Dir) -> u8 {
     let mut w = 0;
     if dir.at_entry() {
         w |= W::ETRACE_W_ENTRY.0;
@@ -257,7 +258,7 @@ fn when(dir: crate::formats::Dir) -> u8 {
 }
 
 /// A plan whose length (or count) comes from `size`: a constant, an argument or the return value.
-fn sized(kind: K, dir: crate::formats::Dir, size: &SizeRef, max_len: u32) -> etrace_arg_plan {
+fn sized(kind: K, dir: crate::tables::Dir, size: &SizeRef, max_len: u32) -> etrace_arg_plan {
     let (src, arg, elem) = size_src(size);
     etrace_arg_plan {
         kind: kind.0 as u8,
@@ -376,7 +377,7 @@ const _: () = assert!(std::mem::size_of::<etrace_plan>() == 80);
 pub fn write_plans(
     skel: &EtraceSkel<'_>,
     schema: &Schema,
-    rules: &crate::formats::Rules,
+    rules: &crate::tables::Rules,
     selected: &dyn Fn(&Syscall) -> bool,
     caps: Caps,
 ) -> Result<usize> {
@@ -452,7 +453,7 @@ pub fn counts(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, (u64, u64)>> {
 }
 
 /// The kernel's per-syscall summary counters, summed over CPUs; only syscalls with calls.
-pub fn summaries(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, crate::summary::Summary>> {
+pub fn summaries(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, crate::model::summary::Summary>> {
     use crate::skel::types::etrace_summary;
     let mut out = BTreeMap::new();
     for nr in 0..L::ETRACE_MAX_SYSCALLS.0 {
@@ -464,14 +465,14 @@ pub fn summaries(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, crate::summary::
         else {
             continue;
         };
-        let mut sum = crate::summary::Summary::default();
+        let mut sum = crate::model::summary::Summary::default();
         for v in per_cpu {
             if v.len() < std::mem::size_of::<etrace_summary>() {
                 continue;
             }
             // SAFETY: the value is an etrace_summary (plain u64s) written by the kernel.
             let c: etrace_summary = unsafe { std::ptr::read_unaligned(v.as_ptr().cast()) };
-            sum.merge(&crate::summary::Summary {
+            sum.merge(&crate::model::summary::Summary {
                 calls: c.calls,
                 errors: c.errors,
                 total_ns: c.total_ns,
@@ -484,22 +485,6 @@ pub fn summaries(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, crate::summary::
         }
     }
     Ok(out)
-}
-
-/// How the input-argument reads went (see bpf/etrace.h, enum etrace_stat).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ReadStats {
-    pub entry_fault: u64,
-    pub reread_ok: u64,
-    pub reread_fail: u64,
-    pub exec_reread: u64,
-    pub no_storage: u64,
-    /// Context records sent, and lost for want of room.
-    pub ctx_sent: u64,
-    pub ctx_lost: u64,
-    /// Fork, exec and exit records sent, and lost.
-    pub life_sent: u64,
-    pub life_lost: u64,
 }
 
 pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<ReadStats> {
@@ -536,7 +521,7 @@ mod tests {
     use super::*;
     use crate::schema::tests::snapshot_schema;
 
-    fn config(features: crate::kernel_features::Features) -> Config {
+    fn config(features: crate::kernel::features::Features) -> Config {
         Config {
             self_tgid: 1,
             filter_pids: false,
@@ -558,7 +543,7 @@ mod tests {
 
     #[test]
     fn a_load_failure_is_one_line_naming_what_is_missing() {
-        use crate::kernel_features::{Features, Missing};
+        use crate::kernel::features::{Features, Missing};
         let einval = libbpf_rs::Error::from_raw_os_error(libc::EINVAL);
         let old = Features {
             missing: vec![Missing {

@@ -8,19 +8,7 @@ use std::rc::Rc;
 use crate::skel::types::{etrace_ctx, etrace_ctx_flags as XF};
 
 /// Namespace names, in the order of `etrace_ctx.ns` (enum etrace_ns).
-pub const NS_NAMES: [&str; 8] = ["pid", "mnt", "net", "uts", "ipc", "user", "cgroup", "time"];
-
-/// The namespace inode numbers of this process (0 where the kernel lacks one).
-pub fn own_namespaces() -> [u32; 8] {
-    use std::os::unix::fs::MetadataExt;
-    let mut ns = [0; 8];
-    for (i, name) in NS_NAMES.iter().enumerate() {
-        if let Ok(m) = std::fs::metadata(format!("/proc/self/ns/{name}")) {
-            ns[i] = m.ino() as u32;
-        }
-    }
-    ns
-}
+pub use crate::kernel::host::NS_NAMES;
 
 /// One thread's context, as a context record gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]

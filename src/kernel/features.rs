@@ -1,4 +1,4 @@
-//! kernel_features: what the running kernel's BPF offers etrace, found in its BTF before the
+//! features: what the running kernel's BPF offers etrace, found in its BTF before the
 //! program loads (the `bpf_func_id` enumerators name every helper the kernel has; a kfunc is a
 //! FUNC of its own), and the path the program takes for each: native, or the fallback that
 //! the oldest supported kernel (5.15) gets. `ETRACE_FORCE_FALLBACKS=1` takes every fallback,
@@ -158,13 +158,7 @@ fn enumerator(btf: &Btf, ty: &str, name: &str) -> bool {
     })
 }
 
-/// The running kernel's release (`uname -r`).
-pub fn kernel_release() -> String {
-    rustix::system::uname()
-        .release()
-        .to_string_lossy()
-        .into_owned()
-}
+pub use crate::kernel::host::kernel_release;
 
 #[cfg(test)]
 mod tests {
@@ -173,7 +167,7 @@ mod tests {
     #[test]
     fn this_kernel_has_every_feature_and_forcing_takes_every_fallback() {
         // CI and development machines run a kernel newer than 6.2
-        let f = Features::probe(Path::new(crate::btf::VMLINUX));
+        let f = Features::probe(Path::new(crate::kernel::btf::VMLINUX));
         assert!(f.missing.is_empty(), "{f:?}");
         assert!(f.bpf_loop && f.task_pt_regs && f.rdonly_cast, "{f:?}");
         assert!(f.describe().contains("bpf_loop helper (native)"));

@@ -2,18 +2,20 @@
 //! signedness, strings, buffers, structs laid out from BTF, arrays, and the markers for
 //! truncated and unreadable user memory.
 
+pub mod lifecycle;
+pub mod shapes;
+
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::btf::{Layout, Member};
-use crate::context::Ctx;
-use crate::decode_shapes;
-use crate::event::{Event, Value};
-use crate::formats::{Errno, Formats, Shape};
-use crate::record::{Chunk, Record};
+use crate::kernel::btf::{Layout, Member};
+use crate::model::context::Ctx;
+use crate::model::event::{Event, Value};
+use crate::model::record::{Chunk, Record};
 use crate::schema::{Capture, Schema};
-use crate::xlat::{Num, Symbolic, Xlat};
+use crate::tables::xlat::{Num, Symbolic, Xlat};
+use crate::tables::{Errno, Formats, Shape};
 
 const RAW_ARG_NAMES: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
 /// Largest errno a syscall returns; more negative values are not errors (e.g. lseek results).
@@ -55,7 +57,7 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
         if words.is_empty() {
             return v;
         }
-        let name = crate::decode_shapes::sigset_name(&words, xlat);
+        let name = crate::decode::shapes::sigset_name(&words, xlat);
         return Value::Sym {
             raw: Box::new(v),
             name,
@@ -72,7 +74,7 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
     match how {
         Symbolic::Sigset => v,
         Symbolic::Wstatus => {
-            let name = decode_shapes::wstatus_name(n.bits as u32, xlat);
+            let name = shapes::wstatus_name(n.bits as u32, xlat);
             Value::Sym {
                 raw: Box::new(v),
                 name,
@@ -297,8 +299,8 @@ fn decode_arg(
         Capture::Shaped { shape, .. } => {
             let data = &c.data[..len.map_or(c.data.len(), |l| l.min(c.data.len()))];
             match shape {
-                Shape::Sockaddr => decode_shapes::sockaddr(data, c.truncated(), cx.xlat),
-                Shape::Dirents => decode_shapes::dirents(data, c.truncated(), cx.xlat),
+                Shape::Sockaddr => shapes::sockaddr(data, c.truncated(), cx.xlat),
+                Shape::Dirents => shapes::dirents(data, c.truncated(), cx.xlat),
             }
         }
         Capture::Array { elem, .. } => {
@@ -351,7 +353,7 @@ fn decode_parts(raw: u64, capture: &Capture, chunks: &[&Chunk<'_>], cx: &mut Cx<
         return Value::Unreadable(raw);
     }
     let Capture::Msghdr { layout, .. } = capture else {
-        return decode_shapes::iovecs(first.data, first.truncated(), &bufs);
+        return shapes::iovecs(first.data, first.truncated(), &bufs);
     };
     let mut v = decode_layout(first.data, layout, cx);
     if let Value::Struct(fields) = &mut v {
@@ -360,17 +362,17 @@ fn decode_parts(raw: u64, capture: &Capture, chunks: &[&Chunk<'_>], cx: &mut Cx<
             match &**name {
                 "msg_name" => {
                     if let Some(c) = part(1).filter(|c| !c.data.is_empty()) {
-                        *val = decode_shapes::sockaddr(c.data, c.truncated(), cx.xlat);
+                        *val = shapes::sockaddr(c.data, c.truncated(), cx.xlat);
                     }
                 }
                 "msg_iov" => {
                     if let Some(c) = part(2) {
-                        *val = decode_shapes::iovecs(c.data, c.truncated(), &bufs);
+                        *val = shapes::iovecs(c.data, c.truncated(), &bufs);
                     }
                 }
                 "msg_control" => {
                     if let Some(c) = part(3).filter(|c| !c.data.is_empty()) {
-                        *val = decode_shapes::cmsgs(c.data, c.truncated(), cx.xlat);
+                        *val = shapes::cmsgs(c.data, c.truncated(), cx.xlat);
                     }
                 }
                 _ => {}
@@ -583,10 +585,10 @@ fn decode_members(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{Dir, Formats};
-    use crate::record::{parse, tests::build};
+    use crate::model::record::{parse, tests::build};
     use crate::schema::{Arg, SizeRef, Syscall};
     use crate::skel::types::etrace_chunk_flags as CF;
+    use crate::tables::{Dir, Formats};
 
     #[test]
     fn a_status_pointer_that_was_not_read_stays_an_address() {

@@ -758,12 +758,12 @@ mod tests {
         let v = crate::decode::decode_layout(
             &7u32.to_le_bytes(),
             &members[4].layout,
-            &mut crate::decode::Cx::new(&crate::xlat::Xlat::default()),
+            &mut crate::decode::Cx::new(&crate::tables::xlat::Xlat::default()),
         );
         assert_eq!(
             v,
-            crate::event::Value::Sym {
-                raw: Box::new(crate::event::Value::UInt(7)),
+            crate::model::event::Value::Sym {
+                raw: Box::new(crate::model::event::Value::UInt(7)),
                 name: "ETK_B".into()
             }
         );

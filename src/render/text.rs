@@ -1,14 +1,14 @@
-//! render_text: one strace-like line per event. Bytes from traced processes are C-escaped, so
+//! text: one strace-like line per event. Bytes from traced processes are C-escaped, so
 //! nothing they contain reaches the terminal raw.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::context::{Ctx, NS_NAMES};
-use crate::decode_shapes::signal_name;
-use crate::event::{Event, Life, LifeEvent, Value};
-use crate::lifecycle::exit_status;
-use crate::xlat::Xlat;
+use crate::decode::lifecycle::exit_status;
+use crate::decode::shapes::signal_name;
+use crate::model::context::{Ctx, NS_NAMES};
+use crate::model::event::{Event, Life, LifeEvent, Value};
+use crate::tables::xlat::Xlat;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -325,7 +325,7 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions, xlat: &Xlat) -> String {
             clone_flags,
         } => {
             match kind {
-                crate::event::ForkKind::Thread => {
+                crate::model::event::ForkKind::Thread => {
                     let _ = write!(out, "fork: new thread {child_pid}/{child_tid}");
                 }
                 k => {
@@ -408,7 +408,7 @@ pub fn write_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Comm;
+    use crate::model::event::Comm;
     use std::borrow::Cow;
 
     fn ev(

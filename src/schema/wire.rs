@@ -1,4 +1,4 @@
-//! schema_wire: the schema as a dump header carries it: every type once, in a flat table whose
+//! wire: the schema as a dump header carries it: every type once, in a flat table whose
 //! entries refer only to earlier entries, so that reading it back needs no recursion and a
 //! damaged or hostile header cannot nest deeper, or expand larger, than the limits below.
 
@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::btf::{Layout, Member};
-use crate::formats::{Dir, Shape};
+use crate::kernel::btf::{Layout, Member};
 use crate::schema::{Arg, Capture, Schema, SizeRef, Syscall};
+use crate::tables::{Dir, Shape};
 
 /// Deepest type nesting accepted (BTF resolution stops at 16).
 pub const MAX_TYPE_DEPTH: u32 = 32;

@@ -4,12 +4,12 @@
 use std::borrow::Cow;
 use std::rc::Rc;
 
-use crate::context::{Contexts, Ctx};
-use crate::event::{ForkKind, Life, LifeEvent};
-use crate::record::comm_bytes;
+use crate::model::context::{Contexts, Ctx};
+use crate::model::event::{ForkKind, Life, LifeEvent};
+use crate::model::record::comm_bytes;
 use crate::schema::Schema;
 use crate::skel::types::{etrace_exec, etrace_exit, etrace_exit_flags as EF, etrace_fork};
-use crate::xlat::{Num, Xlat};
+use crate::tables::xlat::{Num, Xlat};
 
 const CLONE_VM: u64 = 0x100;
 const CLONE_VFORK: u64 = 0x4000;

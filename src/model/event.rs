@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 use std::rc::Rc;
 
-use crate::context::Ctx;
-pub use crate::record::Comm;
+use crate::model::context::Ctx;
+pub use crate::model::record::Comm;
 
 /// A decoded argument value.
 #[derive(Debug, Clone, PartialEq)]

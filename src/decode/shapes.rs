@@ -1,10 +1,10 @@
-//! decode_shapes: decoders for data whose layout depends on its contents: socket addresses by
+//! shapes: decoders for data whose layout depends on its contents: socket addresses by
 //! family (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK), getdents64 records, and signal sets.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::event::Value;
-use crate::xlat::{Num, Xlat};
+use crate::model::event::Value;
+use crate::tables::xlat::{Num, Xlat};
 
 const AF_UNIX: u16 = 1;
 const AF_INET: u16 = 2;

@@ -18,12 +18,12 @@ use std::io::{self, Read, Write};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::bpf::ReadStats;
-use crate::record;
+use crate::model::counters::ReadStats;
+use crate::model::record;
+use crate::model::summary::Summary;
+use crate::schema::wire::WireSchema;
 use crate::schema::Schema;
-use crate::schema_wire::WireSchema;
 use crate::skel::types::etrace_limits as L;
-use crate::summary::Summary;
 
 pub const MAGIC: [u8; 8] = *b"\x89ETRACE\n";
 pub const FORMAT_VERSION: u32 = 2;
@@ -156,7 +156,7 @@ impl TrailerSummary {
     }
 
     pub fn summary(&self) -> Summary {
-        let mut hist = [0; crate::summary::BUCKETS];
+        let mut hist = [0; crate::model::summary::BUCKETS];
         for (h, v) in hist.iter_mut().zip(&self.hist) {
             *h = *v;
         }
@@ -664,61 +664,25 @@ pub fn header_for_this_machine(
     options: CaptureOptions,
     tables_version: String,
 ) -> Header {
-    // SAFETY: uname fills the struct it is given; a zeroed utsname is a valid argument.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: u is a valid, writable utsname.
-    let ok = unsafe { libc::uname(&mut u) } == 0;
-    let field = |f: &[libc::c_char]| -> String {
-        let b: Vec<u8> = f
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        String::from_utf8_lossy(&b).into_owned()
-    };
-    let (release, machine) = match ok {
-        true => (field(&u.release), field(&u.machine)),
-        false => (
-            String::from("unknown"),
-            String::from(std::env::consts::ARCH),
-        ),
-    };
+    let (release, machine) = crate::kernel::host::uname();
     Header {
         writer: format!("etrace {}", env!("CARGO_PKG_VERSION")),
         kernel_release: release,
         arch: machine,
         little_endian: cfg!(target_endian = "little"),
         record_size: record::HEADER_LEN as u32,
-        realtime_offset_ns: realtime_offset_ns(),
-        host_ns: crate::context::own_namespaces(),
+        realtime_offset_ns: crate::kernel::host::realtime_offset_ns(),
+        host_ns: crate::kernel::host::own_namespaces(),
         tables_version,
         options,
         schema,
     }
 }
 
-fn clock_ns(clock: libc::clockid_t) -> i128 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid, writable timespec.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    i128::from(ts.tv_sec) * 1_000_000_000 + i128::from(ts.tv_nsec)
-}
-
-/// CLOCK_REALTIME minus CLOCK_BOOTTIME, read between two boot-clock reads.
-pub fn realtime_offset_ns() -> i64 {
-    let b0 = clock_ns(libc::CLOCK_BOOTTIME);
-    let r = clock_ns(libc::CLOCK_REALTIME);
-    let b1 = clock_ns(libc::CLOCK_BOOTTIME);
-    (r - (b0 + b1) / 2) as i64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::tests::build;
+    use crate::model::record::tests::build;
 
     fn header() -> Header {
         Header {

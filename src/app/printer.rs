@@ -5,14 +5,15 @@
 
 use std::io::{self, Write};
 
-use crate::context::Contexts;
+use crate::decode::lifecycle;
 use crate::decode::Decoder;
-use crate::formats::Formats;
-use crate::output::Sink;
-use crate::record::{self, Any, Record, RecordError};
-use crate::render_text::TextOptions;
+use crate::model::context::Contexts;
+use crate::model::record::{self, Any, Record, RecordError};
+use crate::render::sink::Sink;
+use crate::render::text::TextOptions;
+use crate::render::{json, text};
 use crate::schema::Schema;
-use crate::{lifecycle, render_json, render_text};
+use crate::tables::Formats;
 
 pub struct Printer<'s> {
     pub sink: Sink,
@@ -63,10 +64,10 @@ impl<'s> Printer<'s> {
         self.events += 1;
         if self.json {
             self.line.clear();
-            render_json::append(&mut self.line, &ev)?;
+            json::append(&mut self.line, &ev)?;
             self.sink.w.write_all(&self.line)
         } else {
-            render_text::write_with(&mut self.sink.w, &mut self.text_line, &ev, &self.text)
+            text::write_with(&mut self.sink.w, &mut self.text_line, &ev, &self.text)
         }
     }
 
@@ -100,10 +101,10 @@ impl<'s> Printer<'s> {
         self.events += 1;
         if self.json {
             self.line.clear();
-            render_json::append_life(&mut self.line, &ev, xlat)?;
+            json::append_life(&mut self.line, &ev, xlat)?;
             self.sink.w.write_all(&self.line)
         } else {
-            render_text::write_life(&mut self.sink.w, &ev, &self.text, xlat)
+            text::write_life(&mut self.sink.w, &ev, &self.text, xlat)
         }
     }
 

@@ -1,0 +1,8 @@
+//! app: the two ways etrace runs, live tracing and dump decoding, and what they share:
+//! launching a command, deciding when to stop, and the printer that decodes and writes.
+
+pub mod launch;
+pub mod live;
+pub mod printer;
+pub mod replay;
+pub mod stop;
