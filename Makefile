@@ -6,7 +6,7 @@ APT_PACKAGES := clang libelf-dev zlib1g-dev pkg-config make gcc binutils strace
 CARGO ?= cargo
 ETRACE := target/release/etrace
 
-.PHONY: deps build demo test lint check testdata testdata-btf bench compat vm-deps vm-test
+.PHONY: deps build demo test lint check testdata testdata-btf bench compat vm-deps vm-test install install-files
 
 # Install the build prerequisites that are missing (clang builds the BPF program; libelf and
 # zlib are for libbpf, which libbpf-sys builds from its bundled source).
@@ -23,6 +23,19 @@ deps:
 
 build: deps
 	$(CARGO) build --release
+
+# Install the binary, its man page and its bash, zsh and fish completions under PREFIX
+# (`cargo install --path .` installs the binary alone).
+PREFIX ?= /usr/local
+install: build install-files
+
+install-files:
+	$(ETRACE) --generate target/gen > /dev/null
+	install -Dm755 $(ETRACE) $(DESTDIR)$(PREFIX)/bin/etrace
+	install -Dm644 target/gen/etrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/etrace.1
+	install -Dm644 target/gen/etrace.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/etrace
+	install -Dm644 target/gen/_etrace $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_etrace
+	install -Dm644 target/gen/etrace.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/etrace.fish
 
 # Trace a real command on screen.
 demo: build

@@ -121,6 +121,11 @@ pub struct Cli {
     #[arg(long)]
     pub context: bool,
 
+    /// Write the man page (etrace.1) and bash, zsh and fish completions into DIR, then exit
+    /// (`make install` uses it)
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub generate: Option<PathBuf>,
+
     /// Do not read process contexts in the kernel (a benchmark knob: JSON `ctx` becomes null)
     #[arg(long, hide = true)]
     pub no_ctx: bool,

@@ -20,9 +20,15 @@ fn main() {
             eprintln!("etrace: internal error (please report it): {info}");
         }
     }));
-    let res = match &cli.input {
-        Some(input) => etrace::app::replay::run(&cli, input),
-        None => etrace::app::live::run(&cli),
+    let res = match (&cli.generate, &cli.input) {
+        (Some(dir), _) => etrace::app::docs::generate(dir).map(|files| {
+            for f in files {
+                println!("{}", f.display());
+            }
+            0
+        }),
+        (None, Some(input)) => etrace::app::replay::run(&cli, input),
+        (None, None) => etrace::app::live::run(&cli),
     };
     match res {
         Ok(code) => std::process::exit(code),

@@ -1,6 +1,7 @@
 //! app: the two ways etrace runs, live tracing and dump decoding, and what they share:
 //! launching a command, deciding when to stop, and the printer that decodes and writes.
 
+pub mod docs;
 pub mod launch;
 pub mod live;
 pub mod printer;

@@ -77,7 +77,7 @@ impl Filter {
     /// Whether a record of any type is kept: context records always are (later events need
     /// them); fork, exec and exit records pass the comm filter alone, as in the kernel.
     pub fn keeps_any(&self, rec: &Any<'_>) -> bool {
-        let comm = |c: &[std::ffi::c_char]| self.comm_passes(&record::comm_bytes(c));
+        let comm = |c: &[i8]| self.comm_passes(&record::comm_bytes(c));
         match rec {
             Any::Syscall(r) => self.keeps(r),
             Any::Ctx(_) => true,

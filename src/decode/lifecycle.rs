@@ -77,7 +77,7 @@ fn event<'s>(
     ts: u64,
     pid: u32,
     tid: u32,
-    comm: &[std::ffi::c_char],
+    comm: &[i8],
     ctx: Option<Rc<Ctx>>,
     life: Life<'s>,
 ) -> LifeEvent<'s> {

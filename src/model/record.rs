@@ -152,8 +152,9 @@ pub fn parse_any(buf: &[u8]) -> Result<Any<'_>, RecordError> {
 /// A task's comm (at most 15 bytes), kept inline: one per event, never a heap allocation.
 pub type Comm = smallvec::SmallVec<[u8; 16]>;
 
-/// A kernel comm field as bytes, up to its NUL.
-pub fn comm_bytes(c: &[std::ffi::c_char]) -> Comm {
+/// A kernel comm field as bytes, up to its NUL (the skeleton types `char` as i8 on every
+/// architecture, where Rust's c_char is u8 on aarch64).
+pub fn comm_bytes(c: &[i8]) -> Comm {
     c.iter()
         .take_while(|&&b| b != 0)
         .map(|&b| b as u8)
