@@ -802,7 +802,7 @@ static __noinline int ctx_send(struct task_struct *task, struct inflight *fl, __
 
 	if (!task || !fl)
 		return 0;
-	/* untrusted, as in ctx_check: trusted-pointer checks made loading ~10% slower */
+	/* untrusted, as in ctx_check (why: docs/architecture.md) */
 	if (have_rdonly_cast)
 		task = bpf_rdonly_cast(task, bpf_core_type_id_kernel(struct task_struct));
 	cred = task->cred;

@@ -206,12 +206,8 @@ impl Cli {
         }
     }
 
-    /// The ring buffer's size: --buffer-size, or 8 MiB per CPU between 16 and 64 MiB. Measured
-    /// on two cores, with the two-thread storm (both cores busy, so the consumer gets no core of
-    /// its own): 8 MiB lost events in 3 of 8 JSON runs (up to 44,408), 16 MiB in none of 8; the
-    /// dd storm's speed did not change from 1 to 32 MiB. Every MiB of ring buffer can be two
-    /// MiB of etrace's resident memory (its pages are mapped twice): 16 MiB brings the peak
-    /// from ~25 to ~41 MiB, against a 64 MiB budget.
+    /// The ring buffer's size: --buffer-size, or 8 MiB per CPU between 16 and 64 MiB (why:
+    /// docs/architecture.md).
     pub fn ring_bytes(&self) -> u32 {
         self.buffer_size.unwrap_or_else(|| {
             let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;

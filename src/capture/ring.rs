@@ -4,8 +4,8 @@
 //! libbpf's consumer (behind libbpf-rs's `RingBuffer`) stores the consumer position after
 //! every record. The BPF side reads that position on every reservation and query, so while
 //! the consumer works through a backlog the cache line holding it crosses between the cores
-//! once per record: on the dd storm with `--json`, where the consumer sets the pace, that made
-//! the traced run ~18% slower (BENCHMARKS.md). Here the position moves once per BATCH_BYTES.
+//! once per record (its price: docs/architecture.md). Here the position moves once per
+//! BATCH_BYTES.
 //! The layout is the kernel's ring-buffer ABI (`BPF_MAP_TYPE_RINGBUF`, see
 //! `include/uapi/linux/bpf.h` and libbpf's `ringbuf.c`): a writable page with the consumer
 //! position, then a read-only page with the producer position, then the data area mapped twice
