@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * settings.h - what user space sets before loading (.rodata), the maps, the per-thread
+ * in-flight state, and the kernel-side counters (per-syscall, summary, statistics).
+ * Part of the one compilation unit of etrace.bpf.c, which includes it.
+ */
+#ifndef ETRACE_SETTINGS_H
+#define ETRACE_SETTINGS_H
+
+/* set by user space before load */
+const volatile __u32 self_tgid = 0;
+const volatile __u8 filter_pids = 0;
+const volatile __u8 filter_comms = 0;
+/*
+ * Up to ETRACE_COMM_KEYS --comm names, as two words each (NUL-padded), compared in place: no
+ * hash on the path every filtered-out syscall takes. More names go to the comms map only.
+ */
+#define ETRACE_COMM_KEYS 8
+const volatile __u64 comm_keys[ETRACE_COMM_KEYS * 2] = {};
+const volatile __u32 n_comm_keys = 0;
+const volatile __u8 filter_uids = 0; /* --uid: only these real uids (the uids map) */
+const volatile __u8 follow = 0; /* add the children of traced processes to the pid set */
+/* --comm with --follow: a process is traced when its comm matches or it descends from one */
+const volatile __u8 comm_follow = 0;
+const volatile __u8 filter_cgroup = 0; /* --cgroup: only tasks in cgroups[0] or below it */
+const volatile __u8 summarize = 0; /* --summary: count every kept call in the summary map */
+const volatile __u8 emit_events = 1; /* 0: summary only, no per-event records */
+const volatile __u64 wakeup_bytes = 1 << 20;
+const volatile __u8 failed_only = 0; /* --failed: only calls that returned an error */
+/* the numbers of clone and clone3, whose flags a fork record carries */
+const volatile __s32 clone_nr = -1;
+const volatile __s32 clone3_nr = -1;
+const volatile __u8 capture_ctx = 1; /* send context records */
+
+/*
+ * What this kernel's BPF has, told by user space (src/kernel/features.rs) before loading. A
+ * path the kernel lacks is never reached: the verifier prunes branches on these constants, so
+ * an unknown helper or an unresolved kfunc in them is not an error.
+ */
+const volatile __u8 have_rdonly_cast = 1; /* the bpf_rdonly_cast kfunc (6.2) */
+const volatile __u8 have_bpf_loop = 1;    /* the bpf_loop helper (5.17) */
+const volatile __u8 have_task_pt_regs = 1; /* the bpf_task_pt_regs helper (5.15) */
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* the largest errno a syscall returns; more negative returns are values (lseek, mmap) */
+#define MAX_ERRNO 4095
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by user space */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ETRACE_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct etrace_plan);
+} plans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[ETRACE_COMM_LEN]);
+	__type(value, __u8);
+} comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} uids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ETRACE_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct etrace_counts);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ETRACE_ST_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ETRACE_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct etrace_summary);
+} summary SEC(".maps");
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) {
+		v >>= 32;
+		r += 32;
+	}
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
+	return r;
+}
+
+/* Count one call in the summary; exited says whether ret and the duration mean anything. */
+static __always_inline void summary_add(__u32 nr, int exited, long ret, __u64 dur)
+{
+	struct etrace_summary *s = bpf_map_lookup_elem(&summary, &nr);
+	__u32 b;
+
+	if (!s)
+		return;
+	s->calls++;
+	if (!exited)
+		return;
+	if (ret < 0 && ret >= -4095)
+		s->errors++;
+	s->total_ns += dur;
+	if (dur > s->max_ns)
+		s->max_ns = dur;
+	b = log2_u64(dur);
+	if (b >= ETRACE_HIST_BUCKETS)
+		b = ETRACE_HIST_BUCKETS - 1;
+	s->hist[b]++;
+}
+
+/*
+ * In-flight state of one thread: the record being built, then its payload. The payload
+ * array has ETRACE_ARG_MAX bytes of slack so that the verifier can check every write with
+ * independent bounds on offset (< DATA_MAX) and length (<= ARG_MAX); the logical budget
+ * stays ETRACE_DATA_MAX.
+ */
+struct inflight {
+	struct etrace_record rec;
+	__u8 data[ETRACE_DATA_MAX + ETRACE_ARG_MAX + 8];
+	__u8 active;
+	__u8 reread; /* bit i: input argument i faulted at entry */
+	/*
+	 * The thread's process passed the pid set (it is traced, not waiting for its exec): later
+	 * calls skip the hash lookup. A process leaves the set only when it ends, and this
+	 * storage ends with its threads.
+	 */
+	__u8 in_pid_set;
+	__u8 pad;
+	/*
+	 * The context last sent for this thread, identified by the kernel objects it was read
+	 * from: credentials and namespace sets are replaced, never changed in place, so equal
+	 * pointers mean an equal context. 0 before the first one.
+	 */
+	__u32 ctx_tid;
+	__u64 ctx_cred;
+	__u64 ctx_nsproxy;
+	__u64 ctx_cgroups;
+	__u64 ctx_parent;
+};
+
+/*
+ * The comm of a task at the entry of its exec, for the exec record: kept apart from the
+ * in-flight state, which is large, because it is taken for every exec the pid filter lets
+ * through, traced by the other filters or not.
+ */
+struct exec_comm {
+	char comm[ETRACE_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exec_comm);
+} exec_comms SEC(".maps");
+
+/* room to build an exec record and its filename */
+struct exec_scratch {
+	struct etrace_exec rec;
+	char filename[ETRACE_ARG_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_scratch);
+} exec_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+#endif /* ETRACE_SETTINGS_H */
