@@ -13,6 +13,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::app::launch;
 use crate::app::printer::Printer;
+use crate::app::report;
 use crate::app::stop::{self, Signals, Targets, Unfit};
 use crate::capture::program::{self, Caps, Config};
 use crate::capture::ring::{Next, Ring};
@@ -22,7 +23,6 @@ use crate::kernel::btf::{self, KernelBtf};
 use crate::kernel::{cgroup_path, host, tracefs};
 use crate::model::record;
 use crate::render::sink::{self, NewFiles, Sink};
-use crate::render::tables;
 use crate::schema::wire::WireSchema;
 use crate::schema::Schema;
 use crate::skel::types::etrace_rec_type;
@@ -259,22 +259,38 @@ fn open_dump(
     Ok(Some(w))
 }
 
-pub fn run(cli: &Cli) -> Result<i32> {
+/// What the command line asks for, checked before anything is created or loaded.
+struct Checked {
+    run_as: Option<launch::RunAs>,
+    /// The launched command's program, resolved.
+    program: Option<std::path::PathBuf>,
+    ring: u32,
+}
+
+/// Everything the user gave that can be wrong, checked before any output file is created.
+fn check(cli: &Cli) -> Result<Checked> {
     if !host::is_root() {
         bail!("etrace needs root to load its eBPF program and read tracefs: run it with sudo");
     }
     let run_as = cli.user.as_deref().map(launch::lookup_user).transpose()?;
-    // everything the user gave is checked before any output file is created
     let program = match cli.command.is_empty() {
         true => None,
         false => Some(launch::resolve(&cli.command)?),
     };
     cli.warn_long_comms();
-    let formats = Formats::embedded()?;
     let ring = cli.ring_bytes();
     if !ring.is_power_of_two() {
         bail!("--buffer-size must be a power of two (4096, 8192, ...)");
     }
+    Ok(Checked {
+        run_as,
+        program,
+        ring,
+    })
+}
+
+/// What the kernel side is told before loading.
+fn config(cli: &Cli, formats: &Formats, ring: u32) -> Result<Config> {
     let nr_of = |name: &str| {
         formats
             .syscalls
@@ -282,7 +298,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
             .find(|(_, n)| *n == name)
             .map(|(nr, _)| *nr)
     };
-    let cfg = Config {
+    Ok(Config {
         self_tgid: std::process::id(),
         filter_pids: !cli.command.is_empty() || !cli.pid.is_empty(),
         comms: cli.comm.clone(),
@@ -301,30 +317,43 @@ pub fn run(cli: &Cli) -> Result<i32> {
         features: crate::kernel::features::Features::probe(
             cli.btf.as_deref().unwrap_or(Path::new(btf::VMLINUX)),
         ),
-    };
-    // the kernel's schema (tracefs, BTF) is built while libbpf loads the program: neither needs
-    // the other until the capture plans are written
-    let mut obj = MaybeUninit::uninit();
-    let started = std::time::Instant::now();
-    let (schema, skel) = std::thread::scope(|s| {
+    })
+}
+
+/// Load the BPF program while another thread builds the kernel's schema (tracefs, BTF):
+/// neither needs the other until the capture plans are written.
+fn load_with_schema<'o>(
+    obj: &'o mut MaybeUninit<libbpf_rs::OpenObject>,
+    cli: &Cli,
+    formats: &Formats,
+    cfg: &Config,
+    started: std::time::Instant,
+) -> Result<(Schema, crate::skel::EtraceSkel<'o>)> {
+    std::thread::scope(|s| {
         let schema = s.spawn(|| {
-            let sc = kernel_schema(&formats, cli.btf.as_deref());
+            let sc = kernel_schema(formats, cli.btf.as_deref());
             log::debug!("schema built in {:?}", started.elapsed());
             sc
         });
-        let skel = program::load(&mut obj, &cfg);
+        let skel = program::load(obj, cfg);
         log::debug!("eBPF program loaded in {:?}", started.elapsed());
         let schema = schema
             .join()
             .map_err(|_| anyhow::anyhow!("building the schema failed"))?;
-        Ok::<_, anyhow::Error>((schema?, skel?))
-    })?;
-    let mut skel = skel;
-    let selected = schema.select(&cli.syscall, &formats.classes)?;
-    let histograms = histogram_syscalls(&schema, &cli.histogram)?;
-    // removed again if anything fails before tracing starts
-    let mut new_files = NewFiles::default();
-    let raw = open_dump(cli, &schema, &selected)?;
+        Ok((schema?, skel?))
+    })
+}
+
+/// The consumer with its outputs open: the raw dump, the printer, or both. The files created
+/// are added to `new_files`.
+fn open_outputs<'s>(
+    cli: &Cli,
+    schema: &'s Schema,
+    formats: &'s Formats,
+    selected: &Option<HashSet<u32>>,
+    new_files: &mut NewFiles,
+) -> Result<Consumer<'s>> {
+    let raw = open_dump(cli, schema, selected)?;
     if let Some(w) = &raw {
         new_files.add(w.get_ref());
     }
@@ -334,144 +363,164 @@ pub fn run(cli: &Cli) -> Result<i32> {
             let temp = (cli.json && !cli.stdout).then_some(".json");
             let sink = sink::open(cli.output.as_deref(), temp)?;
             new_files.add(&sink);
-            Some(Printer::new(
-                sink,
-                &schema,
-                &formats,
-                cli.json,
-                cli.text_options(host::realtime_offset_ns(), host::own_namespaces()),
-            ))
+            let text = cli.text_options(host::realtime_offset_ns(), host::own_namespaces());
+            Some(Printer::new(sink, schema, formats, cli.json, text))
         }
     };
-    let caps = Caps { bytes: cli.bytes() };
-    program::write_plans(
-        &skel,
-        &schema,
-        &formats.rules,
-        &|sc| selected.as_ref().is_none_or(|s| s.contains(&sc.nr)),
-        caps,
-    )?;
-
-    let signals = Signals::catch()?;
-    let mut targets = Targets::watch(&cfg.attach);
-
-    program::attach(&mut skel)?;
-    let mut child = match &program {
-        None => None,
-        Some(path) => Some(launch::spawn(
-            path,
-            &cli.command,
-            program::pids_fd(&skel),
-            program::PID_PENDING_EXEC,
-            run_as,
-        )?),
-    };
-    new_files.keep();
-    log::debug!("attached in {:?}", started.elapsed());
-    log::info!("Tracing started ... (Ctrl + C to stop)");
-
-    let consumer = RefCell::new(Consumer {
+    Ok(Consumer {
         printer,
         raw,
         cgroups: cgroup_path::Resolver::new(),
         cgroups_seen: HashSet::new(),
         error: None,
         malformed: 0,
-    });
-    let mut rb = Ring::new(&skel.maps.events, ring).context("mapping the ring buffer")?;
-    let mut handle = |data: &[u8]| consumer.borrow_mut().handle(data);
+    })
+}
 
+/// Consume the ring buffer until something ends tracing; why it ended.
+fn consume(
+    cli: &Cli,
+    skel: &crate::skel::EtraceSkel<'_>,
+    rb: &mut Ring,
+    consumer: &RefCell<Consumer<'_>>,
+    child: &mut Option<std::process::Child>,
+    signals: &Signals,
+    targets: &mut Targets,
+) -> Result<Ended> {
+    let mut handle = |data: &[u8]| consumer.borrow_mut().handle(data);
     let mut busy = false;
-    let ended = loop {
+    loop {
         // a failed write stops the consumer at that record
         let waited = rb.wait(if busy { BUSY_POLL } else { POLL });
-        let consumed = rb.consume(&mut handle);
-        busy = consumed > 0;
+        busy = rb.consume(&mut handle) > 0;
         {
             let mut c = consumer.borrow_mut();
             c.flush();
             if c.error.is_some() {
-                break Ended::Output;
+                return Ok(Ended::Output);
             }
         }
         waited.context("waiting on the ring buffer")?;
         if let Some(sig) = signals.terminate() {
-            break Ended::Signal(sig);
+            return Ok(Ended::Signal(sig));
         }
-        match &mut child {
-            Some(ch) => {
-                if let Some(status) = ch.try_wait().context("waiting for the command")? {
-                    break Ended::Command(launch::exit_code(status));
-                }
-                // the command got the terminal's Ctrl-C too; a second one stops etrace anyway
-                if signals.interrupts() >= 2 {
-                    break Ended::Interrupted;
-                }
+        if let Some(ch) = child.as_mut() {
+            if let Some(status) = ch.try_wait().context("waiting for the command")? {
+                return Ok(Ended::Command(launch::exit_code(status)));
             }
-            None => {
-                if signals.interrupts() >= 1 {
-                    break Ended::Interrupted;
-                }
-                // -p: a process that exited leaves the traced set (the kernel drops most as
-                // they exit; not one that was a zombie already), and tracing stops once no
-                // process is left in it
-                for tgid in targets.exited() {
-                    program::untrace(&skel, tgid);
-                }
-                if !cli.pid.is_empty() && program::traced_processes(&skel) == 0 {
-                    log::info!("the traced processes have exited");
-                    break Ended::TargetsGone;
-                }
+            // the command got the terminal's Ctrl-C too; a second one stops etrace anyway
+            if signals.interrupts() >= 2 {
+                return Ok(Ended::Interrupted);
             }
+            continue;
         }
-    };
-    // the processes still traced, for --kill-on-exit (read before the program is detached)
-    let still_traced = program::traced_tgids(&skel);
-
-    // stop the probes (synchronously: no program runs after this), then drain what is left
-    program::detach(&mut skel);
-    loop {
-        let failed = consumer.borrow().error.is_some();
-        if failed || rb.consume(&mut handle) == 0 {
-            break;
+        if signals.interrupts() >= 1 {
+            return Ok(Ended::Interrupted);
+        }
+        // -p: a process that exited leaves the traced set (the kernel drops most as they
+        // exit; not one that was a zombie already), and tracing stops once none is left
+        for tgid in targets.exited() {
+            program::untrace(skel, tgid);
+        }
+        if !cli.pid.is_empty() && program::traced_processes(skel) == 0 {
+            log::info!("the traced processes have exited");
+            return Ok(Ended::TargetsGone);
         }
     }
+}
+
+pub fn run(cli: &Cli) -> Result<i32> {
+    let checked = check(cli)?;
+    let formats = Formats::embedded()?;
+    let cfg = config(cli, &formats, checked.ring)?;
+    let mut obj = MaybeUninit::uninit();
+    let started = std::time::Instant::now();
+    let (schema, mut skel) = load_with_schema(&mut obj, cli, &formats, &cfg, started)?;
+    let selected = schema.select(&cli.syscall, &formats.classes)?;
+    let histograms = histogram_syscalls(&schema, &cli.histogram)?;
+    // removed again if anything fails before tracing starts
+    let mut new_files = NewFiles::default();
+    let consumer = open_outputs(cli, &schema, &formats, &selected, &mut new_files)?;
+    let keep = |sc: &crate::schema::Syscall| selected.as_ref().is_none_or(|s| s.contains(&sc.nr));
+    let caps = Caps { bytes: cli.bytes() };
+    program::write_plans(&skel, &schema, &formats.rules, &keep, caps)?;
+
+    let signals = Signals::catch()?;
+    let mut targets = Targets::watch(&cfg.attach);
+    program::attach(&mut skel)?;
+    let mut child = match &checked.program {
+        None => None,
+        Some(path) => Some(launch::spawn(
+            path,
+            &cli.command,
+            program::pids_fd(&skel),
+            program::PID_PENDING_EXEC,
+            checked.run_as,
+        )?),
+    };
+    new_files.keep();
+    log::debug!("attached in {:?}", started.elapsed());
+    log::info!("Tracing started ... (Ctrl + C to stop)");
+
+    let consumer = RefCell::new(consumer);
+    let mut rb = Ring::new(&skel.maps.events, checked.ring).context("mapping the ring buffer")?;
+    let ended = consume(
+        cli,
+        &skel,
+        &mut rb,
+        &consumer,
+        &mut child,
+        &signals,
+        &mut targets,
+    )?;
+    // the processes still traced, for --kill-on-exit (read before the program is detached)
+    let still_traced = program::traced_tgids(&skel);
+    // stop the probes (synchronously: no program runs after this), then drain what is left
+    program::detach(&mut skel);
+    let mut handle = |data: &[u8]| consumer.borrow_mut().handle(data);
+    while consumer.borrow().error.is_none() && rb.consume(&mut handle) > 0 {}
     drop(rb);
     let mut c = consumer.into_inner();
-    let counts = program::counts(&skel)?;
-    let reads = program::read_stats(&skel)?;
+    finish(cli, &skel, &schema, &histograms, &mut c)?;
+    let finished = exit_status(&mut child);
+    let left_running = leave_command(cli, &mut child, &still_traced);
+    Ok(exit_code(ended, &c, finished, &child, &left_running))
+}
+
+/// After the drain: the dump's trailer, the flush, the tables and the closing log lines.
+fn finish(
+    cli: &Cli,
+    skel: &crate::skel::EtraceSkel<'_>,
+    schema: &Schema,
+    histograms: &[(u32, String)],
+    c: &mut Consumer<'_>,
+) -> Result<()> {
+    let counts = program::counts(skel)?;
+    let reads = program::read_stats(skel)?;
     let sums = match cli.counting() {
-        true => program::summaries(&skel)?,
+        true => program::summaries(skel)?,
         false => Default::default(),
     };
-    if c.error.is_none() {
-        if let Some(w) = &mut c.raw {
-            let trailer = dump::Trailer {
-                counts: counts.iter().map(|(nr, (s, l))| (*nr, *s, *l)).collect(),
-                reads,
-                summary: sums
-                    .iter()
-                    .map(|(nr, s)| dump::TrailerSummary::new(*nr, s))
-                    .collect(),
-            };
-            if let Err(e) = w.trailer(&trailer) {
-                c.error = Some((w.get_mut().name(), e));
-            }
+    if let (None, Some(w)) = (&c.error, &mut c.raw) {
+        let trailer = dump::Trailer {
+            counts: counts.iter().map(|(nr, (s, l))| (*nr, *s, *l)).collect(),
+            reads,
+            summary: sums
+                .iter()
+                .map(|(nr, s)| dump::TrailerSummary::new(*nr, s))
+                .collect(),
+        };
+        if let Err(e) = w.trailer(&trailer) {
+            c.error = Some((w.get_mut().name(), e));
         }
     }
     c.flush();
-    if cli.stats && !cli.summary_only() {
-        eprint!("{}", tables::sent_lost(&schema, &counts, &reads, true));
-    }
-    if cli.counting() {
-        if cli.summary {
-            eprint!("{}", tables::summary(&schema, &sums));
-        }
-        for (nr, name) in &histograms {
-            let s = sums.get(nr).cloned().unwrap_or_default();
-            eprint!("{}", tables::histogram(name, &s));
-        }
-    }
+    let report = report::Tables {
+        stats: cli.stats && !cli.summary_only(),
+        summary: cli.summary,
+        histograms,
+    };
+    report.print(schema, &counts, &reads, true, &sums);
     if c.malformed > 0 {
         log::warn!("{} malformed records skipped", c.malformed);
     }
@@ -482,57 +531,62 @@ pub fn run(cli: &Cli) -> Result<i32> {
         );
     }
     log_own_usage();
-    if let Some(p) = &c.printer {
-        if let Some(path) = &p.sink.path {
-            log::info!("{} events written to {}", p.events, path.display());
-        }
+    if let Some(path) = c.printer.as_ref().and_then(|p| p.sink.path.as_ref()) {
+        let n = c.printer.as_ref().map_or(0, |p| p.events);
+        log::info!("{n} events written to {}", path.display());
     }
     if let (Some(w), None) = (&mut c.raw, &c.error) {
         let n = w.records;
         log::info!("{n} records written to {}", w.get_mut().name());
     }
-    let finished = exit_status(&mut child);
-    let left_running = leave_command(cli, &mut child, &still_traced);
-    if let Some((name, e)) = c.error {
-        let mut msg = match e.kind() {
-            std::io::ErrorKind::BrokenPipe => format!("{name} was closed; tracing stopped"),
-            _ => format!("writing to {name} failed: {e}; tracing stopped"),
+    Ok(())
+}
+
+/// etrace's exit code, and the line that says why tracing stopped when it was not the
+/// command's own end: a failed or closed output, or a signal.
+fn exit_code(
+    ended: Ended,
+    c: &Consumer<'_>,
+    finished: Option<i32>,
+    child: &Option<std::process::Child>,
+    left_running: &str,
+) -> i32 {
+    if let Some((name, e)) = &c.error {
+        let closed = e.kind() == std::io::ErrorKind::BrokenPipe;
+        let mut msg = match closed {
+            true => format!("{name} was closed; tracing stopped"),
+            false => format!("writing to {name} failed: {e}; tracing stopped"),
         };
-        if c.raw.is_some() && e.kind() != std::io::ErrorKind::BrokenPipe {
+        if c.raw.is_some() && !closed {
             msg += " (what was written before the failure decodes with --input)";
         }
-        msg += &left_running;
-        eprintln!("etrace: {msg}");
+        eprintln!("etrace: {msg}{left_running}");
         // a closed pipe ends etrace as SIGPIPE would; the command's own status wins if known
-        return Ok(match (e.kind(), finished) {
-            (_, Some(code)) => code,
-            (std::io::ErrorKind::BrokenPipe, None) => 128 + libc::SIGPIPE,
-            _ => 1,
-        });
+        return match (closed, finished) {
+            (true, Some(code)) => code,
+            (true, None) => 128 + libc::SIGPIPE,
+            (false, _) => 1,
+        };
     }
-    Ok(match ended {
-        Ended::Command(code) => code,
-        Ended::TargetsGone => 0,
-        Ended::Interrupted | Ended::Signal(_) | Ended::Output => {
-            let sig = match ended {
-                Ended::Signal(sig) => sig,
-                _ => libc::SIGINT,
-            };
-            let name = match sig {
-                libc::SIGTERM => "SIGTERM",
-                libc::SIGHUP => "SIGHUP",
-                _ => "Ctrl-C",
-            };
-            if child.is_some() || sig != libc::SIGINT {
-                eprintln!("etrace: stopped by {name}{left_running}");
-            }
-            // a system-wide or -p trace is meant to end with Ctrl-C: that is a success
-            match (sig, &child) {
-                (libc::SIGINT, None) => 0,
-                _ => 128 + sig,
-            }
-        }
-    })
+    let sig = match ended {
+        Ended::Command(code) => return code,
+        Ended::TargetsGone => return 0,
+        Ended::Signal(sig) => sig,
+        Ended::Interrupted | Ended::Output => libc::SIGINT,
+    };
+    let name = match sig {
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGHUP => "SIGHUP",
+        _ => "Ctrl-C",
+    };
+    if child.is_some() || sig != libc::SIGINT {
+        eprintln!("etrace: stopped by {name}{left_running}");
+    }
+    // a system-wide or -p trace is meant to end with Ctrl-C: that is a success
+    match (sig, child) {
+        (libc::SIGINT, None) => 0,
+        _ => 128 + sig,
+    }
 }
 
 /// The exit code of the launched command, if it has exited.

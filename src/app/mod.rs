@@ -6,4 +6,5 @@ pub mod launch;
 pub mod live;
 pub mod printer;
 pub mod replay;
+pub mod report;
 pub mod stop;

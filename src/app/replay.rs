@@ -12,13 +12,13 @@ use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::printer::Printer;
+use crate::app::report;
 use crate::cli::Cli;
 use crate::dump::{DumpError, Reader};
 use crate::model::counters::ReadStats;
 use crate::model::record::{self, Any, Record};
 use crate::model::summary::Summary;
 use crate::render::sink::{self, Sink};
-use crate::render::tables;
 use crate::skel::types::etrace_limits as L;
 use crate::tables::Formats;
 
@@ -254,17 +254,15 @@ fn progress_bar(size: Option<u64>) -> Option<ProgressBar> {
     Some(pb)
 }
 
-/// `etrace --input DUMP`: decode a dump; the exit code.
-pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
-    let started = Instant::now();
-    let name = input.display().to_string();
+/// Open a dump and read its header, saying who wrote it where; its size, when it is a file.
+fn open_dump(input: &Path, name: &str) -> Result<(Reader<File>, Option<u64>)> {
     let file = File::open(input).with_context(|| format!("cannot open {name}"))?;
     let size = file
         .metadata()
         .ok()
         .filter(|m| m.is_file())
         .map(|m| m.len());
-    let mut reader = Reader::open(file).map_err(|e| match e {
+    let reader = Reader::open(file).map_err(|e| match e {
         DumpError::Io(e) => anyhow!("cannot read {name}: {e}"),
         e => anyhow!("{name}: {e}"),
     })?;
@@ -286,69 +284,56 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
         );
     }
     // the symbolic tables of the machine that recorded the dump (open flags differ by arch)
-    let arch = reader.header.arch.as_str();
-    if !crate::tables::ARCHES.contains(&arch) {
+    if !crate::tables::ARCHES.contains(&h.arch.as_str()) {
         log::warn!(
-            "{name} was recorded on {arch}: this etrace has tables for {}; names come from \
+            "{name} was recorded on {}: this etrace has tables for {}; names come from \
              x86_64's and may be wrong",
+            h.arch,
             crate::tables::ARCHES.join(" and ")
         );
     }
-    let formats = Formats::for_arch(arch)?;
-    let schema = std::mem::take(&mut reader.schema);
-    cli.warn_long_comms();
-    let selected = schema
-        .select(&cli.syscall, &formats.classes)
-        .map_err(|e| not_in_dump(e, &cli.syscall, &formats, &reader.header.options))?;
-    let filter = Filter::new(selected, &cli.comm, cli.failed);
-    let histograms = crate::app::live::histogram_syscalls(&schema, &cli.histogram)
-        .map_err(|e| not_in_dump(e, &cli.histogram, &formats, &reader.header.options))?;
-    let temp = (cli.json && !cli.stdout).then_some(".json");
-    let sink = sink::open(cli.output.as_deref(), temp)?;
-    let mut printer = Printer::new(
-        sink,
-        &schema,
-        &formats,
-        cli.json,
-        cli.text_options(reader.header.realtime_offset_ns, reader.header.host_ns),
-    );
+    Ok((reader, size))
+}
 
+/// Decode every record to the printer; Err(code) when the output was closed (said in one line).
+fn decode_to<R: Read>(
+    reader: &mut Reader<R>,
+    printer: &mut Printer<'_>,
+    filter: &Filter,
+    wanted: Wanted,
+    size: Option<u64>,
+) -> Result<Result<Outcome, i32>> {
     let pb = progress_bar(size);
-    let wanted = Wanted {
-        events: !cli.summary_only(),
-        summary: cli.counting(),
-    };
-    let res = decode_all(&mut reader, &mut printer, &filter, wanted, pb.as_ref());
+    let res = decode_all(reader, printer, filter, wanted, pb.as_ref());
     if let Some(pb) = &pb {
         pb.finish_and_clear();
     }
     let flushed = printer.sink.flush();
     // a closed pipe (`| head`) stops decoding, in one line, with SIGPIPE's status
     let closed = |io: &std::io::Error| io.kind() == std::io::ErrorKind::BrokenPipe;
+    let said_closed = |e: &dyn std::fmt::Display| {
+        eprintln!(
+            "etrace: {} was closed ({e}); decoding stopped",
+            printer.sink.name()
+        );
+        Ok(Err(128 + libc::SIGPIPE))
+    };
     let outcome = match res {
         Ok(o) => o,
-        Err(e) => {
-            if let Some(WriteError(io)) = e.downcast_ref::<WriteError>().filter(|w| closed(&w.0)) {
-                eprintln!(
-                    "etrace: {} was closed ({io}); decoding stopped",
-                    printer.sink.name()
-                );
-                return Ok(128 + libc::SIGPIPE);
-            }
-            return Err(e);
-        }
+        Err(e) => match e.downcast_ref::<WriteError>().filter(|w| closed(&w.0)) {
+            Some(WriteError(io)) => return said_closed(io),
+            None => return Err(e),
+        },
     };
-    if let Err(e) = flushed {
-        if closed(&e) {
-            eprintln!(
-                "etrace: {} was closed ({e}); decoding stopped",
-                printer.sink.name()
-            );
-            return Ok(128 + libc::SIGPIPE);
-        }
-        bail!("writing to {} failed: {e}", printer.sink.name());
+    match flushed {
+        Err(e) if closed(&e) => said_closed(&e),
+        Err(e) => bail!("writing to {} failed: {e}", printer.sink.name()),
+        Ok(()) => Ok(Ok(outcome)),
     }
+}
 
+/// What the dump says of how it ended: damaged places, a missing trailer.
+fn report_problems<R: Read>(reader: &Reader<R>, name: &str) {
     for p in &reader.problems {
         log::warn!("{name}: {p}");
     }
@@ -362,42 +347,73 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
              the disk filled), so its sent/lost counters are unknown"
         );
     }
-    let sums = summaries(&reader, &filter, outcome.summaries);
-    if cli.summary {
-        eprint!("{}", tables::summary(&schema, &sums));
-    }
-    for (nr, name) in &histograms {
-        let s = sums.get(nr).cloned().unwrap_or_default();
-        eprint!("{}", tables::histogram(name, &s));
-    }
-    if cli.stats && !cli.summary_only() {
-        let (counts, reads) = match &reader.trailer {
-            Some(t) => (
-                t.counts
-                    .iter()
-                    .map(|(nr, s, l)| (*nr, (*s, *l)))
-                    .collect::<Vec<_>>(),
-                t.reads,
-            ),
-            None => (
-                outcome
-                    .per_syscall
-                    .iter()
-                    .map(|(nr, n)| (*nr, (*n, 0)))
-                    .collect::<Vec<_>>(),
-                ReadStats::default(),
-            ),
-        };
-        let counts: BTreeMap<u32, (u64, u64)> = counts
-            .into_iter()
-            .filter(|(nr, _)| filter.syscalls.as_ref().is_none_or(|s| s.contains(nr)))
-            .collect();
-        let lost_known = reader.trailer.is_some();
-        eprint!(
-            "{}",
-            tables::sent_lost(&schema, &counts, &reads, lost_known)
-        );
-    }
+}
+
+/// The Sent/Lost counters of a dump: its trailer's, else the records it holds (losses
+/// unknown), for the syscalls the filter keeps.
+fn counts<R: Read>(
+    reader: &Reader<R>,
+    filter: &Filter,
+    outcome: &Outcome,
+) -> (BTreeMap<u32, (u64, u64)>, ReadStats) {
+    let (counts, reads): (Vec<(u32, (u64, u64))>, _) = match &reader.trailer {
+        Some(t) => (
+            t.counts.iter().map(|(nr, s, l)| (*nr, (*s, *l))).collect(),
+            t.reads,
+        ),
+        None => (
+            outcome
+                .per_syscall
+                .iter()
+                .map(|(nr, n)| (*nr, (*n, 0)))
+                .collect(),
+            ReadStats::default(),
+        ),
+    };
+    let counts = counts
+        .into_iter()
+        .filter(|(nr, _)| filter.syscalls.as_ref().is_none_or(|s| s.contains(nr)))
+        .collect();
+    (counts, reads)
+}
+
+/// `etrace --input DUMP`: decode a dump; the exit code.
+pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
+    let started = Instant::now();
+    let name = input.display().to_string();
+    let (mut reader, size) = open_dump(input, &name)?;
+    let formats = Formats::for_arch(&reader.header.arch)?;
+    let schema = std::mem::take(&mut reader.schema);
+    cli.warn_long_comms();
+    let options = &reader.header.options;
+    let selected = schema
+        .select(&cli.syscall, &formats.classes)
+        .map_err(|e| not_in_dump(e, &cli.syscall, &formats, options))?;
+    let filter = Filter::new(selected, &cli.comm, cli.failed);
+    let histograms = crate::app::live::histogram_syscalls(&schema, &cli.histogram)
+        .map_err(|e| not_in_dump(e, &cli.histogram, &formats, options))?;
+    let temp = (cli.json && !cli.stdout).then_some(".json");
+    let sink = sink::open(cli.output.as_deref(), temp)?;
+    let h = &reader.header;
+    let text = cli.text_options(h.realtime_offset_ns, h.host_ns);
+    let mut printer = Printer::new(sink, &schema, &formats, cli.json, text);
+    let wanted = Wanted {
+        events: !cli.summary_only(),
+        summary: cli.counting(),
+    };
+    let outcome = match decode_to(&mut reader, &mut printer, &filter, wanted, size)? {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
+    report_problems(&reader, &name);
+    let sums = summaries(&reader, &filter, outcome.summaries.clone());
+    let (counts, reads) = counts(&reader, &filter, &outcome);
+    let tables = report::Tables {
+        stats: cli.stats && !cli.summary_only(),
+        summary: cli.summary,
+        histograms: &histograms,
+    };
+    tables.print(&schema, &counts, &reads, reader.trailer.is_some(), &sums);
     let lost = reader
         .trailer
         .as_ref()

@@ -3,5 +3,5 @@
 
 pub mod json;
 pub mod sink;
-pub mod tables;
 pub mod text;
+pub mod totals;

@@ -29,9 +29,11 @@ pub enum SizeRef {
     Fixed(u32),
 }
 
-/// What is read behind an argument, and when.
+/// What is read behind an argument, and when. `L` is how a type is given: a Layout in the
+/// schema, an index into the type table in a dump header (schema::wire), whose postcard form
+/// follows the variant order below: keep it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Capture {
+pub enum Capture<L = Layout> {
     None,
     Str {
         dir: Dir,
@@ -43,26 +45,15 @@ pub enum Capture {
     /// The pointee, whose size BTF gives.
     Fixed {
         dir: Dir,
-        layout: Layout,
+        layout: L,
     },
     Array {
         dir: Dir,
         count: SizeRef,
-        elem: Layout,
+        elem: L,
     },
     StrArray {
         dir: Dir,
-    },
-    /// An iovec array (`elem`: struct iovec) with the buffers it points to.
-    Iovec {
-        dir: Dir,
-        count: SizeRef,
-        elem: Layout,
-    },
-    /// A struct user_msghdr (`layout`) with its name, iovecs and control data.
-    Msghdr {
-        dir: Dir,
-        layout: Layout,
     },
     /// A buffer decoded by its shape (a socket address, directory entries).
     Shaped {
@@ -72,6 +63,62 @@ pub enum Capture {
         /// The argument holding the meaningful length (a value-result length), if any.
         len: Option<u8>,
     },
+    /// An iovec array (`elem`: struct iovec) with the buffers it points to.
+    Iovec {
+        dir: Dir,
+        count: SizeRef,
+        elem: L,
+    },
+    /// A struct user_msghdr (`layout`) with its name, iovecs and control data.
+    Msghdr {
+        dir: Dir,
+        layout: L,
+    },
+}
+
+impl<L> Capture<L> {
+    /// The same capture with each type given another way (a layout interned to a table index,
+    /// an index resolved to its layout).
+    pub fn map<M, E>(&self, mut f: impl FnMut(&L) -> Result<M, E>) -> Result<Capture<M>, E> {
+        Ok(match self {
+            Capture::None => Capture::None,
+            Capture::Str { dir } => Capture::Str { dir: *dir },
+            Capture::StrArray { dir } => Capture::StrArray { dir: *dir },
+            Capture::Bytes { dir, size } => Capture::Bytes {
+                dir: *dir,
+                size: size.clone(),
+            },
+            Capture::Shaped {
+                dir,
+                size,
+                shape,
+                len,
+            } => Capture::Shaped {
+                dir: *dir,
+                size: size.clone(),
+                shape: *shape,
+                len: *len,
+            },
+            Capture::Fixed { dir, layout } => Capture::Fixed {
+                dir: *dir,
+                layout: f(layout)?,
+            },
+            Capture::Array { dir, count, elem } => Capture::Array {
+                dir: *dir,
+                count: count.clone(),
+                elem: f(elem)?,
+            },
+            Capture::Iovec { dir, count, elem } => Capture::Iovec {
+                dir: *dir,
+                count: count.clone(),
+                elem: f(elem)?,
+            },
+            Capture::Msghdr { dir, layout } => Capture::Msghdr {
+                dir: *dir,
+                layout: f(layout)?,
+            },
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

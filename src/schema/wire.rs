@@ -3,13 +3,13 @@
 //! damaged or hostile header cannot nest deeper, or expand larger, than the limits below.
 
 use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::kernel::btf::{Layout, Member};
-use crate::schema::{Arg, Capture, Schema, SizeRef, Syscall};
-use crate::tables::{Dir, Shape};
+use crate::schema::{Arg, Capture, Schema, Syscall};
 
 /// Deepest type nesting accepted (BTF resolution stops at 16).
 pub const MAX_TYPE_DEPTH: u32 = 32;
@@ -113,44 +113,8 @@ pub struct WireMember {
     pub ty: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WireCapture {
-    None,
-    Str {
-        dir: Dir,
-    },
-    Bytes {
-        dir: Dir,
-        size: SizeRef,
-    },
-    Fixed {
-        dir: Dir,
-        ty: u32,
-    },
-    Array {
-        dir: Dir,
-        count: SizeRef,
-        elem: u32,
-    },
-    StrArray {
-        dir: Dir,
-    },
-    Shaped {
-        dir: Dir,
-        size: SizeRef,
-        shape: Shape,
-        len: Option<u8>,
-    },
-    Iovec {
-        dir: Dir,
-        count: SizeRef,
-        elem: u32,
-    },
-    Msghdr {
-        dir: Dir,
-        ty: u32,
-    },
-}
+/// A capture rule as a header carries it: each type an index into the type table.
+pub type WireCapture = Capture<u32>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireArg {
@@ -263,43 +227,9 @@ impl WireSchema {
                         name: a.name.clone(),
                         ctype: a.ctype.clone(),
                         value: t.intern(&a.value),
-                        capture: match &a.capture {
-                            Capture::None => WireCapture::None,
-                            Capture::Str { dir } => WireCapture::Str { dir: *dir },
-                            Capture::StrArray { dir } => WireCapture::StrArray { dir: *dir },
-                            Capture::Bytes { dir, size } => WireCapture::Bytes {
-                                dir: *dir,
-                                size: size.clone(),
-                            },
-                            Capture::Shaped {
-                                dir,
-                                size,
-                                shape,
-                                len,
-                            } => WireCapture::Shaped {
-                                dir: *dir,
-                                size: size.clone(),
-                                shape: *shape,
-                                len: *len,
-                            },
-                            Capture::Iovec { dir, count, elem } => WireCapture::Iovec {
-                                dir: *dir,
-                                count: count.clone(),
-                                elem: t.intern(elem),
-                            },
-                            Capture::Msghdr { dir, layout } => WireCapture::Msghdr {
-                                dir: *dir,
-                                ty: t.intern(layout),
-                            },
-                            Capture::Fixed { dir, layout } => WireCapture::Fixed {
-                                dir: *dir,
-                                ty: t.intern(layout),
-                            },
-                            Capture::Array { dir, count, elem } => WireCapture::Array {
-                                dir: *dir,
-                                count: count.clone(),
-                                elem: t.intern(elem),
-                            },
+                        capture: match a.capture.map(|l| Ok::<_, Infallible>(t.intern(l))) {
+                            Ok(c) => c,
+                            Err(never) => match never {},
                         },
                     })
                     .collect(),
@@ -452,44 +382,7 @@ impl WireSchema {
                 plain("a parameter name", &a.name)?;
                 plain("a parameter type", &a.ctype)?;
                 let mut take = |id: u32| take(s.nr, k, id);
-                let capture = match &a.capture {
-                    WireCapture::None => Capture::None,
-                    WireCapture::Str { dir } => Capture::Str { dir: *dir },
-                    WireCapture::StrArray { dir } => Capture::StrArray { dir: *dir },
-                    WireCapture::Bytes { dir, size } => Capture::Bytes {
-                        dir: *dir,
-                        size: size.clone(),
-                    },
-                    WireCapture::Shaped {
-                        dir,
-                        size,
-                        shape,
-                        len,
-                    } => Capture::Shaped {
-                        dir: *dir,
-                        size: size.clone(),
-                        shape: *shape,
-                        len: *len,
-                    },
-                    WireCapture::Iovec { dir, count, elem } => Capture::Iovec {
-                        dir: *dir,
-                        count: count.clone(),
-                        elem: take(*elem)?,
-                    },
-                    WireCapture::Msghdr { dir, ty } => Capture::Msghdr {
-                        dir: *dir,
-                        layout: take(*ty)?,
-                    },
-                    WireCapture::Fixed { dir, ty } => Capture::Fixed {
-                        dir: *dir,
-                        layout: take(*ty)?,
-                    },
-                    WireCapture::Array { dir, count, elem } => Capture::Array {
-                        dir: *dir,
-                        count: count.clone(),
-                        elem: take(*elem)?,
-                    },
-                };
+                let capture = a.capture.map(|&id| take(id))?;
                 args.push(Arg {
                     name: a.name.clone(),
                     ctype: a.ctype.clone(),
@@ -515,6 +408,8 @@ impl WireSchema {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::SizeRef;
+    use crate::tables::Dir;
 
     fn int(size: u32) -> Layout {
         Layout::Int {

@@ -90,7 +90,7 @@ pub fn header_blowup() -> Vec<u8> {
             let a = |n: &str| {
                 let capture = WireCapture::Fixed {
                     dir: Dir::In,
-                    ty: last,
+                    layout: last,
                 };
                 arg(n, last, capture)
             };

@@ -1,4 +1,4 @@
-//! tables: the tables printed when tracing or decoding ends: the per-syscall Sent/Lost table,
+//! totals: the tables printed when tracing or decoding ends: the per-syscall Sent/Lost table,
 //! `--summary`'s (strace -c: calls, errors, time, max and log2 p50/p99 latency) and
 //! `--histogram`'s log2 latency histogram.
 

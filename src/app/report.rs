@@ -1,0 +1,42 @@
+//! report: the tables that end a run, live or from a dump, in one place: the per-syscall
+//! Sent/Lost table, `--summary`'s and `--histogram`'s, on standard error.
+
+use std::collections::BTreeMap;
+
+use crate::model::counters::ReadStats;
+use crate::model::summary::Summary;
+use crate::render::totals;
+use crate::schema::Schema;
+
+/// Which tables a run prints.
+pub struct Tables<'a> {
+    /// The Sent/Lost table (`--stats`, unless only the summary was asked for).
+    pub stats: bool,
+    /// `--summary`.
+    pub summary: bool,
+    /// `--histogram` syscalls, by number.
+    pub histograms: &'a [(u32, String)],
+}
+
+impl Tables<'_> {
+    /// Print them; `lost_known` is false for a dump without a trailer.
+    pub fn print(
+        &self,
+        schema: &Schema,
+        counts: &BTreeMap<u32, (u64, u64)>,
+        reads: &ReadStats,
+        lost_known: bool,
+        sums: &BTreeMap<u32, Summary>,
+    ) {
+        if self.stats {
+            eprint!("{}", totals::sent_lost(schema, counts, reads, lost_known));
+        }
+        if self.summary {
+            eprint!("{}", totals::summary(schema, sums));
+        }
+        for (nr, name) in self.histograms {
+            let s = sums.get(nr).cloned().unwrap_or_default();
+            eprint!("{}", totals::histogram(name, &s));
+        }
+    }
+}
