@@ -243,165 +243,199 @@ impl WireSchema {
 
     /// The schema back, after checking every reference and size limit.
     pub fn to_schema(&self) -> Result<Schema, WireError> {
-        // (layout, depth, nodes, bytes) of every type, built in order from earlier ones only;
-        // `spent` adds up the bytes of every expansion made, against MAX_SCHEMA_BYTES
         if self.types.len() > MAX_TYPES {
             return Err(WireError::TooManyTypes(self.types.len()));
         }
-        let mut built: Vec<Built> = Vec::with_capacity(self.types.len());
-        let mut spent = 0u64;
-        for (i, t) in self.types.iter().enumerate() {
-            let i = i as u32;
-            let child = |id: u32| -> Result<&Built, WireError> {
-                built.get(id as usize).ok_or(WireError::BadRef(i, id))
-            };
-            let (layout, depth, nodes, bytes) = match t {
-                WireType::Void => (Layout::Void, 1, 1, node_bytes(0)),
-                WireType::Int {
-                    size,
-                    signed,
-                    is_char,
-                    is_bool,
-                } => (
-                    Layout::Int {
-                        size: *size,
-                        signed: *signed,
-                        is_char: *is_char,
-                        is_bool: *is_bool,
-                    },
-                    1,
-                    1,
-                    node_bytes(0),
-                ),
-                WireType::Float { size } => (Layout::Float { size: *size }, 1, 1, node_bytes(0)),
-                WireType::Enum {
-                    size,
-                    signed,
-                    values,
-                } => {
-                    let mut bytes = node_bytes(0);
-                    for (_, name) in values {
-                        plain("an enumerator", name)?;
-                        bytes += (std::mem::size_of::<(i64, String)>() + name.len()) as u64;
-                    }
-                    let layout = Layout::Enum {
-                        size: *size,
-                        signed: *signed,
-                        values: values.clone(),
-                    };
-                    (layout, 1, values.len() as u64 + 1, bytes)
-                }
-                WireType::Ptr => (Layout::Ptr, 1, 1, node_bytes(0)),
-                WireType::Opaque { name } => {
-                    plain("a type name", name)?;
-                    let layout = Layout::Opaque { name: name.clone() };
-                    (layout, 1, 1, node_bytes(name.len()))
-                }
-                WireType::Array { elem, len } => {
-                    let (l, d, n, b) = child(*elem)?;
-                    let layout = Layout::Array {
-                        elem: Box::new(l.clone()),
-                        len: *len,
-                    };
-                    (layout, d + 1, n + 1, node_bytes(0) + b)
-                }
-                WireType::Struct {
-                    name,
-                    size,
-                    union,
-                    members,
-                } => {
-                    plain("a struct name", name)?;
-                    let (mut depth, mut nodes) = (0u32, 1u64);
-                    let mut bytes = node_bytes(name.len());
-                    let mut ms = Vec::with_capacity(members.len());
-                    for m in members {
-                        plain("a struct member", &m.name)?;
-                        let (l, d, n, b) = child(m.ty)?;
-                        depth = depth.max(*d);
-                        nodes = nodes.saturating_add(*n);
-                        if nodes > MAX_TYPE_NODES {
-                            return Err(WireError::TooLarge(i));
-                        }
-                        bytes = bytes.saturating_add(
-                            (std::mem::size_of::<Member>() + m.name.len()) as u64 + b,
-                        );
-                        ms.push(Member {
-                            name: m.name.as_str().into(),
-                            bit_offset: m.bit_offset,
-                            bit_size: m.bit_size,
-                            layout: l.clone(),
-                        });
-                    }
-                    let layout = Layout::Struct {
-                        name: name.clone(),
-                        size: *size,
-                        union: *union,
-                        members: ms,
-                    };
-                    (layout, depth + 1, nodes, bytes)
-                }
-            };
-            if depth > MAX_TYPE_DEPTH {
-                return Err(WireError::TooDeep(i));
-            }
-            if nodes > MAX_TYPE_NODES {
-                return Err(WireError::TooLarge(i));
-            }
-            spent = spent.saturating_add(bytes);
-            if spent > MAX_SCHEMA_BYTES {
-                return Err(WireError::SchemaTooBig);
-            }
-            built.push((layout, depth, nodes, bytes));
-        }
-
-        let mut total = 0u64;
-        let mut take = |nr: u32, arg: usize, id: u32| -> Result<Layout, WireError> {
-            let (l, _, n, b) =
-                built
-                    .get(id as usize)
-                    .ok_or(WireError::BadArgRef { nr, arg, id })?;
-            total = total.saturating_add(*n);
-            if total > MAX_SCHEMA_NODES {
-                return Err(WireError::SchemaTooLarge);
-            }
-            spent = spent.saturating_add(*b);
-            if spent > MAX_SCHEMA_BYTES {
-                return Err(WireError::SchemaTooBig);
-            }
-            Ok(l.clone())
+        let mut x = Expander {
+            built: Vec::with_capacity(self.types.len()),
+            ..Expander::default()
         };
+        for (i, t) in self.types.iter().enumerate() {
+            let b = x.expand(i as u32, t)?;
+            x.add(i as u32, b)?;
+        }
         let mut syscalls = BTreeMap::new();
         for s in &self.syscalls {
-            if s.args.len() > MAX_ARGS {
-                return Err(WireError::TooManyArgs(s.nr));
-            }
-            plain("a syscall name", &s.name)?;
-            let mut args = Vec::with_capacity(s.args.len());
-            for (k, a) in s.args.iter().enumerate() {
-                plain("a parameter name", &a.name)?;
-                plain("a parameter type", &a.ctype)?;
-                let mut take = |id: u32| take(s.nr, k, id);
-                let capture = a.capture.map(|&id| take(id))?;
-                args.push(Arg {
-                    name: a.name.clone(),
-                    ctype: a.ctype.clone(),
-                    value: take(a.value)?,
-                    capture,
-                });
-            }
-            let sc = Syscall {
-                nr: s.nr,
-                name: s.name.clone(),
-                args,
-                noreturn: s.noreturn,
-                ret_hex: s.ret_hex,
-            };
-            if syscalls.insert(s.nr, sc).is_some() {
+            if syscalls.insert(s.nr, x.syscall(s)?).is_some() {
                 return Err(WireError::Duplicate(s.nr));
             }
         }
         Ok(Schema { syscalls })
+    }
+}
+
+/// Expands a type table, in order, each type from earlier ones only; `spent` adds up the bytes
+/// of every expansion made (the table's and the arguments'), against MAX_SCHEMA_BYTES.
+#[derive(Default)]
+struct Expander {
+    built: Vec<Built>,
+    spent: u64,
+    /// Layout nodes given to arguments, against MAX_SCHEMA_NODES.
+    nodes: u64,
+}
+
+impl Expander {
+    fn spend(&mut self, bytes: u64) -> Result<(), WireError> {
+        self.spent = self.spent.saturating_add(bytes);
+        match self.spent > MAX_SCHEMA_BYTES {
+            true => Err(WireError::SchemaTooBig),
+            false => Ok(()),
+        }
+    }
+
+    /// Type `i`, expanded.
+    fn expand(&self, i: u32, t: &WireType) -> Result<Built, WireError> {
+        let leaf = |l: Layout, extra: usize| Ok((l, 1, 1, node_bytes(extra)));
+        match t {
+            WireType::Void => leaf(Layout::Void, 0),
+            WireType::Ptr => leaf(Layout::Ptr, 0),
+            WireType::Float { size } => leaf(Layout::Float { size: *size }, 0),
+            &WireType::Int {
+                size,
+                signed,
+                is_char,
+                is_bool,
+            } => leaf(
+                Layout::Int {
+                    size,
+                    signed,
+                    is_char,
+                    is_bool,
+                },
+                0,
+            ),
+            WireType::Opaque { name } => {
+                plain("a type name", name)?;
+                leaf(Layout::Opaque { name: name.clone() }, name.len())
+            }
+            WireType::Enum {
+                size,
+                signed,
+                values,
+            } => {
+                let mut bytes = node_bytes(0);
+                for (_, name) in values {
+                    plain("an enumerator", name)?;
+                    bytes += (std::mem::size_of::<(i64, String)>() + name.len()) as u64;
+                }
+                let layout = Layout::Enum {
+                    size: *size,
+                    signed: *signed,
+                    values: values.clone(),
+                };
+                Ok((layout, 1, values.len() as u64 + 1, bytes))
+            }
+            WireType::Array { elem, len } => {
+                let (l, d, n, b) = self.child(i, *elem)?;
+                let layout = Layout::Array {
+                    elem: Box::new(l.clone()),
+                    len: *len,
+                };
+                Ok((layout, d + 1, n + 1, node_bytes(0) + b))
+            }
+            WireType::Struct {
+                name,
+                size,
+                union,
+                members,
+            } => self.expand_struct(i, name, *size, *union, members),
+        }
+    }
+
+    fn expand_struct(
+        &self,
+        i: u32,
+        name: &str,
+        size: u32,
+        union: bool,
+        members: &[WireMember],
+    ) -> Result<Built, WireError> {
+        plain("a struct name", name)?;
+        let (mut depth, mut nodes) = (0u32, 1u64);
+        let mut bytes = node_bytes(name.len());
+        let mut ms = Vec::with_capacity(members.len());
+        for m in members {
+            plain("a struct member", &m.name)?;
+            let (l, d, n, b) = self.child(i, m.ty)?;
+            depth = depth.max(*d);
+            nodes = nodes.saturating_add(*n);
+            if nodes > MAX_TYPE_NODES {
+                return Err(WireError::TooLarge(i));
+            }
+            bytes = bytes.saturating_add((std::mem::size_of::<Member>() + m.name.len()) as u64 + b);
+            ms.push(Member {
+                name: m.name.as_str().into(),
+                bit_offset: m.bit_offset,
+                bit_size: m.bit_size,
+                layout: l.clone(),
+            });
+        }
+        let layout = Layout::Struct {
+            name: name.to_string(),
+            size,
+            union,
+            members: ms,
+        };
+        Ok((layout, depth + 1, nodes, bytes))
+    }
+
+    /// An earlier type, for type `i`.
+    fn child(&self, i: u32, id: u32) -> Result<&Built, WireError> {
+        self.built.get(id as usize).ok_or(WireError::BadRef(i, id))
+    }
+
+    /// Keep type `i`, within the limits.
+    fn add(&mut self, i: u32, b: Built) -> Result<(), WireError> {
+        if b.1 > MAX_TYPE_DEPTH {
+            return Err(WireError::TooDeep(i));
+        }
+        if b.2 > MAX_TYPE_NODES {
+            return Err(WireError::TooLarge(i));
+        }
+        self.spend(b.3)?;
+        self.built.push(b);
+        Ok(())
+    }
+
+    /// A copy of type `id` for argument `arg` of syscall `nr`.
+    fn take(&mut self, nr: u32, arg: usize, id: u32) -> Result<Layout, WireError> {
+        let (l, _, n, b) =
+            self.built
+                .get(id as usize)
+                .ok_or(WireError::BadArgRef { nr, arg, id })?;
+        let (l, n, b) = (l.clone(), *n, *b);
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_SCHEMA_NODES {
+            return Err(WireError::SchemaTooLarge);
+        }
+        self.spend(b)?;
+        Ok(l)
+    }
+
+    fn syscall(&mut self, s: &WireSyscall) -> Result<Syscall, WireError> {
+        if s.args.len() > MAX_ARGS {
+            return Err(WireError::TooManyArgs(s.nr));
+        }
+        plain("a syscall name", &s.name)?;
+        let mut args = Vec::with_capacity(s.args.len());
+        for (k, a) in s.args.iter().enumerate() {
+            plain("a parameter name", &a.name)?;
+            plain("a parameter type", &a.ctype)?;
+            let capture = a.capture.map(|&id| self.take(s.nr, k, id))?;
+            args.push(Arg {
+                name: a.name.clone(),
+                ctype: a.ctype.clone(),
+                value: self.take(s.nr, k, a.value)?,
+                capture,
+            });
+        }
+        Ok(Syscall {
+            nr: s.nr,
+            name: s.name.clone(),
+            args,
+            noreturn: s.noreturn,
+            ret_hex: s.ret_hex,
+        })
     }
 }
 
