@@ -99,6 +99,32 @@ pub struct Header {
 }
 
 impl Header {
+    /// Whether this etrace can read the records the header describes, and its names are
+    /// plain (see check_names).
+    fn check(&self) -> Result<(), DumpError> {
+        self.check_names()?;
+        if self.record_size as usize != record::HEADER_LEN {
+            return Err(DumpError::Incompatible(format!(
+                "its records have a {}-byte fixed part, this etrace's have {}: decode it with {}",
+                self.record_size,
+                record::HEADER_LEN,
+                self.writer
+            )));
+        }
+        if self.little_endian != cfg!(target_endian = "little") {
+            let order = match self.little_endian {
+                true => "little-endian",
+                false => "big-endian",
+            };
+            return Err(DumpError::Incompatible(format!(
+                "it was recorded on a {order} machine ({}); decode it on one of the same byte \
+                 order",
+                self.arch
+            )));
+        }
+        Ok(())
+    }
+
     /// The header's own strings reach log lines: each must be printable ASCII, as every etrace
     /// writes them (the schema's names are checked as it is built).
     fn check_names(&self) -> Result<(), DumpError> {
@@ -370,85 +396,73 @@ fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// Read and check the preamble, then the header's bytes (their length, and the bytes); a dump
+/// of another format version is one clear error naming the etrace that wrote it.
+fn read_header(src: &mut impl Read) -> Result<(usize, Vec<u8>), DumpError> {
+    let mut pre = [0u8; PREAMBLE_LEN];
+    let n = read_full(src, &mut pre)?;
+    if n == 0 {
+        return Err(DumpError::Empty);
+    }
+    let m = n.min(MAGIC.len());
+    if pre[..m] != MAGIC[..m] {
+        return Err(DumpError::NotADump);
+    }
+    if n < PREAMBLE_LEN {
+        return Err(DumpError::Header(format!(
+            "the file ends {n} bytes in, inside the {PREAMBLE_LEN}-byte preamble"
+        )));
+    }
+    let word = |i: usize| u32::from_le_bytes([pre[i], pre[i + 1], pre[i + 2], pre[i + 3]]);
+    let (version, len, sum) = (word(8), word(12), word(16));
+    if len > MAX_HEADER {
+        if version != FORMAT_VERSION {
+            return Err(DumpError::Version {
+                found: version,
+                writer: None,
+            });
+        }
+        return Err(DumpError::Header(format!(
+            "it claims {len} bytes, beyond the {MAX_HEADER}-byte limit"
+        )));
+    }
+    let mut body = Vec::new();
+    src.take(u64::from(len)).read_to_end(&mut body)?;
+    if version != FORMAT_VERSION {
+        // unchecked bytes of another format: shown escaped, and short
+        let writer = postcard::take_from_bytes::<String>(&body)
+            .ok()
+            .map(|(w, _)| {
+                w.chars()
+                    .take(64)
+                    .collect::<String>()
+                    .escape_debug()
+                    .to_string()
+            });
+        return Err(DumpError::Version {
+            found: version,
+            writer,
+        });
+    }
+    if body.len() < len as usize {
+        return Err(DumpError::Header(format!(
+            "the file ends inside it ({} of {len} bytes)",
+            body.len()
+        )));
+    }
+    if crc(&[&body]) != sum {
+        return Err(DumpError::Header("its checksum does not match".into()));
+    }
+    Ok((len as usize, body))
+}
+
 impl<R: Read> Reader<R> {
     /// Read and check the preamble and header.
     pub fn open(mut src: R) -> Result<Reader<R>, DumpError> {
-        let mut pre = [0u8; PREAMBLE_LEN];
-        let n = read_full(&mut src, &mut pre)?;
-        if n == 0 {
-            return Err(DumpError::Empty);
-        }
-        let m = n.min(MAGIC.len());
-        if pre[..m] != MAGIC[..m] {
-            return Err(DumpError::NotADump);
-        }
-        if n < PREAMBLE_LEN {
-            return Err(DumpError::Header(format!(
-                "the file ends {n} bytes in, inside the {PREAMBLE_LEN}-byte preamble"
-            )));
-        }
-        let word = |i: usize| u32::from_le_bytes([pre[i], pre[i + 1], pre[i + 2], pre[i + 3]]);
-        let (version, len, sum) = (word(8), word(12), word(16));
-        if len > MAX_HEADER {
-            if version != FORMAT_VERSION {
-                return Err(DumpError::Version {
-                    found: version,
-                    writer: None,
-                });
-            }
-            return Err(DumpError::Header(format!(
-                "it claims {len} bytes, beyond the {MAX_HEADER}-byte limit"
-            )));
-        }
-        let mut body = Vec::new();
-        (&mut src).take(u64::from(len)).read_to_end(&mut body)?;
-        if version != FORMAT_VERSION {
-            // unchecked bytes of another format: shown escaped, and short
-            let writer = postcard::take_from_bytes::<String>(&body)
-                .ok()
-                .map(|(w, _)| {
-                    w.chars()
-                        .take(64)
-                        .collect::<String>()
-                        .escape_debug()
-                        .to_string()
-                });
-            return Err(DumpError::Version {
-                found: version,
-                writer,
-            });
-        }
-        if body.len() < len as usize {
-            return Err(DumpError::Header(format!(
-                "the file ends inside it ({} of {len} bytes)",
-                body.len()
-            )));
-        }
-        if crc(&[&body]) != sum {
-            return Err(DumpError::Header("its checksum does not match".into()));
-        }
+        let (len, body) = read_header(&mut src)?;
         let header: Header =
             postcard::from_bytes(&body).map_err(|e| DumpError::Header(e.to_string()))?;
-        header.check_names()?;
-        if header.record_size as usize != record::HEADER_LEN {
-            return Err(DumpError::Incompatible(format!(
-                "its records have a {}-byte fixed part, this etrace's have {}: decode it with {}",
-                header.record_size,
-                record::HEADER_LEN,
-                header.writer
-            )));
-        }
-        if header.little_endian != cfg!(target_endian = "little") {
-            return Err(DumpError::Incompatible(format!(
-                "it was recorded on a {} machine ({}); decode it on one of the same byte order",
-                if header.little_endian {
-                    "little-endian"
-                } else {
-                    "big-endian"
-                },
-                header.arch
-            )));
-        }
+        header.check()?;
         let schema = header
             .schema
             .to_schema()
@@ -458,7 +472,7 @@ impl<R: Read> Reader<R> {
             buf: vec![0; 2 * MAX_FRAME],
             start: 0,
             end: 0,
-            base: (PREAMBLE_LEN + len as usize) as u64,
+            base: (PREAMBLE_LEN + len) as u64,
             eof: false,
             header,
             schema,

@@ -322,81 +322,75 @@ fn build_arg(
         .as_ref()
         .and_then(|r| r.pointee.clone())
         .filter(|l| l.size().is_some_and(|s| s > 0));
-    let capture = if let Some(rule) = formats.rules.arg(sys, &p.name) {
-        let dir = rule.dir;
-        match &rule.kind {
-            RuleKind::None => Capture::None,
-            RuleKind::String => Capture::Str { dir },
-            RuleKind::StrArray => Capture::StrArray { dir },
-            RuleKind::Bytes(s) => Capture::Bytes {
-                dir,
-                size: size_ref(sys, s, params)?,
-            },
-            RuleKind::Shaped(shape, s, len) => Capture::Shaped {
-                dir,
-                size: size_ref(sys, s, params)?,
-                shape: *shape,
-                len: match len {
-                    Some(l) => match size_ref(sys, &SizeSrc::Param(l.clone()), params)? {
-                        SizeRef::Arg(i) => Some(i),
-                        _ => None,
-                    },
-                    None => None,
-                },
-            },
-            RuleKind::Struct => match pointee {
-                Some(layout) => Capture::Fixed { dir, layout },
-                None => {
-                    return Err(SchemaError::Rule(format!(
-                        "{sys}.{}: `struct` rule, but `{}` has no sized pointee",
-                        p.name, p.ctype
-                    )))
-                }
-            },
-            RuleKind::Iovec(s) => match pointee {
-                Some(elem) => Capture::Iovec {
-                    dir,
-                    count: size_ref(sys, s, params)?,
-                    elem,
-                },
-                None => {
-                    return Err(SchemaError::Rule(format!(
-                        "{sys}.{}: `iovec` rule, but `{}` has no sized element type",
-                        p.name, p.ctype
-                    )))
-                }
-            },
-            RuleKind::Msghdr => match pointee {
-                Some(layout) => Capture::Msghdr { dir, layout },
-                None => {
-                    return Err(SchemaError::Rule(format!(
-                        "{sys}.{}: `msghdr` rule, but `{}` has no sized pointee",
-                        p.name, p.ctype
-                    )))
-                }
-            },
-            RuleKind::Array(s) => match pointee {
-                Some(elem) => Capture::Array {
-                    dir,
-                    count: size_ref(sys, s, params)?,
-                    elem,
-                },
-                None => {
-                    return Err(SchemaError::Rule(format!(
-                        "{sys}.{}: `array` rule, but `{}` has no sized element type",
-                        p.name, p.ctype
-                    )))
-                }
-            },
-        }
-    } else {
-        default_capture(resolved.as_ref(), pointee)
+    let capture = match formats.rules.arg(sys, &p.name) {
+        Some(rule) => rule_capture(sys, p, params, rule, pointee)?,
+        None => default_capture(resolved.as_ref(), pointee),
     };
     Ok(Arg {
         name: p.name.clone(),
         ctype: p.ctype.clone(),
         value,
         capture,
+    })
+}
+
+/// The capture a formats/capture.rules rule gives a parameter (`pointee`: its sized pointee,
+/// from BTF).
+fn rule_capture(
+    sys: &str,
+    p: &crate::kernel::tracefs::Param,
+    params: &[crate::kernel::tracefs::Param],
+    rule: &crate::tables::ArgRule,
+    mut pointee: Option<Layout>,
+) -> Result<Capture, SchemaError> {
+    let dir = rule.dir;
+    // the rules that read a type need one with a size
+    let mut sized = |rule: &str, what: &str| {
+        pointee.take().ok_or_else(|| {
+            SchemaError::Rule(format!(
+                "{sys}.{}: `{rule}` rule, but `{}` has no sized {what}",
+                p.name, p.ctype
+            ))
+        })
+    };
+    Ok(match &rule.kind {
+        RuleKind::None => Capture::None,
+        RuleKind::String => Capture::Str { dir },
+        RuleKind::StrArray => Capture::StrArray { dir },
+        RuleKind::Bytes(s) => Capture::Bytes {
+            dir,
+            size: size_ref(sys, s, params)?,
+        },
+        RuleKind::Shaped(shape, s, len) => Capture::Shaped {
+            dir,
+            size: size_ref(sys, s, params)?,
+            shape: *shape,
+            len: match len {
+                Some(l) => match size_ref(sys, &SizeSrc::Param(l.clone()), params)? {
+                    SizeRef::Arg(i) => Some(i),
+                    _ => None,
+                },
+                None => None,
+            },
+        },
+        RuleKind::Struct => Capture::Fixed {
+            dir,
+            layout: sized("struct", "pointee")?,
+        },
+        RuleKind::Msghdr => Capture::Msghdr {
+            dir,
+            layout: sized("msghdr", "pointee")?,
+        },
+        RuleKind::Iovec(s) => Capture::Iovec {
+            dir,
+            count: size_ref(sys, s, params)?,
+            elem: sized("iovec", "element type")?,
+        },
+        RuleKind::Array(s) => Capture::Array {
+            dir,
+            count: size_ref(sys, s, params)?,
+            elem: sized("array", "element type")?,
+        },
     })
 }
 
