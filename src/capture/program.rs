@@ -12,8 +12,9 @@ use libbpf_rs::{MapCore, MapFlags, OpenObject};
 use crate::model::counters::ReadStats;
 use crate::schema::{Capture, Schema, SizeRef, Syscall};
 use crate::skel::types::{
-    etrace_arg_plan, etrace_counts, etrace_kind as K, etrace_limits as L, etrace_pid_state,
-    etrace_plan, etrace_plan_flags as P, etrace_size_src as S, etrace_stat, etrace_when as W,
+    etrace_arg_plan, etrace_counts, etrace_kind as Kind, etrace_limits as Limit, etrace_pid_state,
+    etrace_plan, etrace_plan_flags as PlanFlag, etrace_size_src as Src, etrace_stat,
+    etrace_when as When,
 };
 use crate::skel::{EtraceSkel, EtraceSkelBuilder};
 
@@ -61,8 +62,8 @@ pub struct Caps {
 }
 
 /// A comm as the kernel holds it: at most 15 bytes, NUL-padded to 16.
-fn comm_key(c: &str) -> [u8; L::ETRACE_COMM_LEN.0 as usize] {
-    let mut key = [0u8; L::ETRACE_COMM_LEN.0 as usize];
+fn comm_key(c: &str) -> [u8; Limit::ETRACE_COMM_LEN.0 as usize] {
+    let mut key = [0u8; Limit::ETRACE_COMM_LEN.0 as usize];
     let b = c.as_bytes();
     let n = b.len().min(key.len() - 1);
     key[..n].copy_from_slice(&b[..n]);
@@ -240,25 +241,25 @@ pub fn detach(skel: &mut EtraceSkel<'_>) {
 
 fn size_src(s: &SizeRef) -> (u8, u8, u32) {
     match s {
-        SizeRef::Ret => (S::ETRACE_S_RET.0 as u8, 0, 1),
-        SizeRef::Arg(i) => (S::ETRACE_S_ARG.0 as u8, *i, 1),
-        SizeRef::Fixed(n) => (S::ETRACE_S_FIXED.0 as u8, 0, *n),
+        SizeRef::Ret => (Src::ETRACE_S_RET.0 as u8, 0, 1),
+        SizeRef::Arg(i) => (Src::ETRACE_S_ARG.0 as u8, *i, 1),
+        SizeRef::Fixed(n) => (Src::ETRACE_S_FIXED.0 as u8, 0, *n),
     }
 }
 
 fn when(dir: crate::tables::Dir) -> u8 {
     let mut w = 0;
     if dir.at_entry() {
-        w |= W::ETRACE_W_ENTRY.0;
+        w |= When::ETRACE_W_ENTRY.0;
     }
     if dir.at_exit() {
-        w |= W::ETRACE_W_EXIT.0;
+        w |= When::ETRACE_W_EXIT.0;
     }
     w as u8
 }
 
 /// A plan whose length (or count) comes from `size`: a constant, an argument or the return value.
-fn sized(kind: K, dir: crate::tables::Dir, size: &SizeRef, max_len: u32) -> etrace_arg_plan {
+fn sized(kind: Kind, dir: crate::tables::Dir, size: &SizeRef, max_len: u32) -> etrace_arg_plan {
     let (src, arg, elem) = size_src(size);
     etrace_arg_plan {
         kind: kind.0 as u8,
@@ -273,94 +274,94 @@ fn sized(kind: K, dir: crate::tables::Dir, size: &SizeRef, max_len: u32) -> etra
 /// The kernel-side plan for one syscall.
 pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool, ctx: bool) -> etrace_plan {
     let mut plan = etrace_plan {
-        flags: if enabled { P::ETRACE_P_ENABLED.0 } else { 0 },
+        flags: if enabled {
+            PlanFlag::ETRACE_P_ENABLED.0
+        } else {
+            0
+        },
         ..Default::default()
     };
     if sc.noreturn {
-        plan.flags |= P::ETRACE_P_NORETURN.0;
+        plan.flags |= PlanFlag::ETRACE_P_NORETURN.0;
     }
     if sc.is_exec() {
-        plan.flags |= P::ETRACE_P_EXEC.0;
+        plan.flags |= PlanFlag::ETRACE_P_EXEC.0;
     }
     if ctx {
-        plan.flags |= P::ETRACE_P_CTX.0;
+        plan.flags |= PlanFlag::ETRACE_P_CTX.0;
     }
-    let arg_max = L::ETRACE_ARG_MAX.0;
-    for (i, a) in sc.args.iter().take(6).enumerate() {
-        let ap = &mut plan.args[i];
-        match &a.capture {
-            Capture::None => {}
-            Capture::Str { dir } => {
-                *ap = etrace_arg_plan {
-                    kind: K::ETRACE_K_STR.0 as u8,
-                    when: when(*dir),
-                    max_len: STRING_CAP,
-                    ..Default::default()
-                };
-            }
-            Capture::StrArray { dir } => {
-                *ap = etrace_arg_plan {
-                    kind: K::ETRACE_K_STRARRAY.0 as u8,
-                    when: when(*dir),
-                    max_len: caps.bytes.clamp(256, STRING_CAP),
-                    ..Default::default()
-                };
-            }
-            Capture::Bytes { dir, size } => {
-                *ap = sized(K::ETRACE_K_BUF, *dir, size, caps.bytes.min(arg_max));
-            }
-            Capture::Shaped {
-                dir, size, shape, ..
-            } => {
-                *ap = sized(K::ETRACE_K_BUF, *dir, size, shape.max_len().min(arg_max));
-            }
-            Capture::Iovec { dir, count, .. } => {
-                *ap = sized(K::ETRACE_K_IOVEC, *dir, count, caps.bytes.min(arg_max));
-            }
-            Capture::Msghdr { dir, .. } => {
-                *ap = etrace_arg_plan {
-                    kind: K::ETRACE_K_MSGHDR.0 as u8,
-                    when: when(*dir),
-                    max_len: caps.bytes.min(arg_max),
-                    ..Default::default()
-                };
-            }
-            Capture::Fixed { dir, layout } => {
-                let size = layout.size().unwrap_or(0).min(arg_max);
-                *ap = etrace_arg_plan {
-                    kind: K::ETRACE_K_BUF.0 as u8,
-                    when: when(*dir),
-                    size_src: S::ETRACE_S_FIXED.0 as u8,
-                    elem_size: size,
-                    max_len: size,
-                    ..Default::default()
-                };
-            }
-            Capture::Array { dir, count, elem } => {
-                let esize = elem.size().unwrap_or(0);
-                let (src, arg, n) = size_src(count);
-                *ap = etrace_arg_plan {
-                    kind: K::ETRACE_K_BUF.0 as u8,
-                    when: when(*dir),
-                    size_src: src,
-                    size_arg: arg,
-                    elem_size: esize * n,
-                    max_len: STRING_CAP.min(arg_max),
-                };
-            }
-        }
+    for (ap, a) in plan.args.iter_mut().zip(&sc.args) {
+        *ap = arg_plan(&a.capture, caps);
     }
     for (i, ap) in plan.args.iter().enumerate() {
-        if ap.kind != K::ETRACE_K_NONE.0 as u8 {
-            if ap.when & W::ETRACE_W_ENTRY.0 as u8 != 0 {
+        if ap.kind != Kind::ETRACE_K_NONE.0 as u8 {
+            if ap.when & When::ETRACE_W_ENTRY.0 as u8 != 0 {
                 plan.entry_args |= 1 << i;
             }
-            if ap.when & W::ETRACE_W_EXIT.0 as u8 != 0 {
+            if ap.when & When::ETRACE_W_EXIT.0 as u8 != 0 {
                 plan.exit_args |= 1 << i;
             }
         }
     }
     plan
+}
+
+/// What the kernel reads behind one argument, from its capture rule.
+fn arg_plan(capture: &Capture, caps: Caps) -> etrace_arg_plan {
+    let arg_max = Limit::ETRACE_ARG_MAX.0;
+    match capture {
+        Capture::None => etrace_arg_plan::default(),
+        Capture::Str { dir } => etrace_arg_plan {
+            kind: Kind::ETRACE_K_STR.0 as u8,
+            when: when(*dir),
+            max_len: STRING_CAP,
+            ..Default::default()
+        },
+        Capture::StrArray { dir } => etrace_arg_plan {
+            kind: Kind::ETRACE_K_STRARRAY.0 as u8,
+            when: when(*dir),
+            max_len: caps.bytes.clamp(256, STRING_CAP),
+            ..Default::default()
+        },
+        Capture::Bytes { dir, size } => {
+            sized(Kind::ETRACE_K_BUF, *dir, size, caps.bytes.min(arg_max))
+        }
+        Capture::Shaped {
+            dir, size, shape, ..
+        } => sized(Kind::ETRACE_K_BUF, *dir, size, shape.max_len().min(arg_max)),
+        Capture::Iovec { dir, count, .. } => {
+            sized(Kind::ETRACE_K_IOVEC, *dir, count, caps.bytes.min(arg_max))
+        }
+        Capture::Msghdr { dir, .. } => etrace_arg_plan {
+            kind: Kind::ETRACE_K_MSGHDR.0 as u8,
+            when: when(*dir),
+            max_len: caps.bytes.min(arg_max),
+            ..Default::default()
+        },
+        Capture::Fixed { dir, layout } => {
+            let size = layout.size().unwrap_or(0).min(arg_max);
+            etrace_arg_plan {
+                kind: Kind::ETRACE_K_BUF.0 as u8,
+                when: when(*dir),
+                size_src: Src::ETRACE_S_FIXED.0 as u8,
+                elem_size: size,
+                max_len: size,
+                ..Default::default()
+            }
+        }
+        Capture::Array { dir, count, elem } => {
+            let esize = elem.size().unwrap_or(0);
+            let (src, arg, n) = size_src(count);
+            etrace_arg_plan {
+                kind: Kind::ETRACE_K_BUF.0 as u8,
+                when: when(*dir),
+                size_src: src,
+                size_arg: arg,
+                elem_size: esize * n,
+                max_len: STRING_CAP.min(arg_max),
+            }
+        }
+    }
 }
 
 /// View a plain-old-data skeleton type as bytes for a map update.
@@ -383,7 +384,7 @@ pub fn write_plans(
 ) -> Result<usize> {
     let mut n = 0;
     for (nr, sc) in &schema.syscalls {
-        if *nr >= L::ETRACE_MAX_SYSCALLS.0 {
+        if *nr >= Limit::ETRACE_MAX_SYSCALLS.0 {
             continue;
         }
         let enabled = selected(sc);
@@ -427,7 +428,7 @@ pub const PID_PENDING_EXEC: u32 = etrace_pid_state::ETRACE_PID_PENDING_EXEC.0;
 /// Per-syscall (sent, lost), summed over CPUs; only syscalls with any.
 pub fn counts(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, (u64, u64)>> {
     let mut out = BTreeMap::new();
-    for nr in 0..L::ETRACE_MAX_SYSCALLS.0 {
+    for nr in 0..Limit::ETRACE_MAX_SYSCALLS.0 {
         let Some(per_cpu) = skel
             .maps
             .counts
@@ -456,7 +457,7 @@ pub fn counts(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, (u64, u64)>> {
 pub fn summaries(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, crate::model::summary::Summary>> {
     use crate::skel::types::etrace_summary;
     let mut out = BTreeMap::new();
-    for nr in 0..L::ETRACE_MAX_SYSCALLS.0 {
+    for nr in 0..Limit::ETRACE_MAX_SYSCALLS.0 {
         let Some(per_cpu) = skel
             .maps
             .summary
