@@ -187,6 +187,13 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         Ok(s) => s,
         Err(e) => anyhow::bail!(explain_load_error(&e, cfg)),
     };
+    fill_filters(&skel, cfg)?;
+    Ok(skel)
+}
+
+/// The filters that live in maps: comms (past the 8 compared in place), uids, the cgroup and
+/// the processes -p names.
+fn fill_filters(skel: &EtraceSkel<'_>, cfg: &Config) -> Result<()> {
     for c in &cfg.comms {
         let key = comm_key(c);
         skel.maps
@@ -221,7 +228,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
             .update(&pid.to_ne_bytes(), &traced.to_ne_bytes(), MapFlags::ANY)
             .context("writing the traced processes")?;
     }
-    Ok(skel)
+    Ok(())
 }
 
 /// Attach the programs: tracing starts.

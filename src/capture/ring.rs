@@ -12,7 +12,7 @@
 //! in a row, so that a record that wraps around the end reads as one slice.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -44,12 +44,36 @@ pub struct Ring {
     producer: NonNull<u8>,
 }
 
+/// A shared mapping of `len` bytes of the ring buffer `fd` at `offset`.
+fn map_shared(
+    fd: std::os::fd::BorrowedFd<'_>,
+    len: usize,
+    offset: usize,
+    prot: libc::c_int,
+) -> io::Result<NonNull<libc::c_void>> {
+    // SAFETY: a fresh shared mapping of the map's pages; the kernel checks the length, offset
+    // and protection against the ring-buffer layout. Nothing else refers to the address.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            prot,
+            libc::MAP_SHARED,
+            fd.as_raw_fd(),
+            offset as libc::off_t,
+        )
+    };
+    match p {
+        libc::MAP_FAILED => Err(io::Error::last_os_error()),
+        p => NonNull::new(p).ok_or_else(|| io::Error::other("mmap returned NULL")),
+    }
+}
+
 impl Ring {
     /// Map the ring buffer `map` (a `BPF_MAP_TYPE_RINGBUF` of `size` bytes).
     pub fn new(map: &impl AsFd, size: u32) -> io::Result<Self> {
         let fd = map.as_fd();
-        // SAFETY: sysconf has no preconditions.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let page = rustix::param::page_size();
         let size = u64::from(size);
         if !size.is_power_of_two() || size < page as u64 {
             return Err(io::Error::new(
@@ -57,84 +81,31 @@ impl Ring {
                 format!("ring buffer size {size} is not a power-of-two number of pages"),
             ));
         }
-        // SAFETY: a fresh shared mapping of the map's consumer page; the kernel checks the
-        // length, offset and protection against the ring-buffer layout.
-        let consumer = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                0,
-            )
-        };
-        if consumer == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        let consumer = map_shared(fd, page, 0, libc::PROT_READ | libc::PROT_WRITE)?;
         let plen = page + 2 * size as usize;
-        // SAFETY: as above, for the producer page and the double-mapped data area.
-        let producer = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                plen,
-                libc::PROT_READ,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
-                page as libc::off_t,
-            )
-        };
-        if producer == libc::MAP_FAILED {
-            let e = io::Error::last_os_error();
-            // SAFETY: the mapping made above, not used after this.
-            unsafe { libc::munmap(consumer, page) };
-            return Err(e);
-        }
-        let unmap = |e: io::Error| {
-            // SAFETY: the mappings made above, not used after this.
-            unsafe {
-                libc::munmap(consumer, page);
-                libc::munmap(producer, plen);
+        let producer = match map_shared(fd, plen, page, libc::PROT_READ) {
+            Ok(p) => p,
+            Err(e) => {
+                // SAFETY: the mapping made above, not used after this.
+                unsafe { libc::munmap(consumer.as_ptr(), page) };
+                return Err(e);
             }
-            e
         };
-        // SAFETY: epoll_create1 has no preconditions; the fd is owned from here on.
-        let epoll = match unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) } {
-            -1 => return Err(unmap(io::Error::last_os_error())),
-            // SAFETY: a fresh fd that nothing else owns.
-            e => unsafe { OwnedFd::from_raw_fd(e) },
-        };
-        let mut ev = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: 0,
-        };
-        // SAFETY: valid fds and event.
-        if unsafe {
-            libc::epoll_ctl(
-                epoll.as_raw_fd(),
-                libc::EPOLL_CTL_ADD,
-                fd.as_raw_fd(),
-                &mut ev,
-            )
-        } < 0
-        {
-            return Err(unmap(io::Error::last_os_error()));
-        }
-        let (Some(consumer), Some(producer)) = (
-            NonNull::new(consumer.cast::<AtomicU64>()),
-            NonNull::new(producer.cast::<u8>()),
-        ) else {
-            return Err(unmap(io::Error::other(
-                "mmap of the ring buffer returned NULL",
-            )));
-        };
-        Ok(Ring {
-            epoll,
+        let ring = Ring {
+            epoll: rustix::event::epoll::create(rustix::event::epoll::CreateFlags::CLOEXEC)?,
             page,
             size,
-            consumer,
-            producer,
-        })
+            consumer: consumer.cast(),
+            producer: producer.cast(),
+        };
+        // level-triggered, as libbpf's: see wait (on an error, drop unmaps the pages)
+        rustix::event::epoll::add(
+            &ring.epoll,
+            fd,
+            rustix::event::epoll::EventData::new_u64(0),
+            rustix::event::epoll::EventFlags::IN,
+        )?;
+        Ok(ring)
     }
 
     fn consumer_pos(&self) -> &AtomicU64 {
@@ -154,17 +125,15 @@ impl Ring {
     /// builds up) does not end the wait, so that a busy consumer still takes its records in
     /// batches. EINTR is no error.
     pub fn wait(&self, timeout: Duration) -> io::Result<()> {
-        let mut ev = libc::epoll_event { events: 0, u64: 0 };
-        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: one valid epoll_event to fill.
-        let n = unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), &mut ev, 1, ms) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
+        let mut events = [std::mem::MaybeUninit::<rustix::event::epoll::Event>::uninit(); 1];
+        let t = rustix::event::Timespec::try_from(timeout).unwrap_or(rustix::event::Timespec {
+            tv_sec: i64::MAX,
+            tv_nsec: 0,
+        });
+        match rustix::event::epoll::wait(&self.epoll, &mut events, Some(&t)) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => Ok(()),
+            Err(e) => Err(e.into()),
         }
-        Ok(())
     }
 
     /// Hand the committed records to `f`, in order; returns how many it got. A record the

@@ -389,35 +389,15 @@ impl KernelBtf {
             Type::Float(f) => Layout::Float {
                 size: f.size() as u32,
             },
-            Type::Enum(e) => Layout::Enum {
-                size: e.size() as u32,
-                signed: e.is_signed(),
-                values: e
-                    .members
-                    .iter()
-                    .take(MAX_ENUM_VALUES)
-                    .map(|m| {
-                        let v = match e.is_signed() {
-                            true => i64::from(m.val() as i32),
-                            false => i64::from(m.val()),
-                        };
-                        (v, shown_name(self.btf.resolve_name(m).unwrap_or_default()))
-                    })
-                    .collect(),
-            },
-            Type::Enum64(e) => Layout::Enum {
-                size: e.size() as u32,
-                signed: e.is_signed(),
-                values: e
-                    .members
-                    .iter()
-                    .take(MAX_ENUM_VALUES)
-                    .map(|m| {
-                        let name = shown_name(self.btf.resolve_name(m).unwrap_or_default());
-                        (m.val() as i64, name)
-                    })
-                    .collect(),
-            },
+            Type::Enum(e) => self.enum_layout(e.is_signed(), e.size(), &e.members, |m| {
+                match e.is_signed() {
+                    true => i64::from(m.val() as i32),
+                    false => i64::from(m.val()),
+                }
+            }),
+            Type::Enum64(e) => {
+                self.enum_layout(e.is_signed(), e.size(), &e.members, |m| m.val() as i64)
+            }
             Type::Ptr(_) => Layout::Ptr,
             Type::Array(a) => {
                 let elem = self
@@ -430,26 +410,7 @@ impl KernelBtf {
                 }
             }
             Type::Struct(s) | Type::Union(s) => {
-                let union = matches!(t, Type::Union(_));
-                let mut members = Vec::with_capacity(s.members.len());
-                for m in &s.members {
-                    let mt = self
-                        .btf
-                        .resolve_chained_type(m)
-                        .map_err(|e| Self::lookup_err(ctx, e))?;
-                    members.push(Member {
-                        name: self.name_of(m).into(),
-                        bit_offset: m.bit_offset(),
-                        bit_size: m.bitfield_size().unwrap_or(0),
-                        layout: self.layout(mt, ctx, depth + 1)?,
-                    });
-                }
-                Layout::Struct {
-                    name: self.name_of(s),
-                    size: s.size() as u32,
-                    union,
-                    members,
-                }
+                self.struct_layout(s, matches!(t, Type::Union(_)), ctx, depth)?
             }
             Type::Fwd(f) => Layout::Opaque {
                 name: self.name_of(f),
@@ -457,6 +418,54 @@ impl KernelBtf {
             other => Layout::Opaque {
                 name: other.name().to_string(),
             },
+        })
+    }
+
+    /// An enum's layout: its enumerators (at most MAX_ENUM_VALUES) with their values.
+    fn enum_layout<M: BtfType>(
+        &self,
+        signed: bool,
+        size: usize,
+        members: &[M],
+        value: impl Fn(&M) -> i64,
+    ) -> Layout {
+        Layout::Enum {
+            size: size as u32,
+            signed,
+            values: members
+                .iter()
+                .take(MAX_ENUM_VALUES)
+                .map(|m| (value(m), self.name_of(m)))
+                .collect(),
+        }
+    }
+
+    /// A struct's or union's layout, each member expanded.
+    fn struct_layout(
+        &self,
+        s: &btf_rs::Struct,
+        union: bool,
+        ctx: &str,
+        depth: u32,
+    ) -> Result<Layout, BtfError> {
+        let mut members = Vec::with_capacity(s.members.len());
+        for m in &s.members {
+            let mt = self
+                .btf
+                .resolve_chained_type(m)
+                .map_err(|e| Self::lookup_err(ctx, e))?;
+            members.push(Member {
+                name: self.name_of(m).into(),
+                bit_offset: m.bit_offset(),
+                bit_size: m.bitfield_size().unwrap_or(0),
+                layout: self.layout(mt, ctx, depth + 1)?,
+            });
+        }
+        Ok(Layout::Struct {
+            name: self.name_of(s),
+            size: s.size() as u32,
+            union,
+            members,
         })
     }
 
