@@ -35,6 +35,7 @@ pub mod capture;
 pub mod cli;
 pub mod decode;
 pub mod dump;
+#[cfg(feature = "fixtures")]
 pub mod fuzzing;
 pub mod kernel;
 pub mod model;

@@ -21,39 +21,27 @@ pub struct RunAs {
 
 /// Look a user up by name (or number) in the password and group databases.
 pub fn lookup_user(user: &str) -> Result<RunAs> {
-    // SAFETY: passwd is plain data (integers and pointers) that getpw*_r fill in.
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut buf = vec![0 as libc::c_char; 16384];
-    let mut found: *mut libc::passwd = std::ptr::null_mut();
-    let name = std::ffi::CString::new(user).context("a user name has no NUL byte")?;
-    // SAFETY: every pointer is valid for the call; buf's length is passed.
-    let rc = match user.parse::<libc::uid_t>() {
-        Ok(uid) => unsafe {
-            libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found)
-        },
-        Err(_) => unsafe {
-            libc::getpwnam_r(
-                name.as_ptr(),
-                &mut pwd,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut found,
-            )
-        },
+    use nix::unistd::{getgrouplist, Uid, User};
+    let found = match user.parse::<libc::uid_t>() {
+        Ok(uid) => User::from_uid(Uid::from_raw(uid)),
+        Err(_) => User::from_name(user),
     };
-    if rc != 0 || found.is_null() {
-        anyhow::bail!("no user `{user}` (-u)");
-    }
-    let (uid, gid) = (pwd.pw_uid, pwd.pw_gid);
-    let mut groups = vec![0 as libc::gid_t; 256];
-    let mut n = groups.len() as libc::c_int;
-    // SAFETY: pw_name points into buf, alive here; groups has n entries.
-    let rc = unsafe { libc::getgrouplist(pwd.pw_name, gid, groups.as_mut_ptr(), &mut n) };
-    groups.truncate(if rc < 0 { 0 } else { n.max(0) as usize });
+    let pw = found
+        .ok()
+        .flatten()
+        .ok_or_else(|| anyhow!("no user `{user}` (-u)"))?;
+    let name = std::ffi::CString::new(pw.name.as_str()).context("a user name has no NUL byte")?;
+    let mut groups: Vec<libc::gid_t> = getgrouplist(&name, pw.gid)
+        .map(|gs| gs.into_iter().map(|g| g.as_raw()).collect())
+        .unwrap_or_default();
     if groups.is_empty() {
-        groups.push(gid);
+        groups.push(pw.gid.as_raw());
     }
-    Ok(RunAs { uid, gid, groups })
+    Ok(RunAs {
+        uid: pw.uid.as_raw(),
+        gid: pw.gid.as_raw(),
+        groups,
+    })
 }
 
 /// The program a command names, found as a shell finds it (in PATH when the name has no `/`),

@@ -70,16 +70,14 @@ pub fn kernel_schema(formats: &Formats, btf_file: Option<&Path>) -> Result<Schem
 /// etrace's own CPU time and peak memory (its threads only, not the traced command's), for
 /// benchmarks: `-l debug`.
 fn log_own_usage() {
-    // SAFETY: rusage is plain data that getrusage fills.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: ru is a valid, writable rusage.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } == 0 {
-        let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    use nix::sys::resource::{getrusage, UsageWho};
+    if let Ok(ru) = getrusage(UsageWho::RUSAGE_SELF) {
+        let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
         log::debug!(
             "etrace used {:.3} s user, {:.3} s system, peak RSS {} KiB",
-            secs(ru.ru_utime),
-            secs(ru.ru_stime),
-            ru.ru_maxrss
+            secs(ru.user_time()),
+            secs(ru.system_time()),
+            ru.max_rss()
         );
     }
 }

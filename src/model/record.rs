@@ -200,6 +200,7 @@ pub fn parse(buf: &[u8]) -> Result<Record<'_>, RecordError> {
     Ok(Record { hdr, chunks })
 }
 
+#[cfg(any(test, feature = "fixtures"))]
 /// Build a record's bytes the way the kernel lays them out (comm `test`, pid 42, tid 43): for
 /// tests and fuzz seeds. `chunks`: (argument index, chunk flags, data).
 pub fn build(nr: u32, args: [u64; 6], ret: Option<i64>, chunks: &[(u8, u8, &[u8])]) -> Vec<u8> {
