@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 SECS=${1:-1800}
 E=${ETRACE:-target/release/etrace}
 W=$(mktemp -d /tmp/etrace-soak.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$W"' EXIT
 cc -O2 -pthread -o "$W/soak" benches/soak.c
 bpf_objects() {
 	for k in prog link map; do bpftool -j "$k" show | python3 -c 'import json,sys; print(len(json.load(sys.stdin)), end=" ")'; done
