@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod live;
+
 /// `etrace --input DUMP --json --stdout EXTRA...`: its syscall events and the whole output.
 pub fn decode_dump(dump: &Path, extra: &[&str]) -> (Vec<Value>, Output) {
     let (evs, o) = decode_dump_all(dump, extra);
@@ -48,13 +50,13 @@ pub fn summary_calls(stderr: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
-const CONTENT: &str = "etrace-known-content\n";
+pub const CONTENT: &str = "etrace-known-content\n";
 
-fn find(evs: &[Value], pred: impl Fn(&Value) -> bool) -> Vec<&Value> {
+pub fn find(evs: &[Value], pred: impl Fn(&Value) -> bool) -> Vec<&Value> {
     evs.iter().filter(|e| pred(e)).collect()
 }
 
-fn is(e: &Value, sys: &str) -> bool {
+pub fn is(e: &Value, sys: &str) -> bool {
     e["syscall"] == sys
 }
 

@@ -1,0 +1,143 @@
+//! What a traced call is captured and decoded as: the known program's exact values, text and JSON forms, timestamps, re-reads after a fault.
+
+use super::*;
+
+#[test]
+fn known_program_decodes_exact_values() {
+    let (evs, tmp, stderr, _) = trace_known(&[]);
+    check_known(
+        &evs,
+        &tmp.path().join("etrace-known"),
+        &tmp.path().join("scratch"),
+    );
+    // nothing lost; stats table printed
+    assert!(stderr.contains("Total lost: 0"), "{stderr}");
+    assert!(evs
+        .iter()
+        .all(|e| e["comm"].is_string() && e["ts"].as_u64().unwrap() > 0));
+}
+
+#[test]
+fn text_output_is_strace_like() {
+    require_root();
+    let o = run(&[
+        "--stdout",
+        "-s",
+        "openat",
+        "-s",
+        "write",
+        "--",
+        "sh",
+        "-c",
+        "echo hi; cat /nonexistent-etrace 2>/dev/null; true",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("sh(")
+                && l.contains("write(fd: 1, buf: \"hi\\n\", count: 3) = 3")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.contains(
+            "openat(dfd: AT_FDCWD, filename: \"/nonexistent-etrace\", flags: O_RDONLY, mode: 0) = -2 ENOENT"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_without_output_creates_private_tmp_file() {
+    require_root();
+    let o = run(&["--json", "-s", "getpid", "--", "true"]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let path = err
+        .lines()
+        .find_map(|l| l.split("output file: ").nth(1))
+        .unwrap_or_else(|| panic!("no output path logged: {err}"))
+        .trim()
+        .to_string();
+    assert!(
+        path.starts_with("/tmp/etrace-") && path.ends_with(".json"),
+        "{path}"
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn wall_clock_timestamps_and_durations() {
+    require_root();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let before = now();
+    let o = run(&[
+        "-ttt",
+        "-T",
+        "-s",
+        "openat",
+        "--stats=false",
+        "--",
+        "cat",
+        "/etc/hostname",
+    ]);
+    let after = now();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("filename: \"/etc/hostname\""))
+        .unwrap_or_else(|| panic!("{text}"));
+    let stamp: f64 = line.split(' ').next().unwrap().parse().unwrap();
+    assert!(
+        before <= stamp && stamp <= after,
+        "{before} <= {stamp} <= {after}"
+    );
+    let dur = line.rsplit_once(" <").unwrap().1.trim_end_matches('>');
+    let dur: f64 = dur.parse().unwrap();
+    assert!((0.0..1.0).contains(&dur), "{line}");
+}
+
+#[test]
+fn a_buffer_unreadable_at_entry_is_read_again_at_exit() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = compile_prog(tmp.path(), "fault");
+    let file = tmp.path().join("written");
+    let out = tmp.path().join("out.json");
+    let o = run(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "-s",
+        "write",
+        "--",
+        prog.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "etrace failed: {stderr}");
+    let evs = json_lines(&out);
+    let writes = find(&evs, |e| is(e, "write"));
+    assert_eq!(writes.len(), 2, "{evs:?}");
+    // the untouched page: the entry read faulted, the exit read got what the kernel wrote
+    assert_eq!(writes[0]["ret"], 16);
+    assert_eq!(writes[0]["args"]["count"], 16);
+    assert_eq!(writes[0]["args"]["buf"], "\0".repeat(16));
+    assert!(writes[0].get("unreadable").is_none(), "{}", writes[0]);
+    // address 8: EFAULT, and the buffer is unreadable both times
+    assert_eq!(writes[1]["ret"], -14);
+    assert_eq!(writes[1]["errno"], "EFAULT");
+    assert_eq!(writes[1]["args"]["buf"], Value::Null);
+    assert_eq!(writes[1]["unreadable"], serde_json::json!(["buf"]));
+    assert!(
+        stderr.contains("faulted at entry: 2 (re-read at exit: 1 ok, 1 failed"),
+        "{stderr}"
+    );
+}
