@@ -244,6 +244,8 @@ struct u_msghdr {
 	__u32 pad2;
 };
 
+_Static_assert(sizeof(struct u_iovec) == ETRACE_UIOVEC_SIZE, "the records' iovec layout");
+
 /* count and cap of append_iovec, packed into one word (BPF functions take 5 arguments) */
 static __always_inline __u64 iov_cc(__u64 count, __u32 cap)
 {

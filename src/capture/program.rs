@@ -371,11 +371,19 @@ fn arg_plan(capture: &Capture, caps: Caps) -> etrace_arg_plan {
     }
 }
 
-/// View a plain-old-data skeleton type as bytes for a map update.
-fn pod_bytes<T: Copy>(v: &T) -> &[u8] {
-    // SAFETY: only used with the skeleton's repr(C) integer structs (etrace_plan, u32), which
-    // have no padding bytes (checked by the size assertions below).
-    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+/// A plan's bytes as the kernel reads them (bpf/etrace.h), field by field: no padding or
+/// other uninitialised byte can reach the map.
+fn plan_bytes(plan: &etrace_plan) -> Vec<u8> {
+    let mut out = Vec::with_capacity(std::mem::size_of::<etrace_plan>());
+    for a in &plan.args {
+        out.extend_from_slice(&[a.kind, a.when, a.size_src, a.size_arg]);
+        out.extend_from_slice(&a.elem_size.to_ne_bytes());
+        out.extend_from_slice(&a.max_len.to_ne_bytes());
+    }
+    out.extend_from_slice(&plan.flags.to_ne_bytes());
+    out.extend_from_slice(&[plan.entry_args, plan.exit_args]);
+    out.extend_from_slice(&plan.pad.to_ne_bytes());
+    out
 }
 const _: () = assert!(std::mem::size_of::<etrace_arg_plan>() == 12);
 const _: () = assert!(std::mem::size_of::<etrace_plan>() == 80);
@@ -398,7 +406,7 @@ pub fn write_plans(
         let plan = plan_for(sc, caps, enabled, rules.attrs(&sc.name).ctx);
         skel.maps
             .plans
-            .update(&nr.to_ne_bytes(), pod_bytes(&plan), MapFlags::ANY)
+            .update(&nr.to_ne_bytes(), &plan_bytes(&plan), MapFlags::ANY)
             .with_context(|| format!("writing the plan of {}", sc.name))?;
         n += usize::from(enabled);
     }
@@ -528,6 +536,23 @@ pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<ReadStats> {
 mod tests {
     use super::*;
     use crate::schema::tests::snapshot_schema;
+
+    #[test]
+    fn a_plan_is_written_field_by_field_at_the_kernels_offsets() {
+        let mut plan = etrace_plan::default();
+        plan.args[1].kind = 2;
+        plan.args[1].elem_size = 0x0102_0304;
+        plan.args[5].max_len = 7;
+        plan.flags = 0x11;
+        plan.exit_args = 0b10;
+        let b = plan_bytes(&plan);
+        assert_eq!(b.len(), std::mem::size_of::<etrace_plan>());
+        assert_eq!(b[12], 2, "args[1].kind");
+        assert_eq!(b[16..20], 0x0102_0304u32.to_ne_bytes(), "args[1].elem_size");
+        assert_eq!(b[68..72], 7u32.to_ne_bytes(), "args[5].max_len");
+        assert_eq!(b[72..76], 0x11u32.to_ne_bytes(), "flags");
+        assert_eq!((b[76], b[77]), (0, 0b10), "entry_args, exit_args");
+    }
 
     fn config(features: crate::kernel::features::Features) -> Config {
         Config {

@@ -171,11 +171,14 @@ pub fn dirents(b: &[u8], truncated: bool, xlat: &Xlat) -> Value {
     }
 }
 
-/// An iovec array (x86_64 `struct iovec`: base, len) with the buffers read behind it, in
-/// order: `[{iov_base: "...", iov_len: N}, ...]`.
+/// The size of a user `struct iovec` (base, len) in a record: bpf/etrace.h says it.
+const IOVEC: usize = crate::skel::types::etrace_limits::ETRACE_UIOVEC_SIZE.0 as usize;
+
+/// An iovec array (`struct iovec`: base, len, as bpf/etrace.h lays it out) with the buffers
+/// read behind it, in order: `[{iov_base: "...", iov_len: N}, ...]`.
 pub fn iovecs(array: &[u8], array_truncated: bool, bufs: &[(&[u8], bool, bool)]) -> Value {
     let mut items = Vec::new();
-    for (k, e) in array.chunks_exact(16).enumerate() {
+    for (k, e) in array.chunks_exact(IOVEC).enumerate() {
         let word = |at: usize| u64::from_le_bytes(e[at..at + 8].try_into().unwrap_or([0; 8]));
         let (base, len) = (word(0), word(8));
         let base = match bufs.get(k) {
@@ -193,7 +196,7 @@ pub fn iovecs(array: &[u8], array_truncated: bool, bufs: &[(&[u8], bool, bool)])
     }
     Value::Array {
         items,
-        truncated: array_truncated || array.len() % 16 != 0,
+        truncated: array_truncated || array.len() % IOVEC != 0,
     }
 }
 

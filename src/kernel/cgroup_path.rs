@@ -3,7 +3,6 @@
 //! inode) and reading back the path of what was opened.
 
 use std::collections::HashMap;
-use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -46,11 +45,10 @@ pub struct Resolver {
 impl Resolver {
     pub fn new() -> Resolver {
         let mount = cgroup2_mount().and_then(|m| {
-            let c = CString::new(m.as_os_str().as_encoded_bytes()).ok()?;
-            // SAFETY: c is a valid NUL-terminated path; the returned fd is checked.
-            let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY) };
-            // SAFETY: fd was just opened and is owned by nothing else.
-            (fd >= 0).then(|| (m, unsafe { OwnedFd::from_raw_fd(fd) }))
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let fd = rustix::fs::open(&m, flags, Mode::empty()).ok()?;
+            Some((m, fd))
         });
         Resolver {
             mount,

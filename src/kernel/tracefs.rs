@@ -52,21 +52,14 @@ pub fn find_or_mount() -> Result<PathBuf, TracefsError> {
         }
     }
     let target = Path::new(CANDIDATES[0]);
-    let c = |s: &str| std::ffi::CString::new(s).expect("no NUL in a literal");
-    let (src, dst, fstype) = (c("nodev"), c(CANDIDATES[0]), c("tracefs"));
-    // SAFETY: all pointers are valid NUL-terminated strings; data may be NULL.
-    let rc = unsafe {
-        libc::mount(
-            src.as_ptr(),
-            dst.as_ptr(),
-            fstype.as_ptr(),
-            0,
-            std::ptr::null(),
-        )
-    };
-    if rc != 0 {
-        return Err(TracefsError::Mount(std::io::Error::last_os_error()));
-    }
+    rustix::mount::mount(
+        "nodev",
+        target,
+        "tracefs",
+        rustix::mount::MountFlags::empty(),
+        None,
+    )
+    .map_err(|e| TracefsError::Mount(e.into()))?;
     log::info!("mounted tracefs at {}", target.display());
     Ok(target.to_path_buf())
 }

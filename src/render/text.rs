@@ -149,14 +149,11 @@ fn timestamp(out: &mut String, ts: u64, o: &TextOptions) {
         let _ = write!(out, "{secs}.{micros:06} ");
         return;
     }
-    let t = secs as libc::time_t;
-    // SAFETY: tm is plain data that localtime_r fills; both pointers are valid for the call.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let ok = !unsafe { libc::localtime_r(&t, &mut tm) }.is_null();
-    let (h, m, s) = match ok {
-        true => (tm.tm_hour, tm.tm_min, tm.tm_sec),
-        false => (0, 0, 0),
+    // local time, as strace -t shows it (chrono reads the time zone itself: no localtime_r)
+    use chrono::{TimeZone, Timelike};
+    let (h, m, s) = match chrono::Local.timestamp_opt(secs as i64, 0).single() {
+        Some(t) => (t.hour(), t.minute(), t.second()),
+        None => (0, 0, 0),
     };
     let _ = write!(out, "{h:02}:{m:02}:{s:02}");
     if o.time == 2 {
