@@ -155,29 +155,30 @@ struct Consumer<'s> {
 impl Consumer<'_> {
     /// A context record's cgroup id is named before the record: in the dump (a cgroup frame)
     /// and for the printer.
-    fn name_cgroup(&mut self, data: &[u8]) -> Result<(), (String, std::io::Error)> {
-        let Ok(record::Any::Ctx(c)) = record::parse_any(data) else {
-            return Ok(());
-        };
-        if !self.cgroups_seen.insert(c.cgroup_id) {
+    fn name_cgroup(&mut self, id: u64) -> Result<(), (String, std::io::Error)> {
+        if !self.cgroups_seen.insert(id) {
             return Ok(());
         }
-        let Some(path) = self.cgroups.path(c.cgroup_id) else {
+        let Some(path) = self.cgroups.path(id) else {
             return Ok(());
         };
         if let Some(w) = &mut self.raw {
-            w.cgroup(c.cgroup_id, path)
-                .map_err(|e| (w.get_mut().name(), e))?;
+            w.cgroup(id, path).map_err(|e| (w.get_mut().name(), e))?;
         }
         if let Some(p) = &mut self.printer {
-            p.cgroup_path(c.cgroup_id, path);
+            p.cgroup_path(id, path);
         }
         Ok(())
     }
 
     fn handle(&mut self, data: &[u8]) -> Next {
-        if record::rec_type(data) == Some(CTX_TYPE) {
-            if let Err(e) = self.name_cgroup(data) {
+        // parsed once, for the cgroup and the printer (raw alone parses context records only)
+        let parsed = match (&self.printer, record::rec_type(data) == Some(CTX_TYPE)) {
+            (None, false) => None,
+            _ => Some(record::parse_any(data)),
+        };
+        if let Some(Ok(record::Any::Ctx(c))) = &parsed {
+            if let Err(e) = self.name_cgroup(c.cgroup_id) {
                 self.error = Some(e);
                 return Next::Stop;
             }
@@ -188,19 +189,21 @@ impl Consumer<'_> {
                 return Next::Stop;
             }
         }
-        if let Some(p) = &mut self.printer {
-            match p.record(data) {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    if self.malformed == 0 {
-                        log::warn!("malformed record from the kernel: {e}");
-                    }
-                    self.malformed += 1;
-                }
-                Err(e) => {
+        let (Some(p), Some(parsed)) = (&mut self.printer, parsed) else {
+            return Next::Continue;
+        };
+        match parsed {
+            Ok(rec) => {
+                if let Err(e) = p.handle(&rec) {
                     self.error = Some((p.sink.name(), e));
                     return Next::Stop;
                 }
+            }
+            Err(e) => {
+                if self.malformed == 0 {
+                    log::warn!("malformed record from the kernel: {e}");
+                }
+                self.malformed += 1;
             }
         }
         Next::Continue

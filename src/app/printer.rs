@@ -5,7 +5,6 @@
 
 use std::io::{self, Write};
 
-use crate::decode::lifecycle;
 use crate::decode::Decoder;
 use crate::model::context::Contexts;
 use crate::model::record::{self, Any, Record, RecordError};
@@ -83,28 +82,26 @@ impl<'s> Printer<'s> {
     }
 
     fn write(&mut self, rec: &Any<'_>) -> io::Result<()> {
-        let (schema, xlat) = (self.decoder.schema(), self.decoder.xlat());
-        let ev = match rec {
-            Any::Syscall(r) => return self.print(r),
-            Any::Ctx(c) => {
+        if let Any::Syscall(r) = rec {
+            return self.print(r);
+        }
+        // a context record updates its thread's context and writes nothing
+        let Some(ev) = self.decoder.life(rec, &self.contexts) else {
+            if let Any::Ctx(c) = rec {
                 self.contexts.update(c);
-                return Ok(());
             }
-            Any::Fork(f) => lifecycle::fork(f, schema, xlat, &self.contexts),
-            Any::Exec { hdr, filename } => lifecycle::exec(hdr, filename, &self.contexts),
-            Any::Exit(e) => {
-                let ev = lifecycle::exit(e, &self.contexts);
-                self.contexts.forget(e.tid);
-                ev
-            }
+            return Ok(());
         };
+        if let Any::Exit(e) = rec {
+            self.contexts.forget(e.tid);
+        }
         self.events += 1;
         if self.json {
             self.line.clear();
-            json::append_life(&mut self.line, &ev, xlat)?;
+            json::append_life(&mut self.line, &ev)?;
             self.sink.w.write_all(&self.line)
         } else {
-            text::write_life(&mut self.sink.w, &ev, &self.text, xlat)
+            text::write_life(&mut self.sink.w, &ev, &self.text)
         }
     }
 

@@ -4,8 +4,9 @@
 use std::borrow::Cow;
 use std::rc::Rc;
 
+use crate::decode::shapes::signal_name;
 use crate::model::context::{Contexts, Ctx};
-use crate::model::event::{ForkKind, Life, LifeEvent};
+use crate::model::event::{ForkKind, Life, LifeEvent, Outcome};
 use crate::model::record::comm_bytes;
 use crate::schema::Schema;
 use crate::skel::types::{etrace_exec, etrace_exit, etrace_exit_flags as EF, etrace_fork};
@@ -64,9 +65,17 @@ pub fn exec<'s>(x: &etrace_exec, filename: &[u8], cx: &Contexts) -> LifeEvent<'s
     event(x.ts, x.pid, x.tid, &x.comm, ctx, life)
 }
 
-pub fn exit<'s>(e: &etrace_exit, cx: &Contexts) -> LifeEvent<'s> {
+pub fn exit<'s>(e: &etrace_exit, cx: &Contexts, xlat: &Xlat) -> LifeEvent<'s> {
+    let outcome = match exit_status(e.code) {
+        Ok(code) => Outcome::Exited(code),
+        Err((sig, core)) => Outcome::Killed {
+            signal: signal_name(sig, xlat),
+            core,
+        },
+    };
     let life = Life::Exit {
         status: e.code,
+        outcome,
         last_thread: u32::from(e.flags) & EF::ETRACE_E_GROUP_DEAD.0 != 0,
     };
     event(e.ts, e.pid, e.tid, &e.comm, cx.current(e.tid), life)

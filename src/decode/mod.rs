@@ -10,9 +10,11 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::kernel::btf::{Layout, Member};
+use crate::model::context::Contexts;
 use crate::model::context::Ctx;
+use crate::model::event::LifeEvent;
 use crate::model::event::{Event, Value};
-use crate::model::record::{Chunk, Record};
+use crate::model::record::{Any, Chunk, Record};
 use crate::schema::{Capture, Schema};
 use crate::tables::xlat::{Num, Symbolic, Xlat};
 use crate::tables::{Errno, Formats, Shape};
@@ -131,6 +133,17 @@ impl<'s> Decoder<'s> {
             xlat,
             arg_syms,
         }
+    }
+
+    /// Decode a fork, exec or exit record (None for the other kinds), with the thread's
+    /// latest context from `contexts`.
+    pub fn life(&self, rec: &Any<'_>, contexts: &Contexts) -> Option<LifeEvent<'s>> {
+        Some(match rec {
+            Any::Fork(f) => lifecycle::fork(f, self.schema, self.xlat, contexts),
+            Any::Exec { hdr, filename } => lifecycle::exec(hdr, filename, contexts),
+            Any::Exit(e) => lifecycle::exit(e, contexts, self.xlat),
+            Any::Syscall(_) | Any::Ctx(_) => return None,
+        })
     }
 
     /// Decode a syscall record; `ctx` is the thread's context at entry and, when it changed,

@@ -29,22 +29,29 @@ pub struct Ctx {
     pub cgroup_id: u64,
     /// Its path below the cgroup2 mount, when it could be resolved.
     pub cgroup: Option<Rc<str>>,
-    /// The renderer's copy of this context's JSON, made once: a context is shared by every event
-    /// of its thread until it changes.
-    pub json: JsonCache,
+    /// A renderer's bytes for this context, made once: a context is shared by every event of
+    /// its thread until it changes, and rendering it is most of the work of a JSON line.
+    pub rendered: Memo,
 }
 
-/// A rendering of a context, filled by the first renderer that needs it; ignored by equality.
+/// Bytes derived from a value once, by whoever needs them first (a renderer); opaque to the
+/// model and ignored by equality.
 #[derive(Debug, Clone, Default)]
-pub struct JsonCache(pub std::cell::OnceCell<Box<serde_json::value::RawValue>>);
+pub struct Memo(std::cell::OnceCell<Box<[u8]>>);
 
-impl PartialEq for JsonCache {
+impl Memo {
+    pub fn get_or_init(&self, f: impl FnOnce() -> Vec<u8>) -> &[u8] {
+        self.0.get_or_init(|| f().into_boxed_slice())
+    }
+}
+
+impl PartialEq for Memo {
     fn eq(&self, _: &Self) -> bool {
         true
     }
 }
 
-impl Eq for JsonCache {}
+impl Eq for Memo {}
 
 impl Ctx {
     pub fn from_record(c: &etrace_ctx, cgroup: Option<Rc<str>>) -> Ctx {
@@ -62,7 +69,7 @@ impl Ctx {
             ns: c.ns,
             cgroup_id: c.cgroup_id,
             cgroup,
-            json: JsonCache::default(),
+            rendered: Memo::default(),
         }
     }
 

@@ -118,9 +118,20 @@ pub enum Life<'s> {
     Exit {
         /// Wait status: exit code << 8, or the signal number (| 0x80 when it dumped core).
         status: i32,
+        /// What the status says, decoded.
+        outcome: Outcome,
         /// It was the last thread of its process.
         last_thread: bool,
     },
+}
+
+/// How a thread ended, from its wait status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It exited with this code.
+    Exited(i32),
+    /// A signal killed it (its name), dumping core or not.
+    Killed { signal: String, core: bool },
 }
 
 impl Life<'_> {

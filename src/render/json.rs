@@ -8,19 +8,15 @@ use std::io::{self, Write};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-use crate::decode::lifecycle::exit_status;
-use crate::decode::shapes::signal_name;
 use crate::model::context::{Ctx, NS_NAMES};
-use crate::model::event::{Event, Life, LifeEvent, Value};
-use crate::tables::xlat::Xlat;
+use crate::model::event::{Event, Life, LifeEvent, Outcome, Value};
 
 /// A process context's JSON, made once per context and reused for every event.
 fn ctx_json(out: &mut Vec<u8>, c: &Ctx) {
-    let raw = c.json.0.get_or_init(|| {
-        serde_json::value::to_raw_value(&CtxFields(c))
-            .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned())
-    });
-    out.extend_from_slice(raw.get().as_bytes());
+    let bytes = c
+        .rendered
+        .get_or_init(|| serde_json::to_vec(&CtxFields(c)).unwrap_or_else(|_| b"null".to_vec()));
+    out.extend_from_slice(bytes);
 }
 
 struct CtxFields<'a>(&'a Ctx);
@@ -303,7 +299,7 @@ pub fn write(w: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
 }
 
 /// Append one lifecycle event's line.
-pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>, xlat: &Xlat) -> io::Result<()> {
+pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>) -> io::Result<()> {
     out.extend_from_slice(b"{\"event\":\"");
     out.extend_from_slice(e.life.name().as_bytes());
     out.push(b'"');
@@ -347,13 +343,14 @@ pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>, xlat: &Xlat) -> io::Res
         }
         Life::Exit {
             status,
+            outcome,
             last_thread,
         } => {
             out.extend_from_slice(b",\"status\":");
             num(out, *status);
-            let (code, signal, core) = match exit_status(*status) {
-                Ok(code) => (Some(code), None, false),
-                Err((sig, core)) => (None, Some(signal_name(sig, xlat)), core),
+            let (code, signal, core) = match outcome {
+                Outcome::Exited(code) => (Some(*code), None, false),
+                Outcome::Killed { signal, core } => (None, Some(signal.as_str()), *core),
             };
             out.extend_from_slice(b",\"exit_code\":");
             opt_num(out, code);

@@ -4,11 +4,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::decode::lifecycle::exit_status;
-use crate::decode::shapes::signal_name;
 use crate::model::context::{Ctx, NS_NAMES};
-use crate::model::event::{Event, Life, LifeEvent, Value};
-use crate::tables::xlat::Xlat;
+use crate::model::event::{Event, Life, LifeEvent, Outcome, Value};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -309,7 +306,7 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
 }
 
 /// Format one lifecycle event as a line (without the newline), in strace's `+++ ... +++` style.
-pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions, xlat: &Xlat) -> String {
+pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions) -> String {
     let mut out = String::with_capacity(96);
     prefix(&mut out, e.ts, &e.comm, e.pid, e.tid, e.ctx.as_deref(), o);
     out.push_str("+++ ");
@@ -355,19 +352,20 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions, xlat: &Xlat) -> String {
             }
         }
         Life::Exit {
-            status,
+            outcome,
             last_thread,
+            ..
         } => {
             if !last_thread {
                 out.push_str("thread ");
             }
-            match exit_status(*status) {
-                Ok(code) => {
+            match outcome {
+                Outcome::Exited(code) => {
                     let _ = write!(out, "exited with {code}");
                 }
-                Err((sig, core)) => {
-                    let _ = write!(out, "killed by {}", signal_name(sig, xlat));
-                    if core {
+                Outcome::Killed { signal, core } => {
+                    let _ = write!(out, "killed by {signal}");
+                    if *core {
                         out.push_str(" (core dumped)");
                     }
                 }
@@ -378,13 +376,8 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions, xlat: &Xlat) -> String {
     out
 }
 
-pub fn write_life(
-    w: &mut dyn Write,
-    e: &LifeEvent<'_>,
-    o: &TextOptions,
-    xlat: &Xlat,
-) -> io::Result<()> {
-    let mut l = life_line(e, o, xlat);
+pub fn write_life(w: &mut dyn Write, e: &LifeEvent<'_>, o: &TextOptions) -> io::Result<()> {
+    let mut l = life_line(e, o);
     l.push('\n');
     w.write_all(l.as_bytes())
 }
