@@ -15,7 +15,7 @@ use crate::app::launch;
 use crate::app::printer::Printer;
 use crate::app::report;
 use crate::app::stop::{self, Signals, Targets, Unfit};
-use crate::capture::program::{self, Caps, Config};
+use crate::capture::program::{self, Config, ReadLimits};
 use crate::capture::ring::{Next, Ring};
 use crate::cli::Cli;
 use crate::dump;
@@ -177,7 +177,7 @@ impl Consumer<'_> {
             (None, false) => None,
             _ => Some(record::parse_any(data)),
         };
-        if let Some(Ok(record::Any::Ctx(c))) = &parsed {
+        if let Some(Ok(record::AnyRecord::Ctx(c))) = &parsed {
             if let Err(e) = self.name_cgroup(c.cgroup_id) {
                 self.error = Some(e);
                 return Next::Stop;
@@ -443,7 +443,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let mut new_files = NewFiles::default();
     let consumer = open_outputs(cli, &schema, &formats, &selected, &mut new_files)?;
     let keep = |sc: &crate::schema::Syscall| selected.as_ref().is_none_or(|s| s.contains(&sc.nr));
-    let caps = Caps { bytes: cli.bytes() };
+    let caps = ReadLimits { bytes: cli.bytes() };
     program::write_plans(&skel, &schema, &formats.rules, &keep, caps)?;
 
     let signals = Signals::catch()?;

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use crate::decode::Decoder;
 use crate::model::context::Contexts;
-use crate::model::record::{self, Any, Record, RecordError};
+use crate::model::record::{self, AnyRecord, Record, RecordError};
 use crate::render::sink::Sink;
 use crate::render::text::TextOptions;
 use crate::render::{json, text};
@@ -73,7 +73,7 @@ impl<'s> Printer<'s> {
     /// Decode and write a parsed record of any type: a context record updates its thread's
     /// context and writes nothing. Decoding reads what traced programs wrote: should it panic
     /// (a bug), the record is skipped and counted in `failed`, and tracing goes on.
-    pub fn handle(&mut self, rec: &Any<'_>) -> io::Result<()> {
+    pub fn handle(&mut self, rec: &AnyRecord<'_>) -> io::Result<()> {
         let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.write(rec)));
         done.unwrap_or_else(|_| {
             self.failed += 1;
@@ -81,18 +81,18 @@ impl<'s> Printer<'s> {
         })
     }
 
-    fn write(&mut self, rec: &Any<'_>) -> io::Result<()> {
-        if let Any::Syscall(r) = rec {
+    fn write(&mut self, rec: &AnyRecord<'_>) -> io::Result<()> {
+        if let AnyRecord::Syscall(r) = rec {
             return self.print(r);
         }
         // a context record updates its thread's context and writes nothing
         let Some(ev) = self.decoder.life(rec, &self.contexts) else {
-            if let Any::Ctx(c) = rec {
+            if let AnyRecord::Ctx(c) = rec {
                 self.contexts.update(c);
             }
             return Ok(());
         };
-        if let Any::Exit(e) = rec {
+        if let AnyRecord::Exit(e) = rec {
             self.contexts.forget(e.tid);
         }
         self.events += 1;

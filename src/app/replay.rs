@@ -15,8 +15,8 @@ use crate::app::printer::Printer;
 use crate::app::report;
 use crate::cli::Cli;
 use crate::dump::{DumpError, Reader};
-use crate::model::counters::ReadStats;
-use crate::model::record::{self, Any, Record};
+use crate::model::counters::KernelStats;
+use crate::model::record::{self, AnyRecord, Record};
 use crate::model::summary::Summary;
 use crate::render::sink::{self, Sink};
 use crate::skel::types::etrace_limits as L;
@@ -76,14 +76,14 @@ impl Filter {
 
     /// Whether a record of any type is kept: context records always are (later events need
     /// them); fork, exec and exit records pass the comm filter alone, as in the kernel.
-    pub fn keeps_any(&self, rec: &Any<'_>) -> bool {
+    pub fn keeps_any(&self, rec: &AnyRecord<'_>) -> bool {
         let comm = |c: &[i8]| self.comm_passes(&record::comm_bytes(c));
         match rec {
-            Any::Syscall(r) => self.keeps(r),
-            Any::Ctx(_) => true,
-            Any::Fork(f) => comm(&f.comm),
-            Any::Exec { hdr, .. } => comm(&hdr.comm),
-            Any::Exit(e) => comm(&e.comm),
+            AnyRecord::Syscall(r) => self.keeps(r),
+            AnyRecord::Ctx(_) => true,
+            AnyRecord::Fork(f) => comm(&f.comm),
+            AnyRecord::Exec { hdr, .. } => comm(&hdr.comm),
+            AnyRecord::Exit(e) => comm(&e.comm),
         }
     }
 
@@ -147,11 +147,11 @@ pub fn decode_all<R: Read>(
             }
         };
         out.records += 1;
-        if let Any::Syscall(r) = &rec {
+        if let AnyRecord::Syscall(r) = &rec {
             *out.per_syscall.entry(r.hdr.nr).or_default() += 1;
         }
         if filter.keeps_any(&rec) {
-            if let (true, Any::Syscall(r)) = (wanted.summary, &rec) {
+            if let (true, AnyRecord::Syscall(r)) = (wanted.summary, &rec) {
                 let h = &r.hdr;
                 out.summaries.entry(h.nr).or_default().add(
                     r.exited().then_some(h.ret),
@@ -355,7 +355,7 @@ fn counts<R: Read>(
     reader: &Reader<R>,
     filter: &Filter,
     outcome: &Outcome,
-) -> (BTreeMap<u32, (u64, u64)>, ReadStats) {
+) -> (BTreeMap<u32, (u64, u64)>, KernelStats) {
     let (counts, reads): (Vec<(u32, (u64, u64))>, _) = match &reader.trailer {
         Some(t) => (
             t.counts.iter().map(|(nr, s, l)| (*nr, (*s, *l))).collect(),
@@ -367,7 +367,7 @@ fn counts<R: Read>(
                 .iter()
                 .map(|(nr, n)| (*nr, (*n, 0)))
                 .collect(),
-            ReadStats::default(),
+            KernelStats::default(),
         ),
     };
     let counts = counts

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::counters::ReadStats;
+use crate::model::counters::KernelStats;
 use crate::model::summary::Summary;
 use crate::render::totals;
 use crate::schema::Schema;
@@ -24,7 +24,7 @@ impl Tables<'_> {
         &self,
         schema: &Schema,
         counts: &BTreeMap<u32, (u64, u64)>,
-        reads: &ReadStats,
+        reads: &KernelStats,
         lost_known: bool,
         sums: &BTreeMap<u32, Summary>,
     ) {

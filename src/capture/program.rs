@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, OpenObject};
 
-use crate::model::counters::ReadStats;
+use crate::model::counters::KernelStats;
 use crate::schema::{Capture, Schema, SizeRef, Syscall};
 use crate::skel::types::{
     etrace_arg_plan, etrace_counts, etrace_kind as Kind, etrace_limits as Limit, etrace_pid_state,
@@ -56,7 +56,7 @@ pub struct Config {
 
 /// Capture caps, in bytes.
 #[derive(Debug, Clone, Copy)]
-pub struct Caps {
+pub struct ReadLimits {
     /// Buffers (read/write data) and argv elements.
     pub bytes: u32,
 }
@@ -279,7 +279,7 @@ fn sized(kind: Kind, dir: crate::tables::Dir, size: &SizeRef, max_len: u32) -> e
 }
 
 /// The kernel-side plan for one syscall.
-pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool, ctx: bool) -> etrace_plan {
+pub fn plan_for(sc: &Syscall, caps: ReadLimits, enabled: bool, ctx: bool) -> etrace_plan {
     let mut plan = etrace_plan {
         flags: if enabled {
             PlanFlag::ETRACE_P_ENABLED.0
@@ -314,7 +314,7 @@ pub fn plan_for(sc: &Syscall, caps: Caps, enabled: bool, ctx: bool) -> etrace_pl
 }
 
 /// What the kernel reads behind one argument, from its capture rule.
-fn arg_plan(capture: &Capture, caps: Caps) -> etrace_arg_plan {
+fn arg_plan(capture: &Capture, caps: ReadLimits) -> etrace_arg_plan {
     let arg_max = Limit::ETRACE_ARG_MAX.0;
     match capture {
         Capture::None => etrace_arg_plan::default(),
@@ -395,7 +395,7 @@ pub fn write_plans(
     schema: &Schema,
     rules: &crate::tables::Rules,
     selected: &dyn Fn(&Syscall) -> bool,
-    caps: Caps,
+    caps: ReadLimits,
 ) -> Result<usize> {
     let mut n = 0;
     for (nr, sc) in &schema.syscalls {
@@ -503,7 +503,7 @@ pub fn summaries(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, crate::model::su
     Ok(out)
 }
 
-pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<ReadStats> {
+pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<KernelStats> {
     let get = |idx: etrace_stat| -> Result<u64> {
         let vals = skel
             .maps
@@ -519,7 +519,7 @@ pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<ReadStats> {
             })
             .sum())
     };
-    Ok(ReadStats {
+    Ok(KernelStats {
         entry_fault: get(etrace_stat::ETRACE_ST_ENTRY_FAULT)?,
         reread_ok: get(etrace_stat::ETRACE_ST_REREAD_OK)?,
         reread_fail: get(etrace_stat::ETRACE_ST_REREAD_FAIL)?,
@@ -610,7 +610,7 @@ mod tests {
     #[test]
     fn plan_masks_name_the_arguments_read_at_entry_and_at_exit() {
         let s = snapshot_schema();
-        let caps = Caps { bytes: 32 };
+        let caps = ReadLimits { bytes: 32 };
         let masks = |name: &str| {
             let p = plan_for(s.by_name(name).unwrap(), caps, true, false);
             (p.entry_args, p.exit_args)

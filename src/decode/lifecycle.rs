@@ -15,7 +15,12 @@ use crate::tables::xlat::{Num, Xlat};
 const CLONE_VM: u64 = 0x100;
 const CLONE_VFORK: u64 = 0x4000;
 
-pub fn fork<'s>(f: &etrace_fork, schema: &'s Schema, xlat: &Xlat, cx: &Contexts) -> LifeEvent<'s> {
+pub fn fork<'s>(
+    f: &etrace_fork,
+    schema: &'s Schema,
+    xlat: &Xlat,
+    contexts: &Contexts,
+) -> LifeEvent<'s> {
     let via = u32::try_from(f.nr).ok().map(|nr| match schema.get(nr) {
         Some(sc) => Cow::Borrowed(sc.name.as_str()),
         None => Cow::Owned(format!("syscall_{nr}")),
@@ -50,13 +55,15 @@ pub fn fork<'s>(f: &etrace_fork, schema: &'s Schema, xlat: &Xlat, cx: &Contexts)
         via,
         clone_flags,
     };
-    event(f.ts, f.pid, f.tid, &f.comm, cx.current(f.tid), life)
+    event(f.ts, f.pid, f.tid, &f.comm, contexts.current(f.tid), life)
 }
 
 /// An exec. The thread's context is the one it had before (the next context record says what
 /// the exec changed).
-pub fn exec<'s>(x: &etrace_exec, filename: &[u8], cx: &Contexts) -> LifeEvent<'s> {
-    let ctx = cx.current(x.old_tid).or_else(|| cx.current(x.tid));
+pub fn exec<'s>(x: &etrace_exec, filename: &[u8], contexts: &Contexts) -> LifeEvent<'s> {
+    let ctx = contexts
+        .current(x.old_tid)
+        .or_else(|| contexts.current(x.tid));
     let life = Life::Exec {
         filename: filename.to_vec(),
         old_comm: comm_bytes(&x.old_comm),
@@ -65,7 +72,7 @@ pub fn exec<'s>(x: &etrace_exec, filename: &[u8], cx: &Contexts) -> LifeEvent<'s
     event(x.ts, x.pid, x.tid, &x.comm, ctx, life)
 }
 
-pub fn exit<'s>(e: &etrace_exit, cx: &Contexts, xlat: &Xlat) -> LifeEvent<'s> {
+pub fn exit<'s>(e: &etrace_exit, contexts: &Contexts, xlat: &Xlat) -> LifeEvent<'s> {
     let outcome = match exit_status(e.code) {
         Ok(code) => Outcome::Exited(code),
         Err((sig, core)) => Outcome::Killed {
@@ -78,7 +85,7 @@ pub fn exit<'s>(e: &etrace_exit, cx: &Contexts, xlat: &Xlat) -> LifeEvent<'s> {
         outcome,
         last_thread: u32::from(e.flags) & EF::ETRACE_E_GROUP_DEAD.0 != 0,
     };
-    event(e.ts, e.pid, e.tid, &e.comm, cx.current(e.tid), life)
+    event(e.ts, e.pid, e.tid, &e.comm, contexts.current(e.tid), life)
 }
 
 /// The event of thread `tid`, with its latest context.

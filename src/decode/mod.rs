@@ -14,7 +14,7 @@ use crate::model::context::Contexts;
 use crate::model::context::Ctx;
 use crate::model::event::LifeEvent;
 use crate::model::event::{Event, Value};
-use crate::model::record::{Any, Chunk, Record};
+use crate::model::record::{AnyRecord, Chunk, Record};
 use crate::schema::{Capture, Schema};
 use crate::tables::xlat::{Num, Symbolic, Xlat};
 use crate::tables::{Errno, Formats, Shape};
@@ -36,15 +36,15 @@ pub struct Decoder<'s> {
 }
 
 /// What decoding a value needs besides its bytes.
-pub struct Cx<'x> {
+pub struct Decoding<'x> {
     /// Values left to produce (see MAX_VALUES).
     pub budget: u32,
     pub xlat: &'x Xlat,
 }
 
-impl<'x> Cx<'x> {
+impl<'x> Decoding<'x> {
     pub fn new(xlat: &'x Xlat) -> Self {
-        Cx {
+        Decoding {
             budget: MAX_VALUES,
             xlat,
         }
@@ -137,12 +137,12 @@ impl<'s> Decoder<'s> {
 
     /// Decode a fork, exec or exit record (None for the other kinds), with the thread's
     /// latest context from `contexts`.
-    pub fn life(&self, rec: &Any<'_>, contexts: &Contexts) -> Option<LifeEvent<'s>> {
+    pub fn life(&self, rec: &AnyRecord<'_>, contexts: &Contexts) -> Option<LifeEvent<'s>> {
         Some(match rec {
-            Any::Fork(f) => lifecycle::fork(f, self.schema, self.xlat, contexts),
-            Any::Exec { hdr, filename } => lifecycle::exec(hdr, filename, contexts),
-            Any::Exit(e) => lifecycle::exit(e, contexts, self.xlat),
-            Any::Syscall(_) | Any::Ctx(_) => return None,
+            AnyRecord::Fork(f) => lifecycle::fork(f, self.schema, self.xlat, contexts),
+            AnyRecord::Exec { hdr, filename } => lifecycle::exec(hdr, filename, contexts),
+            AnyRecord::Exit(e) => lifecycle::exit(e, contexts, self.xlat),
+            AnyRecord::Syscall(_) | AnyRecord::Ctx(_) => return None,
         })
     }
 
@@ -156,7 +156,7 @@ impl<'s> Decoder<'s> {
             .and_then(|r| self.errno.get(&-r))
             .map(|e| e.name.as_str());
         let duration_ns = rec.exited().then(|| h.ts_exit.saturating_sub(h.ts_enter));
-        let mut cx = Cx::new(self.xlat);
+        let mut cx = Decoding::new(self.xlat);
         let syms = self.arg_syms.get(&h.nr);
         let (syscall, ret_hex, args) = match self.schema.get(h.nr) {
             Some(sc) => {
@@ -280,7 +280,7 @@ fn decode_arg(
     capture: &Capture,
     chunks: &[&Chunk<'_>],
     len: Option<usize>,
-    cx: &mut Cx<'_>,
+    cx: &mut Decoding<'_>,
 ) -> Value {
     if matches!(capture, Capture::None) || raw == 0 {
         return scalar(raw, value);
@@ -345,7 +345,12 @@ fn decode_arg(
 
 /// An iovec array or a msghdr: several chunks (see ETRACE_K_IOVEC and ETRACE_K_MSGHDR in
 /// bpf/etrace.h): the parts in order, and the iovec buffers as ETRACE_C_ELEM chunks.
-fn decode_parts(raw: u64, capture: &Capture, chunks: &[&Chunk<'_>], cx: &mut Cx<'_>) -> Value {
+fn decode_parts(
+    raw: u64,
+    capture: &Capture,
+    chunks: &[&Chunk<'_>],
+    cx: &mut Decoding<'_>,
+) -> Value {
     // a re-read after an entry fault replaces the entry's chunks
     let reread = chunks.iter().any(|c| c.reread());
     let run: Vec<&Chunk<'_>> = chunks
@@ -457,7 +462,7 @@ fn read_uint(b: &[u8], size: usize) -> Option<u64> {
 /// Decode bytes laid out as `layout`; what the bytes do not cover is left out. Each value
 /// produced takes one from the budget; at zero, what is left comes out as truncated bytes.
 /// Struct members with a symbolic rule get their names.
-pub fn decode_layout(b: &[u8], layout: &Layout, cx: &mut Cx<'_>) -> Value {
+pub fn decode_layout(b: &[u8], layout: &Layout, cx: &mut Decoding<'_>) -> Value {
     if cx.budget == 0 {
         return Value::Bytes {
             bytes: Vec::new(),
@@ -544,10 +549,10 @@ fn decode_members(
     struct_name: &str,
     members: &[Member],
     out: &mut Vec<(std::sync::Arc<str>, Value)>,
-    cx: &mut Cx<'_>,
+    cx: &mut Decoding<'_>,
 ) {
     let rules = cx.xlat.member_rules(struct_name);
-    let sym = |cx: &Cx<'_>, m: &Member, v: Value| match rules.and_then(|r| r.get(&*m.name)) {
+    let sym = |cx: &Decoding<'_>, m: &Member, v: Value| match rules.and_then(|r| r.get(&*m.name)) {
         Some(how) => symbolize(v, *how, cx.xlat),
         None => v,
     };
@@ -908,7 +913,11 @@ mod tests {
                 },
             ],
         };
-        let v = decode_layout(&[0b1010_1101, 0, 0, 0], &l, &mut Cx::new(&Xlat::default()));
+        let v = decode_layout(
+            &[0b1010_1101, 0, 0, 0],
+            &l,
+            &mut Decoding::new(&Xlat::default()),
+        );
         assert_eq!(
             v,
             Value::Struct(vec![
@@ -937,7 +946,7 @@ mod tests {
             };
         }
         let xlat = Xlat::default();
-        let mut cx = Cx::new(&xlat);
+        let mut cx = Decoding::new(&xlat);
         let start = std::time::Instant::now();
         let _ = decode_layout(&[0; 8], &l, &mut cx);
         assert_eq!(cx.budget, 0);

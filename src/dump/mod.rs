@@ -18,7 +18,7 @@ use std::io::{self, Read, Write};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::model::counters::ReadStats;
+use crate::model::counters::KernelStats;
 use crate::model::record;
 use crate::model::summary::Summary;
 use crate::schema::wire::WireSchema;
@@ -152,7 +152,7 @@ impl Header {
 pub struct Trailer {
     /// (syscall number, sent, lost)
     pub counts: Vec<(u32, u64, u64)>,
-    pub reads: ReadStats,
+    pub reads: KernelStats,
     /// The kernel's --summary counters, when the capture counted (`--raw --summary`): exact
     /// even for the events the capture lost.
     pub summary: Vec<TrailerSummary>,
@@ -722,7 +722,7 @@ mod tests {
         if trailer {
             w.trailer(&Trailer {
                 counts: vec![(0, 5, 1)],
-                reads: ReadStats::default(),
+                reads: KernelStats::default(),
                 summary: vec![TrailerSummary {
                     nr: 0,
                     calls: 6,

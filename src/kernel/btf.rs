@@ -767,7 +767,7 @@ mod tests {
         let v = crate::decode::decode_layout(
             &7u32.to_le_bytes(),
             &members[4].layout,
-            &mut crate::decode::Cx::new(&crate::tables::xlat::Xlat::default()),
+            &mut crate::decode::Decoding::new(&crate::tables::xlat::Xlat::default()),
         );
         assert_eq!(
             v,

@@ -4,7 +4,7 @@
 
 /// How the input-argument reads went (see bpf/etrace.h, enum etrace_stat).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ReadStats {
+pub struct KernelStats {
     pub entry_fault: u64,
     pub reread_ok: u64,
     pub reread_fail: u64,

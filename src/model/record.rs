@@ -101,9 +101,9 @@ impl Record<'_> {
     }
 }
 
-/// Any record the kernel sends.
+/// AnyRecord record the kernel sends.
 #[derive(Debug, Clone)]
-pub enum Any<'a> {
+pub enum AnyRecord<'a> {
     Syscall(Record<'a>),
     Ctx(etrace_ctx),
     Fork(etrace_fork),
@@ -130,20 +130,20 @@ pub fn rec_type(buf: &[u8]) -> Option<u16> {
 }
 
 /// Parse one record of any type as it came off the ring buffer.
-pub fn parse_any(buf: &[u8]) -> Result<Any<'_>, RecordError> {
+pub fn parse_any(buf: &[u8]) -> Result<AnyRecord<'_>, RecordError> {
     let ty = rec_type(buf).ok_or(RecordError::Short(buf.len()))?;
     Ok(match T(u32::from(ty)) {
-        T::ETRACE_T_SYSCALL => Any::Syscall(parse(buf)?),
-        T::ETRACE_T_CTX => Any::Ctx(pod(buf, "context")?),
-        T::ETRACE_T_FORK => Any::Fork(pod(buf, "fork")?),
-        T::ETRACE_T_EXIT => Any::Exit(pod(buf, "exit")?),
+        T::ETRACE_T_SYSCALL => AnyRecord::Syscall(parse(buf)?),
+        T::ETRACE_T_CTX => AnyRecord::Ctx(pod(buf, "context")?),
+        T::ETRACE_T_FORK => AnyRecord::Fork(pod(buf, "fork")?),
+        T::ETRACE_T_EXIT => AnyRecord::Exit(pod(buf, "exit")?),
         T::ETRACE_T_EXEC => {
             let hdr: etrace_exec = pod(buf, "exec")?;
             let start = std::mem::size_of::<etrace_exec>();
             let filename = buf
                 .get(start..start + usize::from(hdr.filename_len))
                 .ok_or(RecordError::ShortOther("exec", buf.len()))?;
-            Any::Exec { hdr, filename }
+            AnyRecord::Exec { hdr, filename }
         }
         _ => return Err(RecordError::Type(ty)),
     })

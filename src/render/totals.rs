@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::model::counters::{total, ReadStats};
+use crate::model::counters::{total, KernelStats};
 use crate::model::summary::{Summary, BUCKETS};
 use crate::schema::Schema;
 
@@ -14,7 +14,7 @@ use crate::schema::Schema;
 pub fn sent_lost(
     schema: &Schema,
     counts: &BTreeMap<u32, (u64, u64)>,
-    reads: &ReadStats,
+    reads: &KernelStats,
     lost_known: bool,
 ) -> String {
     let mut rows: Vec<(String, u64, u64)> = counts
@@ -192,7 +192,7 @@ mod tests {
         let t = sent_lost(
             &s,
             &counts,
-            &ReadStats {
+            &KernelStats {
                 entry_fault: 2,
                 reread_ok: 2,
                 ..Default::default()
@@ -206,7 +206,7 @@ mod tests {
         assert!(t.contains("Total events: 14\nTotal lost: 1\n"));
         assert!(t.contains("faulted at entry: 2 (re-read at exit: 2 ok"));
         assert!(!t.contains("implausible"));
-        let none = sent_lost(&s, &counts, &ReadStats::default(), false);
+        let none = sent_lost(&s, &counts, &KernelStats::default(), false);
         assert!(none.contains("Total lost: unknown"), "{none}");
     }
 
@@ -214,7 +214,7 @@ mod tests {
     fn counters_that_overflow_saturate_and_are_called_implausible() {
         let s = Schema::default();
         let counts = BTreeMap::from([(0, (u64::MAX, u64::MAX)), (1, (5, 1))]);
-        let t = sent_lost(&s, &counts, &ReadStats::default(), true);
+        let t = sent_lost(&s, &counts, &KernelStats::default(), true);
         assert!(t.contains(&format!("Total events: {}\n", u64::MAX)), "{t}");
         assert!(t.contains(&format!("Total lost: {}\n", u64::MAX)), "{t}");
         assert!(t.contains("implausible"), "{t}");

@@ -2,7 +2,7 @@
 //! that the checked-in files are what it makes) and of the large ones made at test time.
 
 use etrace::dump::{CaptureOptions, Header, Trailer, Writer, FORMAT_VERSION, MAGIC};
-use etrace::model::counters::ReadStats;
+use etrace::model::counters::KernelStats;
 use etrace::schema::wire::{WireArg, WireCapture, WireMember, WireSchema, WireSyscall, WireType};
 use etrace::tables::Dir;
 
@@ -172,7 +172,7 @@ fn read_write() -> Vec<WireSyscall> {
 pub fn trailer_wrap() -> Vec<u8> {
     let t = Trailer {
         counts: vec![(0, u64::MAX, u64::MAX), (1, 5, 1)],
-        reads: ReadStats::default(),
+        reads: KernelStats::default(),
         summary: vec![],
     };
     let schema = WireSchema {
