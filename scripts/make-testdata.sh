@@ -35,5 +35,14 @@ mkdir -p "$WORK/battery-dir"
 ("$ETRACE" --raw -o "$WORK/shapes.raw" --stats=false -l warn \
     -s rt_sigprocmask,readv,writev,getdents64,accept4,connect,sendmsg,recvmsg,bind,getsockname,wait4 \
     -- "$WORK/battery" "$WORK/battery-dir" > /dev/null)
-SHAPES="$WORK/shapes.raw" python3 scripts/make-fuzz-seeds.py
+# sendmsg with impossible cmsg_len values (hostile input: they once crashed the decoder)
+cc -O1 -o "$WORK/cmsg" tests/progs/cmsg.c
+for n in 1 2; do
+    len=$([ $n = 1 ] && echo 0xFFFFFFFFFFFFFFF8 || echo 0xFFFFFFFFFFFFFFFF)
+    "$ETRACE" --raw -o "$WORK/hostile-cmsg-$n.raw" -s sendmsg --stats=false -l warn -- \
+        "$WORK/cmsg" "$len" > /dev/null
+done
+cargo run --release --example fuzz-seeds -- testdata/fuzz known="$OUT/known.raw" dd="$OUT/dd.raw" \
+    shapes="$WORK/shapes.raw" hostile-cmsg-1="$WORK/hostile-cmsg-1.raw" \
+    hostile-cmsg-2="$WORK/hostile-cmsg-2.raw"
 ls -l "$OUT"
