@@ -44,6 +44,56 @@ struct etrace_exit *etrace_exit_type __attribute__((unused));
 #include "context.h"
 #include "filters.h"
 
+/*
+ * With a traced-pid set: whether the calling process is in it. A launched command's process
+ * is armed by its execve (before the syscall-set check: even when execve is not traced).
+ * *fl is the thread's in-flight state when it was looked up here.
+ */
+static __always_inline int in_pid_set(struct task_struct *task, __u32 tgid,
+				      const struct etrace_plan *plan, struct inflight **fl)
+{
+	__u32 *state;
+
+	*fl = bpf_task_storage_get(&inflight, task, NULL, 0);
+	if (*fl && (*fl)->in_pid_set)
+		return 1;
+	state = bpf_map_lookup_elem(&pids, &tgid);
+	if (!state)
+		return 0;
+	if (*state == ETRACE_PID_PENDING_EXEC) {
+		if (!(plan->flags & ETRACE_P_EXEC))
+			return 0;
+		*state = ETRACE_PID_TRACED;
+	}
+	return 1;
+}
+
+/* Start the record of the call being entered: its registers, ids, time and comm. */
+static __always_inline void start_record(struct inflight *fl, struct pt_regs *regs,
+					 struct task_struct *task, __u64 pid_tgid, __u32 nr)
+{
+	fl->rec.type = ETRACE_T_SYSCALL;
+	fl->rec.ts_enter = bpf_ktime_get_boot_ns();
+	fl->rec.ts_exit = 0;
+	fl->rec.args[0] = ETRACE_ARG0(regs);
+	fl->rec.args[1] = ETRACE_ARG1(regs);
+	fl->rec.args[2] = ETRACE_ARG2(regs);
+	fl->rec.args[3] = ETRACE_ARG3(regs);
+	fl->rec.args[4] = ETRACE_ARG4(regs);
+	fl->rec.args[5] = ETRACE_ARG5(regs);
+	fl->rec.ret = 0;
+	fl->rec.pid = pid_tgid >> 32;
+	fl->rec.tid = (__u32)pid_tgid;
+	fl->rec.nr = nr;
+	fl->rec.data_len = 0;
+	fl->rec.flags = 0;
+	fl->rec.nchunks = 0;
+	task_comm(task, fl->rec.comm);
+	fl->reread = 0;
+	if (filter_pids)
+		fl->in_pid_set = 1;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
@@ -60,22 +110,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	if (!plan)
 		return 0;
 	task = bpf_get_current_task_btf();
-	/* before the syscall-set check: a launched command is armed by its execve even when
-	 * execve itself is not traced */
-	if (filter_pids) {
-		fl = bpf_task_storage_get(&inflight, task, NULL, 0);
-		if (!fl || !fl->in_pid_set) {
-			__u32 *state = bpf_map_lookup_elem(&pids, &tgid);
-
-			if (!state)
-				return 0;
-			if (*state == ETRACE_PID_PENDING_EXEC) {
-				if (!(plan->flags & ETRACE_P_EXEC))
-					return 0;
-				*state = ETRACE_PID_TRACED;
-			}
-		}
-	}
+	if (filter_pids && !in_pid_set(task, tgid, plan, &fl))
+		return 0;
 	if ((plan->flags & ETRACE_P_EXEC) && emit_events) {
 		/* the exec record names the comm before the exec, traced call or not */
 		struct exec_comm *ec = bpf_task_storage_get(&exec_comms, task, NULL,
@@ -84,11 +120,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		if (ec)
 			bpf_get_current_comm(ec->comm, sizeof(ec->comm));
 	}
-	if (!(plan->flags & ETRACE_P_ENABLED))
+	if (!(plan->flags & ETRACE_P_ENABLED) || !other_filters_pass(tgid))
 		return 0;
-	if (!other_filters_pass(tgid))
-		return 0;
-
 	if (!fl)
 		fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!fl) {
@@ -99,30 +132,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 			cnt->lost++;
 		return 0;
 	}
-
-	fl->rec.type = ETRACE_T_SYSCALL;
-	fl->rec.ts_enter = bpf_ktime_get_boot_ns();
-	fl->rec.ts_exit = 0;
-	fl->rec.args[0] = ETRACE_ARG0(regs);
-	fl->rec.args[1] = ETRACE_ARG1(regs);
-	fl->rec.args[2] = ETRACE_ARG2(regs);
-	fl->rec.args[3] = ETRACE_ARG3(regs);
-	fl->rec.args[4] = ETRACE_ARG4(regs);
-	fl->rec.args[5] = ETRACE_ARG5(regs);
-	fl->rec.ret = 0;
-	fl->rec.pid = tgid;
-	fl->rec.tid = (__u32)pid_tgid;
-	fl->rec.nr = nr;
-	fl->rec.data_len = 0;
-	fl->rec.flags = 0;
-	fl->rec.nchunks = 0;
-	task_comm(task, fl->rec.comm);
-	fl->reread = 0;
-	if (filter_pids)
-		fl->in_pid_set = 1;
+	start_record(fl, regs, task, pid_tgid, nr);
 	if (emit_events && capture_ctx && ctx_check(task, fl, (__u32)pid_tgid, 0) < 0)
 		fl->rec.flags |= ETRACE_R_CTX_LOST;
-
 	if (plan->flags & ETRACE_P_NORETURN) {
 		fl->active = 0;
 		if (failed_only) /* a call that never returns never fails */
