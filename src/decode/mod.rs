@@ -503,35 +503,7 @@ pub fn decode_layout(b: &[u8], layout: &Layout, cx: &mut Decoding<'_>) -> Value 
                 truncated: true,
             },
         },
-        Layout::Array { elem, len } => {
-            let esize = elem.size().unwrap_or(0) as usize;
-            let total = esize * *len as usize;
-            let avail = &b[..b.len().min(total)];
-            if matches!(**elem, Layout::Int { is_char: true, .. }) {
-                let end = avail.iter().position(|&c| c == 0).unwrap_or(avail.len());
-                return Value::Str {
-                    bytes: avail[..end].to_vec(),
-                    truncated: false,
-                };
-            }
-            if esize == 0 {
-                return Value::Array {
-                    items: vec![],
-                    truncated: false,
-                };
-            }
-            let mut items = Vec::new();
-            for e in avail.chunks_exact(esize) {
-                if cx.budget == 0 {
-                    break;
-                }
-                items.push(decode_layout(e, elem, cx));
-            }
-            Value::Array {
-                truncated: items.len() < *len as usize,
-                items,
-            }
-        }
+        Layout::Array { elem, len } => decode_array(b, elem, *len, cx),
         Layout::Struct { name, members, .. } => {
             let mut fields = Vec::with_capacity(members.len());
             decode_members(b, name, members, &mut fields, cx);
@@ -541,6 +513,37 @@ pub fn decode_layout(b: &[u8], layout: &Layout, cx: &mut Decoding<'_>) -> Value 
             bytes: b.to_vec(),
             truncated: false,
         },
+    }
+}
+
+/// An array of `len` `elem`s from the bytes there are: a char array is a string.
+fn decode_array(b: &[u8], elem: &Layout, len: u32, cx: &mut Decoding<'_>) -> Value {
+    let esize = elem.size().unwrap_or(0) as usize;
+    let total = esize * len as usize;
+    let avail = &b[..b.len().min(total)];
+    if matches!(*elem, Layout::Int { is_char: true, .. }) {
+        let end = avail.iter().position(|&c| c == 0).unwrap_or(avail.len());
+        return Value::Str {
+            bytes: avail[..end].to_vec(),
+            truncated: false,
+        };
+    }
+    if esize == 0 {
+        return Value::Array {
+            items: vec![],
+            truncated: false,
+        };
+    }
+    let mut items = Vec::new();
+    for e in avail.chunks_exact(esize) {
+        if cx.budget == 0 {
+            break;
+        }
+        items.push(decode_layout(e, elem, cx));
+    }
+    Value::Array {
+        truncated: items.len() < len as usize,
+        items,
     }
 }
 
