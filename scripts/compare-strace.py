@@ -79,6 +79,8 @@ def etrace_events(etrace, cmd, tmp):
     evs = []
     for line in open(out):
         e = json.loads(line)
+        if "syscall" not in e:  # fork, exec and exit events have no strace line
+            continue
         evs.append((str(e["pid"]) + "/" + str(e["tid"]), e["syscall"], e["ret"]))
     return evs, int(lost.group(1)) if lost else None
 
