@@ -168,7 +168,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	plan = bpf_map_lookup_elem(&plans, &nr);
 	if (!plan)
 		return 0;
-	if (failed_only && !(ret < 0 && ret >= -MAX_ERRNO))
+	if (failed_only && !(ret < 0 && ret >= -ETRACE_MAX_ERRNO))
 		return 0;
 	fl->rec.ret = ret;
 	fl->rec.ts_exit = bpf_ktime_get_boot_ns();

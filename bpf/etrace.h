@@ -21,6 +21,7 @@ enum etrace_limits {
 	ETRACE_CMSG_MAX = 1024,     /* most control-message bytes read from a msghdr */
 	ETRACE_HIST_BUCKETS = 40,   /* log2 latency buckets of the summary (up to 2^40 ns) */
 	ETRACE_UIOVEC_SIZE = 16,    /* a user struct iovec as the records carry it (LP64) */
+	ETRACE_MAX_ERRNO = 4095,    /* a return value in [-MAX_ERRNO, 0) is an error */
 };
 
 /* what to read behind an argument: enum etrace_kind */

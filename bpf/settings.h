@@ -44,7 +44,6 @@ const volatile __u8 have_task_pt_regs = 1; /* the bpf_task_pt_regs helper (5.15)
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* the largest errno a syscall returns; more negative returns are values (lseek, mmap) */
-#define MAX_ERRNO 4095
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -147,7 +146,7 @@ static __always_inline void summary_add(__u32 nr, int exited, long ret, __u64 du
 	s->calls++;
 	if (!exited)
 		return;
-	if (ret < 0 && ret >= -4095)
+	if (ret < 0 && ret >= -ETRACE_MAX_ERRNO)
 		s->errors++;
 	s->total_ns += dur;
 	if (dur > s->max_ns)

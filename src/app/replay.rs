@@ -96,7 +96,7 @@ impl Filter {
             .as_ref()
             .is_none_or(|s| s.contains(&rec.hdr.nr))
             && self.comm_passes(&rec.comm())
-            && (!self.failed || (rec.exited() && (-4095..0).contains(&rec.hdr.ret)))
+            && (!self.failed || (rec.exited() && record::is_errno(rec.hdr.ret)))
     }
 }
 

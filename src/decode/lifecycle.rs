@@ -1,7 +1,6 @@
 //! lifecycle: turns the kernel's fork, exec and exit records into lifecycle events, with the
 //! thread's context, the syscall a fork came from and its clone flags by name.
 
-use std::borrow::Cow;
 use std::rc::Rc;
 
 use crate::decode::shapes::signal_name;
@@ -21,10 +20,7 @@ pub fn fork<'s>(
     xlat: &Xlat,
     contexts: &Contexts,
 ) -> LifeEvent<'s> {
-    let via = u32::try_from(f.nr).ok().map(|nr| match schema.get(nr) {
-        Some(sc) => Cow::Borrowed(sc.name.as_str()),
-        None => Cow::Owned(format!("syscall_{nr}")),
-    });
+    let via = u32::try_from(f.nr).ok().map(|nr| schema.name_of(nr));
     // clone's flags carry the exit signal in their low byte; clone3's have their own field
     let table = match via.as_deref() {
         Some("clone") => Some("clone_flags"),

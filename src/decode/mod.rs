@@ -20,8 +20,6 @@ use crate::tables::xlat::{Num, Symbolic, Xlat};
 use crate::tables::{Errno, Formats, Shape};
 
 const RAW_ARG_NAMES: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
-/// Largest errno a syscall returns; more negative values are not errors (e.g. lseek results).
-const MAX_ERRNO: i64 = 4095;
 /// Most values one event decodes to, whatever the schema says (a dump's header is untrusted
 /// input): past it, the rest of a value is left out and marked truncated.
 pub const MAX_VALUES: u32 = 1 << 16;
@@ -152,7 +150,7 @@ impl<'s> Decoder<'s> {
         let h = &rec.hdr;
         let ret = rec.exited().then_some(h.ret);
         let errno = ret
-            .filter(|r| (-MAX_ERRNO..0).contains(r))
+            .filter(|r| crate::model::record::is_errno(*r))
             .and_then(|r| self.errno.get(&-r))
             .map(|e| e.name.as_str());
         let duration_ns = rec.exited().then(|| h.ts_exit.saturating_sub(h.ts_enter));
@@ -199,7 +197,7 @@ impl<'s> Decoder<'s> {
                 (Cow::Borrowed(sc.name.as_str()), sc.ret_hex, args)
             }
             None => (
-                Cow::Owned(format!("syscall_{}", h.nr)),
+                self.schema.name_of(h.nr),
                 false,
                 RAW_ARG_NAMES
                     .iter()

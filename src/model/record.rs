@@ -86,6 +86,13 @@ pub struct Record<'a> {
     pub chunks: Chunks<'a>,
 }
 
+/// Whether a syscall's return value is an error (-errno), as the kernel's IS_ERR_VALUE decides:
+/// more negative values are results (lseek, mmap).
+pub fn is_errno(ret: i64) -> bool {
+    let max = i64::from(crate::skel::types::etrace_limits::ETRACE_MAX_ERRNO.0);
+    (-max..0).contains(&ret)
+}
+
 impl Record<'_> {
     pub fn exited(&self) -> bool {
         u32::from(self.hdr.flags) & RF::ETRACE_R_EXITED.0 != 0

@@ -33,7 +33,7 @@ impl Summary {
     pub fn add(&mut self, ret: Option<i64>, dur_ns: u64) {
         self.calls += 1;
         let Some(ret) = ret else { return };
-        if (-4095..0).contains(&ret) {
+        if crate::model::record::is_errno(ret) {
             self.errors += 1;
         }
         self.total_ns = self.total_ns.saturating_add(dur_ns);

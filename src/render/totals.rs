@@ -19,15 +19,7 @@ pub fn sent_lost(
 ) -> String {
     let mut rows: Vec<(String, u64, u64)> = counts
         .iter()
-        .map(|(nr, (s, l))| {
-            (
-                schema
-                    .get(*nr)
-                    .map_or_else(|| format!("syscall_{nr}"), |sc| sc.name.clone()),
-                *s,
-                *l,
-            )
-        })
+        .map(|(nr, (s, l))| (schema.name_of(*nr).into_owned(), *s, *l))
         .collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(12);
@@ -82,12 +74,6 @@ pub fn sent_lost(
     out
 }
 
-fn name(schema: &Schema, nr: u32) -> String {
-    schema
-        .get(nr)
-        .map_or_else(|| format!("syscall_{nr}"), |s| s.name.clone())
-}
-
 fn us(ns: u64) -> String {
     format!("{:.1}", ns as f64 / 1000.0)
 }
@@ -97,7 +83,7 @@ pub fn summary(schema: &Schema, sums: &BTreeMap<u32, Summary>) -> String {
     let mut rows: Vec<(String, &Summary)> = sums
         .iter()
         .filter(|(_, s)| s.calls > 0)
-        .map(|(nr, s)| (name(schema, *nr), s))
+        .map(|(nr, s)| (schema.name_of(*nr).into_owned(), s))
         .collect();
     rows.sort_by(|a, b| b.1.total_ns.cmp(&a.1.total_ns).then(a.0.cmp(&b.0)));
     let total_ns = total(rows.iter().map(|r| r.1.total_ns)).0;

@@ -158,6 +158,14 @@ impl Schema {
         self.syscalls.get(&nr)
     }
 
+    /// The name of syscall `nr`, or `syscall_<nr>` when the schema lacks it.
+    pub fn name_of(&self, nr: u32) -> std::borrow::Cow<'_, str> {
+        match self.get(nr) {
+            Some(sc) => std::borrow::Cow::Borrowed(&sc.name),
+            None => std::borrow::Cow::Owned(format!("syscall_{nr}")),
+        }
+    }
+
     pub fn by_name(&self, name: &str) -> Option<&Syscall> {
         self.syscalls.values().find(|s| s.name == name)
     }

@@ -126,7 +126,7 @@ impl Rules {
 }
 
 /// Lines that carry data: comments and blank lines removed, with their 1-based numbers.
-fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+pub(crate) fn data_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines().enumerate().filter_map(|(i, l)| {
         let l = l.split('#').next().unwrap_or("").trim();
         (!l.is_empty()).then_some((i + 1, l))

@@ -191,13 +191,9 @@ impl Table {
             sections: Vec::new(),
             rest_octal: false,
         };
-        for (i, raw) in text.lines().enumerate() {
-            let line = raw.split('#').next().unwrap_or("").trim();
-            if line.is_empty() {
-                continue;
-            }
+        for (n, line) in crate::tables::data_lines(text) {
             let words: Vec<&str> = line.split_whitespace().collect();
-            let at = |msg: String| err(FILE, i + 1, format!("{name}: {msg}"));
+            let at = |msg: String| err(FILE, n, format!("{name}: {msg}"));
             match words[..] {
                 ["values"] => t.sections.push(Section::Values(Vec::new())),
                 ["flags"] => t.sections.push(Section::Flags(Vec::new())),
@@ -346,16 +342,12 @@ impl Xlat {
             x.tables.push(Table::parse(name, text, &resolve)?);
         }
         const FILE: &str = "symbols.rules";
-        for (i, raw) in rules.lines().enumerate() {
-            let line = raw.split('#').next().unwrap_or("").trim();
-            if line.is_empty() {
-                continue;
-            }
+        for (n, line) in crate::tables::data_lines(rules) {
             let words: Vec<&str> = line.split_whitespace().collect();
             let (target, table, is_struct) = match words[..] {
                 ["struct", target, table] => (target, table, true),
                 [target, table] => (target, table, false),
-                _ => return Err(err(FILE, i + 1, format!("cannot parse `{line}`"))),
+                _ => return Err(err(FILE, n, format!("cannot parse `{line}`"))),
             };
             let how = match table {
                 "hex" => Symbolic::Hex,
@@ -363,12 +355,12 @@ impl Xlat {
                 "sigset" => Symbolic::Sigset,
                 "wstatus" => Symbolic::Wstatus,
                 t => Symbolic::Table(
-                    resolve(t).ok_or_else(|| err(FILE, i + 1, format!("no table `{t}`")))?,
+                    resolve(t).ok_or_else(|| err(FILE, n, format!("no table `{t}`")))?,
                 ),
             };
             let (owner, field) = target
                 .split_once('.')
-                .ok_or_else(|| err(FILE, i + 1, format!("`{target}` is not owner.field")))?;
+                .ok_or_else(|| err(FILE, n, format!("`{target}` is not owner.field")))?;
             let dup = match (is_struct, owner) {
                 (true, _) => x
                     .members
@@ -379,7 +371,7 @@ impl Xlat {
                 (false, _) => x.args.insert((owner.to_string(), field.to_string()), how),
             };
             if dup.is_some() {
-                return Err(err(FILE, i + 1, format!("`{target}` is given twice")));
+                return Err(err(FILE, n, format!("`{target}` is given twice")));
             }
         }
         Ok(x)
