@@ -82,19 +82,6 @@ fn log_own_usage() {
     }
 }
 
-/// The syscalls --histogram names, by number.
-pub fn histogram_syscalls(schema: &Schema, names: &[String]) -> Result<Vec<(u32, String)>> {
-    names
-        .iter()
-        .map(|n| {
-            schema
-                .by_name(n)
-                .map(|s| (s.nr, s.name.clone()))
-                .ok_or_else(|| anyhow::anyhow!("unknown syscall `{n}` (--histogram)"))
-        })
-        .collect()
-}
-
 /// The thread-group ids of the processes `-p` names (a thread's id selects its process). A
 /// kernel thread is refused (it makes no syscalls); a zombie is kept, and is seen as gone at
 /// once.
@@ -438,7 +425,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let started = std::time::Instant::now();
     let (schema, mut skel) = load_with_schema(&mut obj, cli, &formats, &cfg, started)?;
     let selected = schema.select(&cli.syscall, &formats.classes)?;
-    let histograms = histogram_syscalls(&schema, &cli.histogram)?;
+    let histograms = report::histogram_syscalls(&schema, &cli.histogram)?;
     // removed again if anything fails before tracing starts
     let mut new_files = NewFiles::default();
     let consumer = open_outputs(cli, &schema, &formats, &selected, &mut new_files)?;

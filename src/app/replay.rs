@@ -390,7 +390,7 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
         .select(&cli.syscall, &formats.classes)
         .map_err(|e| not_in_dump(e, &cli.syscall, &formats, options))?;
     let filter = Filter::new(selected, &cli.comm, cli.failed);
-    let histograms = crate::app::live::histogram_syscalls(&schema, &cli.histogram)
+    let histograms = report::histogram_syscalls(&schema, &cli.histogram)
         .map_err(|e| not_in_dump(e, &cli.histogram, &formats, options))?;
     let temp = (cli.json && !cli.stdout).then_some(".json");
     let sink = sink::open(cli.output.as_deref(), temp)?;

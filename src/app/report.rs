@@ -3,10 +3,25 @@
 
 use std::collections::BTreeMap;
 
+use anyhow::Result;
+
 use crate::model::counters::KernelStats;
 use crate::model::summary::Summary;
 use crate::render::totals;
 use crate::schema::Schema;
+
+/// The syscalls --histogram names, by number.
+pub fn histogram_syscalls(schema: &Schema, names: &[String]) -> Result<Vec<(u32, String)>> {
+    names
+        .iter()
+        .map(|n| {
+            schema
+                .by_name(n)
+                .map(|s| (s.nr, s.name.clone()))
+                .ok_or_else(|| anyhow::anyhow!("unknown syscall `{n}` (--histogram)"))
+        })
+        .collect()
+}
 
 /// Which tables a run prints.
 pub struct Tables<'a> {
