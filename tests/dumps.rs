@@ -8,6 +8,9 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod common;
+#[path = "common/crafted.rs"]
+#[allow(dead_code)] // the hostile dumps are tests/hostile.rs's
+mod crafted;
 use common::{decode_dump, decode_dump_all, summary_calls};
 
 const ETRACE: &str = env!("CARGO_BIN_EXE_etrace");
@@ -463,7 +466,7 @@ fn summary_of_a_dump_counts_its_events() {
 /// A dump as an aarch64 machine records one: openat is syscall 56 there, and O_DIRECTORY is
 /// 040000 (O_DIRECT on x86_64).
 fn synthetic_dump(arch: &str) -> Vec<u8> {
-    use etrace::dump::{CaptureOptions, Header, Writer};
+    use etrace::dump::{Header, Writer};
     use etrace::schema::wire::{WireArg, WireCapture, WireSchema, WireSyscall, WireType};
     use etrace::tables::Dir;
     let int = |size, signed| WireType::Int {
@@ -494,16 +497,8 @@ fn synthetic_dump(arch: &str) -> Vec<u8> {
         }],
     };
     let header = Header {
-        writer: "etrace 0.2.0".into(),
-        kernel_release: "6.1.0-arm64".into(),
         arch: arch.into(),
-        little_endian: true,
-        record_size: etrace::model::record::HEADER_LEN as u32,
-        realtime_offset_ns: 0,
-        host_ns: [0; 8],
-        tables_version: "0".into(),
-        options: CaptureOptions::default(),
-        schema,
+        ..crafted::header(schema)
     };
     let mut w = Writer::new(Vec::new(), &header).unwrap();
     let flags = 0o40000 | 0o2000000; // O_DIRECTORY|O_CLOEXEC on aarch64

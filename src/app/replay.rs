@@ -406,8 +406,8 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
         Err(code) => return Ok(code),
     };
     report_problems(&reader, &name);
-    let sums = summaries(&reader, &filter, outcome.summaries.clone());
     let (counts, reads) = counts(&reader, &filter, &outcome);
+    let sums = summaries(&reader, &filter, outcome.summaries);
     let tables = report::Tables {
         stats: cli.stats && !cli.summary_only(),
         summary: cli.summary,

@@ -135,7 +135,7 @@ impl Header {
             ("tables version", &self.tables_version),
         ];
         for (what, v) in fields {
-            if !v.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            if !crate::kernel::btf::is_plain_name(v) {
                 let shown: String = v.chars().take(64).collect();
                 return Err(DumpError::Header(format!(
                     "its {what} {:?} is not printable text",

@@ -161,10 +161,16 @@ fn read_whole(mut file: &std::fs::File) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Whether a name is printable ASCII, as every name a kernel gives is (C identifiers, C types,
+/// release strings): such a name can reach a terminal as it is.
+pub fn is_plain_name(name: &str) -> bool {
+    name.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 /// A name from BTF as it may be shown: a name with bytes no C identifier has (a crafted
 /// `--btf` file) is escaped, so that it cannot reach a terminal raw.
 fn shown_name(name: String) -> String {
-    match name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    match is_plain_name(&name) {
         true => name,
         false => name.escape_debug().to_string(),
     }

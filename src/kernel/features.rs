@@ -48,13 +48,13 @@ pub struct Missing {
     pub since: &'static str,
 }
 
-/// The helpers and map types etrace cannot do without (each enumerator's name in the kernel's
-/// BTF), and the kernel that brought it.
-const REQUIRED: &[(&str, &str, &str)] = &[
-    ("bpf_map_type", "BPF_MAP_TYPE_RINGBUF", "5.8"),
-    ("bpf_map_type", "BPF_MAP_TYPE_TASK_STORAGE", "5.11"),
-    ("bpf_func_id", "BPF_FUNC_get_current_task_btf", "5.11"),
-    ("bpf_func_id", "BPF_FUNC_for_each_map_elem", "5.13"),
+/// The helpers and map types etrace cannot do without (each an enumerator of the kernel's
+/// `bpf_map_type` or `bpf_func_id`), and the kernel that brought it.
+const REQUIRED: &[(&str, &str)] = &[
+    ("BPF_MAP_TYPE_RINGBUF", "5.8"),
+    ("BPF_MAP_TYPE_TASK_STORAGE", "5.11"),
+    ("BPF_FUNC_get_current_task_btf", "5.11"),
+    ("BPF_FUNC_for_each_map_elem", "5.13"),
 ];
 
 /// Which paths this kernel gets.
@@ -96,18 +96,34 @@ impl Features {
                 };
             }
         };
-        let has_enum = |ty: &str, name: &str| enumerator(&btf, ty, name);
+        // one scan of the kernel's BTF for the three names (each lookup by name is a scan)
+        let found = regex::Regex::new("^(bpf_rdonly_cast|bpf_func_id|bpf_map_type)$")
+            .ok()
+            .and_then(|re| btf.resolve_types_by_regex(&re).ok())
+            .unwrap_or_default();
+        let mut enumerators = std::collections::HashSet::new();
+        let mut rdonly_cast = false;
+        for t in &found {
+            match t {
+                Type::Func(_) => rdonly_cast = true,
+                Type::Enum(e) => {
+                    enumerators.extend(e.members.iter().filter_map(|m| btf.resolve_name(m).ok()))
+                }
+                Type::Enum64(e) => {
+                    enumerators.extend(e.members.iter().filter_map(|m| btf.resolve_name(m).ok()))
+                }
+                _ => {}
+            }
+        }
         let has = Features {
-            rdonly_cast: btf
-                .resolve_types_by_name("bpf_rdonly_cast")
-                .is_ok_and(|ts| ts.iter().any(|t| matches!(t, Type::Func(_)))),
-            bpf_loop: has_enum("bpf_func_id", "BPF_FUNC_loop"),
-            task_pt_regs: has_enum("bpf_func_id", "BPF_FUNC_task_pt_regs"),
+            rdonly_cast,
+            bpf_loop: enumerators.contains("BPF_FUNC_loop"),
+            task_pt_regs: enumerators.contains("BPF_FUNC_task_pt_regs"),
             forced,
             missing: REQUIRED
                 .iter()
-                .filter(|(ty, name, _)| !has_enum(ty, name))
-                .map(|(_, name, since)| Missing { name, since })
+                .filter(|(name, _)| !enumerators.contains(*name))
+                .map(|&(name, since)| Missing { name, since })
                 .collect(),
         };
         match forced {
@@ -138,24 +154,6 @@ impl Features {
         }
         s
     }
-}
-
-/// Whether enum `ty` of the BTF has an enumerator `name`.
-fn enumerator(btf: &Btf, ty: &str, name: &str) -> bool {
-    let Ok(types) = btf.resolve_types_by_name(ty) else {
-        return false;
-    };
-    types.iter().any(|t| match t {
-        Type::Enum(e) => e
-            .members
-            .iter()
-            .any(|m| btf.resolve_name(m).is_ok_and(|n| n == name)),
-        Type::Enum64(e) => e
-            .members
-            .iter()
-            .any(|m| btf.resolve_name(m).is_ok_and(|n| n == name)),
-        _ => false,
-    })
 }
 
 pub use crate::kernel::host::kernel_release;

@@ -55,7 +55,7 @@ pub enum WireError {
 /// A name from the header must be printable ASCII: every name a kernel gives (C identifiers,
 /// C types) is, and such a name can reach a terminal as it is.
 fn plain(what: &'static str, name: &str) -> Result<(), WireError> {
-    match name.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    match crate::kernel::btf::is_plain_name(name) {
         true => Ok(()),
         false => Err(WireError::BadName {
             what,
