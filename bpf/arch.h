@@ -26,6 +26,15 @@ struct pt_regs {
 /* the syscall number and first argument from a task's saved regs (untrusted: probe reads) */
 #define ETRACE_SAVED_NR(r) BPF_CORE_READ(r, orig_ax)
 #define ETRACE_SAVED_ARG0(r) BPF_CORE_READ(r, di)
+#define ETRACE_SAVED_ARGS(r, a)                                                                    \
+	do {                                                                                       \
+		(a)[0] = BPF_CORE_READ(r, di);                                                     \
+		(a)[1] = BPF_CORE_READ(r, si);                                                     \
+		(a)[2] = BPF_CORE_READ(r, dx);                                                     \
+		(a)[3] = BPF_CORE_READ(r, r10);                                                    \
+		(a)[4] = BPF_CORE_READ(r, r8);                                                     \
+		(a)[5] = BPF_CORE_READ(r, r9);                                                     \
+	} while (0)
 
 #elif defined(__TARGET_ARCH_arm64)
 
@@ -45,6 +54,15 @@ struct pt_regs {
 #define ETRACE_ARG5(r) ((r)->regs[5])
 #define ETRACE_SAVED_NR(r) BPF_CORE_READ(r, syscallno)
 #define ETRACE_SAVED_ARG0(r) BPF_CORE_READ(r, orig_x0)
+#define ETRACE_SAVED_ARGS(r, a)                                                                    \
+	do {                                                                                       \
+		(a)[0] = BPF_CORE_READ(r, orig_x0);                                                \
+		(a)[1] = BPF_CORE_READ(r, regs[1]);                                                \
+		(a)[2] = BPF_CORE_READ(r, regs[2]);                                                \
+		(a)[3] = BPF_CORE_READ(r, regs[3]);                                                \
+		(a)[4] = BPF_CORE_READ(r, regs[4]);                                                \
+		(a)[5] = BPF_CORE_READ(r, regs[5]);                                                \
+	} while (0)
 
 #else
 #error "etrace's BPF program supports x86_64 and arm64"

@@ -489,11 +489,15 @@ static __always_inline void capture_exit(struct inflight *fl, const struct etrac
 		if (!(mask & (1 << i)))
 			continue;
 		if (fl->reread & (1 << i)) {
-			/* the kernel has faulted the page in while it ran the syscall */
-			if (capture_arg(fl, ap, i, ETRACE_C_EXIT | ETRACE_C_REREAD))
-				stat_inc(ETRACE_ST_REREAD_FAIL);
-			else
-				stat_inc(ETRACE_ST_REREAD_OK);
+			/*
+			 * the kernel has faulted the page in while it ran the syscall; or the call
+			 * began before tracing (ETRACE_R_BEFORE), and its inputs are read now
+			 */
+			long err = capture_arg(fl, ap, i, ETRACE_C_EXIT | ETRACE_C_REREAD);
+
+			if (fl->rec.flags & ETRACE_R_BEFORE)
+				continue;
+			stat_inc(err ? ETRACE_ST_REREAD_FAIL : ETRACE_ST_REREAD_OK);
 			continue;
 		}
 		capture_one(fl, ap, i, ETRACE_C_EXIT);

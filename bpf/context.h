@@ -9,10 +9,11 @@
 
 /*
  * Send the context of task (thread tid), read at entry or at exit. Returns 1 when sent, -1
- * when the ring buffer had no room. Called by ctx_check only when the context changed.
+ * when the ring buffer had no room. Called by ctx_check only when the context changed, and by
+ * the attach scan (not_current: task is another thread than the one running).
  */
 static __noinline int ctx_send(struct task_struct *task, struct inflight *fl, __u32 tid,
-			       __u32 at_exit)
+			       __u32 at_exit, __u32 not_current)
 {
 	const struct cred *cred;
 	struct nsproxy *nsp;
@@ -44,7 +45,9 @@ static __noinline int ctx_send(struct task_struct *task, struct inflight *fl, __
 	c.fsuid = BPF_CORE_READ(cred, fsuid.val);
 	c.fsgid = BPF_CORE_READ(cred, fsgid.val);
 	bpf_core_read(&c.cap_effective, sizeof(c.cap_effective), &cred->cap_effective);
-	c.cgroup_id = bpf_get_current_cgroup_id();
+	/* the cgroup v2 id is the directory's kernfs node id, which is what the helper reads */
+	c.cgroup_id = not_current ? BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id)
+				  : bpf_get_current_cgroup_id();
 	tp = BPF_CORE_READ(task, thread_pid);
 	level = BPF_CORE_READ(tp, level);
 	if (level < 64)
@@ -102,7 +105,7 @@ static __always_inline int ctx_check(struct task_struct *task, struct inflight *
 	    (at_exit || (fl->ctx_cgroups == (__u64)t->cgroups &&
 			 fl->ctx_parent == (__u64)t->real_parent)))
 		return 0;
-	return ctx_send(task, fl, tid, at_exit);
+	return ctx_send(task, fl, tid, at_exit, 0);
 }
 
 /* Before a thread's first fork, exec or exit record: its context, when none was sent yet. */

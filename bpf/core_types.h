@@ -134,9 +134,20 @@ struct cred {
 	struct user_namespace *user_ns;
 } __attribute__((preserve_access_index));
 
-struct css_set;
+struct kernfs_node {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+} __attribute__((preserve_access_index));
 
 struct task_struct {
+	unsigned int __state;
 	int pid;
 	int tgid;
 	int exit_code;
@@ -148,6 +159,16 @@ struct task_struct {
 	struct css_set *cgroups;
 	struct pid *thread_pid;
 	char comm[16];
+} __attribute__((preserve_access_index));
+
+struct kernel_siginfo;
+struct k_sigaction;
+struct bpf_iter_meta;
+
+/* the context of an iter/task program */
+struct bpf_iter__task {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
 } __attribute__((preserve_access_index));
 
 struct linux_binprm {

@@ -38,6 +38,9 @@ struct etrace_ctx *etrace_ctx_type __attribute__((unused));
 struct etrace_fork *etrace_fork_type __attribute__((unused));
 struct etrace_exec *etrace_exec_type __attribute__((unused));
 struct etrace_exit *etrace_exit_type __attribute__((unused));
+struct etrace_signal *etrace_signal_type __attribute__((unused));
+struct etrace_attach_call *etrace_attach_call_type __attribute__((unused));
+enum etrace_signal_flags *etrace_signal_flags_type __attribute__((unused));
 
 #include "settings.h"
 #include "capture.h"
@@ -177,6 +180,12 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (!emit_events)
 		return 0;
 	fl->rec.flags |= ETRACE_R_EXITED;
+	if (fl->rec.flags & ETRACE_R_BEFORE) {
+		/* found in flight at attach: its context and its inputs, as they are now */
+		if (capture_ctx && ctx_check(task, fl, fl->rec.tid, 0) < 0)
+			fl->rec.flags |= ETRACE_R_CTX_LOST;
+		fl->reread = plan->entry_args;
+	}
 	/* only a call that can change its caller's context (ETRACE_P_CTX) is checked at exit */
 	switch (capture_ctx && (plan->flags & ETRACE_P_CTX) ? ctx_check(task, fl, fl->rec.tid, 1)
 							     : 0) {
@@ -364,5 +373,169 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 	}
 	if ((filter_pids || comm_follow) && group_dead)
 		bpf_map_delete_elem(&pids, &tgid);
+	return 0;
+}
+
+/* A signal delivered to a traced thread, when --signal selects it. */
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	struct etrace_signal s = {};
+
+	if (tgid == self_tgid || sig < 1 || sig > ETRACE_MAX_SIGNAL)
+		return 0;
+	if (!(signal_mask & (1ULL << (sig - 1))) || !current_traced(tgid))
+		return 0;
+	ctx_ensure(bpf_get_current_task_btf(), (__u32)pid_tgid);
+	s.type = ETRACE_T_SIGNAL;
+	s.tid = (__u32)pid_tgid;
+	s.ts = bpf_ktime_get_boot_ns();
+	s.pid = tgid;
+	s.sig = sig;
+	if (!info || bpf_probe_read_kernel(s.info, sizeof(s.info), info)) {
+		__builtin_memset(s.info, 0, sizeof(s.info));
+		s.flags = ETRACE_SIG_NOINFO;
+	}
+	bpf_get_current_comm(s.comm, sizeof(s.comm));
+	if (bpf_ringbuf_output(&events, &s, sizeof(s), rb_flags()))
+		stat_inc(ETRACE_ST_SIGNAL_LOST);
+	else
+		stat_inc(ETRACE_ST_SIGNAL_SENT);
+	return 0;
+}
+
+/*
+ * The scans of the in-flight state: task iterators that user space runs (reading the iterator
+ * runs the program once per task). They send copies of calls in flight, flagged as such, and
+ * never touch the syscall path: detecting a blocked call costs the traced calls nothing.
+ */
+
+/* Send a copy of thread's in-flight call begun at ts, with flags added. */
+static __always_inline void send_copy(struct inflight *fl, __u16 flags, __u64 ts)
+{
+	struct inflight_copy *c;
+	__u32 zero = 0, len;
+
+	c = bpf_map_lookup_elem(&copy_scratch, &zero);
+	if (!c)
+		return;
+	c->rec = fl->rec;
+	len = c->rec.data_len;
+	if (len > ETRACE_DATA_MAX)
+		len = ETRACE_DATA_MAX;
+	if (bpf_probe_read_kernel(c->data, len, fl->data))
+		return;
+	/* the thread went on while this was copied: the copy may be torn, and is not needed */
+	if (!fl->active || fl->rec.ts_enter != ts || c->rec.ts_enter != ts)
+		return;
+	c->rec.flags = (c->rec.flags & ~ETRACE_R_EXITED) | flags;
+	c->rec.ret = 0;
+	c->rec.ts_exit = 0;
+	if (bpf_ringbuf_output(&events, c, sizeof(c->rec) + len, 0))
+		stat_inc(ETRACE_ST_SCAN_LOST);
+	else
+		stat_inc(ETRACE_ST_SCAN_SENT);
+}
+
+/*
+ * iter_attach: a thread user space found inside a syscall when tracing started (attach_tids)
+ * gets in-flight state for that call, so that its exit is reported, and a pending copy now.
+ * The call's registers are the thread's saved ones (bpf_task_pt_regs, 5.15), which also tell
+ * whether it is still in that call; without the helper, what /proc showed.
+ */
+SEC("iter/task")
+int iter_attach(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct etrace_attach_call *want;
+	struct etrace_plan *plan;
+	struct inflight *fl;
+	struct pt_regs *regs;
+	__u32 tid, nr;
+	__u64 ts;
+
+	if (!task)
+		return 0;
+	tid = task->pid;
+	want = bpf_map_lookup_elem(&attach_tids, &tid);
+	/* running, it may be back in user space: nothing in flight; a kernel thread has no calls */
+	if (!want || task->__state == 0 || !task->mm)
+		return 0;
+	nr = want->nr;
+	if (have_task_pt_regs) {
+		/* it has left the call /proc showed, for another one */
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		if ((__s32)ETRACE_SAVED_NR(regs) != want->nr)
+			return 0;
+	}
+	plan = bpf_map_lookup_elem(&plans, &nr);
+	if (!plan || !(plan->flags & ETRACE_P_ENABLED) || (plan->flags & ETRACE_P_NORETURN))
+		return 0;
+	fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!fl || fl->active)
+		return 0;
+	ts = bpf_ktime_get_boot_ns();
+	fl->rec.type = ETRACE_T_SYSCALL;
+	fl->rec.ts_enter = ts;
+	fl->rec.ts_exit = 0;
+	if (have_task_pt_regs)
+		ETRACE_SAVED_ARGS(regs, fl->rec.args);
+	else
+		__builtin_memcpy(fl->rec.args, want->args, sizeof(fl->rec.args));
+	fl->rec.ret = 0;
+	fl->rec.pid = task->tgid;
+	fl->rec.tid = tid;
+	fl->rec.nr = nr;
+	fl->rec.data_len = 0;
+	fl->rec.flags = ETRACE_R_BEFORE;
+	fl->rec.nchunks = 0;
+	task_comm(task, fl->rec.comm);
+	fl->reread = 0;
+	if (filter_pids)
+		fl->in_pid_set = 1;
+	fl->active = 2;
+	if (capture_ctx)
+		ctx_send(task, fl, tid, 0, 1);
+	send_copy(fl, ETRACE_R_PENDING, ts);
+	return 0;
+}
+
+/* iter_pending: a call in flight for longer than pending_ns, once per call. */
+SEC("iter/task")
+int iter_pending(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct inflight *fl;
+	__u64 ts;
+
+	if (!task)
+		return 0;
+	fl = bpf_task_storage_get(&inflight, task, NULL, 0);
+	if (!fl || fl->active != 1)
+		return 0;
+	ts = fl->rec.ts_enter;
+	if (bpf_ktime_get_boot_ns() - ts < pending_ns)
+		return 0;
+	if (__sync_val_compare_and_swap(&fl->active, 1, 2) != 1)
+		return 0;
+	send_copy(fl, ETRACE_R_PENDING, ts);
+	return 0;
+}
+
+/* iter_stop: every call still in flight when tracing stops (the syscall programs detached). */
+SEC("iter/task")
+int iter_stop(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct inflight *fl;
+
+	if (!task)
+		return 0;
+	fl = bpf_task_storage_get(&inflight, task, NULL, 0);
+	if (!fl || !fl->active)
+		return 0;
+	send_copy(fl, ETRACE_R_UNFINISHED, fl->rec.ts_enter);
 	return 0;
 }

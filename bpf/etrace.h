@@ -22,6 +22,8 @@ enum etrace_limits {
 	ETRACE_HIST_BUCKETS = 40,   /* log2 latency buckets of the summary (up to 2^40 ns) */
 	ETRACE_UIOVEC_SIZE = 16,    /* a user struct iovec as the records carry it (LP64) */
 	ETRACE_MAX_ERRNO = 4095,    /* a return value in [-MAX_ERRNO, 0) is an error */
+	ETRACE_SIGINFO_SIZE = 48,   /* the kernel's struct kernel_siginfo (LP64) */
+	ETRACE_MAX_SIGNAL = 64,     /* signals are 1..64 */
 };
 
 /* what to read behind an argument: enum etrace_kind */
@@ -92,6 +94,7 @@ enum etrace_rec_type {
 	ETRACE_T_FORK = 3, /* struct etrace_fork */
 	ETRACE_T_EXEC = 4, /* struct etrace_exec, then the filename */
 	ETRACE_T_EXIT = 5, /* struct etrace_exit */
+	ETRACE_T_SIGNAL = 6, /* struct etrace_signal */
 };
 
 /* etrace_record.flags */
@@ -105,6 +108,20 @@ enum etrace_record_flags {
 	 */
 	ETRACE_R_CTX_CHANGED = 4,
 	ETRACE_R_CTX_LOST = 8, /* a context record of this call could not be sent */
+	/*
+	 * not the call's event but a copy of it while it is still in flight, sent by a scan of the
+	 * in-flight state (the iter/task programs): with ETRACE_R_PENDING it has run longer than
+	 * the pending threshold (or began before tracing); with ETRACE_R_UNFINISHED tracing stopped
+	 * before it returned. Its event, if it returns while traced, comes later as usual.
+	 */
+	ETRACE_R_PENDING = 16,
+	ETRACE_R_UNFINISHED = 32,
+	/*
+	 * the call began before tracing did (the attach scan found the thread inside it):
+	 * ts_enter is when it was found, the arguments are the registers then, and input
+	 * arguments are read at exit (ETRACE_C_REREAD chunks)
+	 */
+	ETRACE_R_BEFORE = 64,
 };
 
 /*
@@ -205,6 +222,36 @@ struct etrace_exit {
 	char comm[ETRACE_COMM_LEN];
 };
 
+/*
+ * A signal delivered to a traced thread (signal_deliver: the thread is about to run its
+ * handler, or the default action). info is the kernel's siginfo as delivered (zeros when it had
+ * none, as for a group exit's SIGKILL).
+ */
+/* etrace_signal.flags */
+enum etrace_signal_flags {
+	ETRACE_SIG_NOINFO = 1, /* delivered without a siginfo (a group exit's SIGKILL) */
+};
+
+struct etrace_signal {
+	__u16 type; /* ETRACE_T_SIGNAL */
+	__u16 flags;
+	__u32 tid;
+	__u64 ts;
+	__u32 pid;
+	__s32 sig;
+	__u8 info[ETRACE_SIGINFO_SIZE];
+	char comm[ETRACE_COMM_LEN];
+};
+
+/*
+ * A thread user space found inside a syscall when tracing started (/proc/PID/task/TID/syscall):
+ * the value of the attach_tids map, keyed by tid.
+ */
+struct etrace_attach_call {
+	__s64 nr;
+	__u64 args[ETRACE_MAX_ARGS];
+};
+
 /* etrace_chunk.flags */
 enum etrace_chunk_flags {
 	ETRACE_C_EXIT = 1, /* read at exit (else at entry) */
@@ -238,6 +285,10 @@ enum etrace_stat {
 	ETRACE_ST_CTX_LOST = 6, /* context records the ring buffer had no room for */
 	ETRACE_ST_LIFE_SENT = 7, /* fork / exec / exit records sent */
 	ETRACE_ST_LIFE_LOST = 8, /* fork / exec / exit records the ring buffer had no room for */
+	ETRACE_ST_SCAN_SENT = 9, /* in-flight copies sent by a scan (pending, at attach, at stop) */
+	ETRACE_ST_SCAN_LOST = 10, /* ... that the ring buffer had no room for */
+	ETRACE_ST_SIGNAL_SENT = 11, /* signal records sent */
+	ETRACE_ST_SIGNAL_LOST = 12, /* signal records the ring buffer had no room for */
 	ETRACE_ST_MAX = 16,
 };
 

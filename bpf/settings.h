@@ -31,6 +31,10 @@ const volatile __u8 failed_only = 0; /* --failed: only calls that returned an er
 const volatile __s32 clone_nr = -1;
 const volatile __s32 clone3_nr = -1;
 const volatile __u8 capture_ctx = 1; /* send context records */
+/* --signal: bit (n - 1) set: signal n is reported when delivered to a traced thread */
+const volatile __u64 signal_mask = 0;
+/* a call in flight this long is sent as pending by the periodic scan (iter_pending) */
+const volatile __u64 pending_ns = 200000000;
 
 /*
  * What this kernel's BPF has, told by user space (src/kernel/features.rs) before loading. A
@@ -166,7 +170,11 @@ static __always_inline void summary_add(__u32 nr, int exited, long ret, __u64 du
 struct inflight {
 	struct etrace_record rec;
 	__u8 data[ETRACE_DATA_MAX + ETRACE_ARG_MAX + 8];
-	__u8 active;
+	/*
+	 * 0: no call in flight; 1: a call is in flight; 2: ... and a scan has sent its copy
+	 * (ETRACE_R_PENDING). Changed by the scans with compare-and-swap: 64 bits (BPF before cpu v3 has no 32-bit atomics).
+	 */
+	__u64 active;
 	__u8 reread; /* bit i: input argument i faulted at entry */
 	/*
 	 * The thread's process passed the pid set (it is traced, not waiting for its exec): later
@@ -174,7 +182,7 @@ struct inflight {
 	 * storage ends with its threads.
 	 */
 	__u8 in_pid_set;
-	__u8 pad;
+	__u16 pad;
 	/*
 	 * The context last sent for this thread, identified by the kernel objects it was read
 	 * from: credentials and namespace sets are replaced, never changed in place, so equal
@@ -222,6 +230,31 @@ struct {
 	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
+
+/*
+ * The threads the attach scan looks at (tid -> the call /proc showed them in): user space picks
+ * them by the filters before it runs iter_attach.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct etrace_attach_call);
+} attach_tids SEC(".maps");
+
+/* room to copy an in-flight call for a scan's record */
+struct inflight_copy {
+	struct etrace_record rec;
+	__u8 data[ETRACE_DATA_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct inflight_copy);
+} copy_scratch SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
 {

@@ -22,6 +22,7 @@ fn kind(rec: &AnyRecord<'_>) -> String {
         AnyRecord::Fork(_) => "fork".into(),
         AnyRecord::Exec { .. } => "exec".into(),
         AnyRecord::Exit(_) => "exit".into(),
+        AnyRecord::Signal(_) => "signal".into(),
     }
 }
 

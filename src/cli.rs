@@ -63,6 +63,17 @@ pub struct Cli {
     #[arg(long)]
     pub failed: bool,
 
+    /// Show only these signals as they are delivered (repeatable, or a comma list), as strace
+    /// -e signal=: names (SIGCHLD or CHLD), numbers, `all`, `none`, or `!` to exclude them
+    /// [default: all]
+    #[arg(long = "signal", value_name = "SET")]
+    pub signal: Vec<String>,
+
+    /// Report a call still in flight after this many milliseconds at once, as strace's
+    /// `<unfinished ...>` (its event follows as `<... resumed>`); 0: only when it returns
+    #[arg(long, value_name = "MS", default_value_t = 200)]
+    pub pending_after: u64,
+
     /// Print one strace-like line per syscall on standard output (the default output)
     #[arg(long)]
     pub stdout: bool,
@@ -217,6 +228,11 @@ impl Cli {
         })
     }
 
+    /// The signals --signal selects, as a mask (bit n - 1: signal n).
+    pub fn signal_mask(&self, xlat: &crate::tables::xlat::Xlat) -> anyhow::Result<u64> {
+        signal_mask(&self.signal, xlat)
+    }
+
     pub fn bytes(&self) -> u32 {
         self.bytes.unwrap_or(if self.json {
             DEFAULT_BYTES_JSON
@@ -224,6 +240,52 @@ impl Cli {
             DEFAULT_BYTES_TEXT
         })
     }
+}
+
+/// Parse strace's signal sets: each spec a comma list of names (`SIGCHLD`, `CHLD`), numbers,
+/// `all` or `none`, the whole spec negated by a leading `!`. No spec: all.
+pub fn signal_mask(specs: &[String], xlat: &crate::tables::xlat::Xlat) -> anyhow::Result<u64> {
+    let max = crate::skel::types::etrace_limits::ETRACE_MAX_SIGNAL.0;
+    let all = u64::MAX >> (64 - max);
+    if specs.is_empty() {
+        return Ok(all);
+    }
+    let table = xlat.table("signals");
+    let mut mask = 0u64;
+    for spec in specs {
+        let (neg, list) = match spec.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, spec.as_str()),
+        };
+        let mut set = 0u64;
+        for word in list.split(',').map(str::trim) {
+            let bits = match word {
+                "all" => all,
+                "none" => 0,
+                w => {
+                    let n = w.parse::<u32>().ok().or_else(|| {
+                        let name = match w.to_ascii_uppercase() {
+                            u if u.starts_with("SIG") => u,
+                            u => format!("SIG{u}"),
+                        };
+                        table
+                            .and_then(|t| t.value_of(&name))
+                            .and_then(|v| u32::try_from(v).ok())
+                    });
+                    match n {
+                        Some(n) if (1..=max).contains(&n) => 1u64 << (n - 1),
+                        _ => anyhow::bail!(
+                            "--signal: unknown signal `{w}` (a name such as SIGCHLD or CHLD, a \
+                             number from 1 to {max}, all or none)"
+                        ),
+                    }
+                }
+            };
+            set |= bits;
+        }
+        mask |= if neg { all & !set } else { set };
+    }
+    Ok(mask)
 }
 
 #[cfg(test)]
@@ -253,5 +315,19 @@ mod tests {
         assert!(c.strict && c.input.is_some());
         assert!(Cli::try_parse_from(["etrace", "--input", "d.raw", "--", "ls"]).is_err());
         assert!(Cli::try_parse_from(["etrace", "--strict"]).is_err());
+    }
+
+    #[test]
+    fn signal_sets_as_strace_reads_them() {
+        let x = crate::tables::xlat::Xlat::embedded().unwrap();
+        let m = |s: &[&str]| signal_mask(&s.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &x);
+        assert_eq!(m(&[]).unwrap(), u64::MAX);
+        assert_eq!(m(&["none"]).unwrap(), 0);
+        assert_eq!(m(&["SIGUSR1,CHLD"]).unwrap(), 1 << 9 | 1 << 16);
+        assert_eq!(m(&["usr1", "2"]).unwrap(), 1 << 9 | 1 << 1);
+        assert_eq!(m(&["!SIGCHLD"]).unwrap(), !(1 << 16));
+        assert!(m(&["SIGNOPE"]).is_err());
+        assert!(m(&["65"]).is_err());
+        assert!(m(&["0"]).is_err());
     }
 }

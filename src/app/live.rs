@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+use crate::app::inflight::{self, Schedule};
 use crate::app::launch;
 use crate::app::printer::Printer;
 use crate::app::report;
 use crate::app::stop::{self, Signals, Targets, Unfit};
-use crate::capture::program::{self, Config, ReadLimits};
+use crate::capture::program::{self, Config, ReadLimits, Scan, Scans};
 use crate::capture::ring::{Next, Ring};
 use crate::cli::Cli;
 use crate::dump;
@@ -305,6 +306,8 @@ fn config(cli: &Cli, formats: &Formats, ring: u32) -> Result<Config> {
         features: crate::kernel::features::Features::probe(
             cli.btf.as_deref().unwrap_or(Path::new(btf::VMLINUX)),
         ),
+        signal_mask: cli.signal_mask(&formats.xlat)?,
+        pending_ns: cli.pending_after.saturating_mul(1_000_000),
     })
 }
 
@@ -372,14 +375,20 @@ fn consume(
     rb: &mut Ring,
     consumer: &RefCell<Consumer<'_>>,
     child: &mut Option<std::process::Child>,
-    signals: &Signals,
-    targets: &mut Targets,
+    (signals, targets): (&Signals, &mut Targets),
+    scans: &mut Option<(Scans, Schedule)>,
 ) -> Result<Ended> {
     let mut handle = |data: &[u8]| consumer.borrow_mut().handle(data);
     let mut busy = false;
     loop {
         // a failed write stops the consumer at that record
-        let waited = rb.wait(if busy { BUSY_POLL } else { POLL });
+        let cap = if busy { BUSY_POLL } else { POLL };
+        let waited = rb.wait(scans.as_ref().map_or(cap, |(_, s)| s.wait(cap)));
+        if let Some((scans, schedule)) = scans.as_mut() {
+            if schedule.due() {
+                scans.run(skel, Scan::Pending)?;
+            }
+        }
         busy = rb.consume(&mut handle) > 0;
         {
             let mut c = consumer.borrow_mut();
@@ -449,6 +458,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     new_files.keep();
     log::debug!("attached in {:?}", started.elapsed());
     log::info!("Tracing started ... (Ctrl + C to stop)");
+    let mut scans = start_scans(cli, &cfg, &skel)?;
 
     let consumer = RefCell::new(consumer);
     let mut rb = Ring::new(&skel.maps.events, checked.ring).context("mapping the ring buffer")?;
@@ -458,13 +468,31 @@ pub fn run(cli: &Cli) -> Result<i32> {
         &mut rb,
         &consumer,
         &mut child,
-        &signals,
-        &mut targets,
+        (&signals, &mut targets),
+        &mut scans,
     )?;
     // the processes still traced, for --kill-on-exit (read before the program is detached)
     let still_traced = program::traced_tgids(&skel);
-    // stop the probes (synchronously: no program runs after this), then drain what is left
+    // stop the probes (synchronously: no program runs after this), then report the calls
+    // still in flight and drain what is left
     program::detach(&mut skel);
+    if let Some((mut scans, _)) = scans {
+        if let Err(e) = scans.run(&skel, Scan::Stop) {
+            log::warn!("the calls still in flight could not be listed: {e:#}");
+        }
+        match program::scan_counts(&skel) {
+            Ok((_, lost)) if lost > 0 => log::warn!(
+                "{lost} reports of calls in flight (pending, unfinished) did not fit in the ring \
+                 buffer"
+            ),
+            Ok((sent, _)) => log::debug!(
+                "{sent} reports of calls in flight; {} scans took {:?} in all",
+                scans.runs,
+                scans.spent
+            ),
+            Err(_) => {}
+        }
+    }
     let mut handle = |data: &[u8]| consumer.borrow_mut().handle(data);
     while consumer.borrow().error.is_none() && rb.consume(&mut handle) > 0 {}
     drop(rb);
@@ -473,6 +501,40 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let finished = exit_status(&mut child);
     let left_running = leave_command(cli, &mut child, &still_traced);
     Ok(exit_code(ended, &c, finished, &child, &left_running))
+}
+
+/// The scans of calls in flight, when events are wanted (not with --failed: a call in flight
+/// has not failed yet). The attach scan runs at once: the threads already inside a syscall
+/// that the filters select (none with a COMMAND, which starts after tracing).
+fn start_scans(
+    cli: &Cli,
+    cfg: &Config,
+    skel: &crate::skel::EtraceSkel<'_>,
+) -> Result<Option<(Scans, Schedule)>> {
+    if !cfg.emit_events || cli.failed {
+        return Ok(None);
+    }
+    let mut scans = Scans::default();
+    if cli.command.is_empty() {
+        let cgroup = cfg
+            .cgroup
+            .as_ref()
+            .map(|c| c.canonicalize().unwrap_or(c.clone()));
+        let found = inflight::threads_in_syscalls(&inflight::Filters {
+            tgids: &cfg.attach,
+            comms: &cfg.comms,
+            uids: &cfg.uids,
+            cgroup,
+            self_tgid: cfg.self_tgid,
+        });
+        log::debug!("{} threads inside a syscall at attach", found.len());
+        if !found.is_empty() {
+            program::set_attach_candidates(skel, &found)?;
+            scans.run(skel, Scan::Attach)?;
+        }
+    }
+    let schedule = Schedule::new(Duration::from_millis(cli.pending_after));
+    Ok(Some((scans, schedule)))
 }
 
 /// After the drain: the dump's trailer, the flush, the tables and the closing log lines.

@@ -2,6 +2,7 @@
 //! launching a command, deciding when to stop, and the printer that decodes and writes.
 
 pub mod docs;
+pub mod inflight;
 pub mod launch;
 pub mod live;
 pub mod printer;

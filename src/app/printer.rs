@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use crate::decode::Decoder;
 use crate::model::context::Contexts;
-use crate::model::record::{self, AnyRecord, Record, RecordError};
+use crate::model::record::{self, AnyRecord, Phase, Record, RecordError};
 use crate::render::sink::Sink;
 use crate::render::text::TextOptions;
 use crate::render::{json, text};
@@ -28,6 +28,9 @@ pub struct Printer<'s> {
     line: Vec<u8>,
     text_line: String,
     contexts: Contexts,
+    /// Threads whose call in flight was reported pending: tid -> that call's entry time. Its
+    /// event, when it comes, is the `<... resumed>` half.
+    pending: rustc_hash::FxHashMap<u32, u64>,
 }
 
 impl<'s> Printer<'s> {
@@ -48,7 +51,13 @@ impl<'s> Printer<'s> {
             line: Vec::with_capacity(4096),
             text_line: String::with_capacity(4096),
             contexts: Contexts::default(),
+            pending: Default::default(),
         }
+    }
+
+    /// Calls reported pending whose event has not come (yet).
+    pub fn pending(&self) -> usize {
+        self.pending.len()
     }
 
     /// Record a cgroup id's path (found on this machine, or in a dump's cgroup frame).
@@ -59,8 +68,25 @@ impl<'s> Printer<'s> {
     /// Decode and write one parsed syscall record.
     pub fn print(&mut self, rec: &Record<'_>) -> io::Result<()> {
         let ctx = self.contexts.for_syscall(rec.hdr.tid, rec.ctx_changed());
-        let ev = self.decoder.decode(rec, ctx);
-        self.events += 1;
+        let (tid, ts) = (rec.hdr.tid, rec.hdr.ts_enter);
+        let phase = rec.phase();
+        let was_pending = match phase {
+            Phase::Pending => {
+                // a pending entry is shown once; JSON shows nothing until the call's event
+                if self.pending.insert(tid, ts) == Some(ts) || self.json {
+                    return Ok(());
+                }
+                false
+            }
+            _ if self.pending.is_empty() => false,
+            Phase::Done => self.pending.remove(&tid) == Some(ts),
+            Phase::Unfinished => self.pending.get(&tid) == Some(&ts),
+        };
+        let mut ev = self.decoder.decode(rec, ctx);
+        ev.was_pending = was_pending;
+        if phase != Phase::Pending {
+            self.events += 1;
+        }
         if self.json {
             self.line.clear();
             json::append(&mut self.line, &ev)?;
@@ -94,6 +120,7 @@ impl<'s> Printer<'s> {
         };
         if let AnyRecord::Exit(e) = rec {
             self.contexts.forget(e.tid);
+            self.pending.remove(&e.tid);
         }
         self.events += 1;
         if self.json {

@@ -59,6 +59,8 @@ pub struct Filter {
     pub comms: Vec<Vec<u8>>,
     /// only calls that returned an error
     pub failed: bool,
+    /// the signals shown (bit n - 1: signal n)
+    pub signals: u64,
 }
 
 impl Filter {
@@ -71,6 +73,7 @@ impl Filter {
                 .map(|c| c.as_bytes()[..c.len().min(max)].to_vec())
                 .collect(),
             failed,
+            signals: u64::MAX,
         }
     }
 
@@ -84,6 +87,10 @@ impl Filter {
             AnyRecord::Fork(f) => comm(&f.comm),
             AnyRecord::Exec { hdr, .. } => comm(&hdr.comm),
             AnyRecord::Exit(e) => comm(&e.comm),
+            AnyRecord::Signal(s) => {
+                let bit = u32::try_from(s.sig - 1).ok().filter(|b| *b < 64);
+                comm(&s.comm) && bit.is_some_and(|b| self.signals >> b & 1 != 0)
+            }
         }
     }
 
@@ -389,7 +396,8 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     let selected = schema
         .select(&cli.syscall, &formats.classes)
         .map_err(|e| not_in_dump(e, &cli.syscall, &formats, options))?;
-    let filter = Filter::new(selected, &cli.comm, cli.failed);
+    let mut filter = Filter::new(selected, &cli.comm, cli.failed);
+    filter.signals = cli.signal_mask(&formats.xlat)?;
     let histograms = report::histogram_syscalls(&schema, &cli.histogram)
         .map_err(|e| not_in_dump(e, &cli.histogram, &formats, options))?;
     let temp = (cli.json && !cli.stdout).then_some(".json");

@@ -52,6 +52,11 @@ pub struct Config {
     pub clone_nrs: (Option<u32>, Option<u32>),
     /// Which path the program takes where kernels differ.
     pub features: crate::kernel::features::Features,
+    /// The signals reported when delivered (bit n - 1: signal n); 0: none, and the
+    /// signal_deliver program is not even loaded.
+    pub signal_mask: u64,
+    /// A call in flight this long is reported pending by the periodic scan.
+    pub pending_ns: u64,
 }
 
 /// Capture caps, in bytes.
@@ -178,6 +183,20 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.have_rdonly_cast = u8::from(cfg.features.rdonly_cast);
         ro.have_bpf_loop = u8::from(cfg.features.bpf_loop);
         ro.have_task_pt_regs = u8::from(cfg.features.task_pt_regs);
+        ro.signal_mask = cfg.signal_mask;
+        ro.pending_ns = cfg.pending_ns;
+    }
+    open.progs
+        .signal_deliver
+        .set_autoload(cfg.emit_events && cfg.signal_mask != 0);
+    // the scans are run on demand (Scans), never attached with the rest
+    for p in [
+        &mut open.progs.iter_attach,
+        &mut open.progs.iter_pending,
+        &mut open.progs.iter_stop,
+    ] {
+        p.set_autoattach(false);
+        p.set_autoload(cfg.emit_events);
     }
     open.maps
         .events
@@ -239,6 +258,79 @@ pub fn attach(skel: &mut EtraceSkel<'_>) -> Result<()> {
         ),
         _ => anyhow::Error::new(e).context("attaching to the syscall tracepoints"),
     })
+}
+
+/// A scan of the in-flight state (bpf/etrace.bpf.c, iter_*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// The threads in attach_tids that are still inside the call /proc showed: each gets
+    /// in-flight state (its exit will be reported) and a pending copy now.
+    Attach,
+    /// Calls in flight longer than the pending threshold, once each.
+    Pending,
+    /// Every call still in flight (after the syscall programs are detached).
+    Stop,
+}
+
+/// The scans, each a task iterator: reading it runs its program once per task on the system.
+#[derive(Default)]
+pub struct Scans {
+    links: [Option<libbpf_rs::Link>; 3],
+    /// Scans run, and the time they took (what pending detection costs etrace).
+    pub runs: u64,
+    pub spent: std::time::Duration,
+}
+
+impl Scans {
+    /// Run one scan to its end; its copies are in the ring buffer when this returns.
+    pub fn run(&mut self, skel: &EtraceSkel<'_>, which: Scan) -> Result<()> {
+        let (slot, prog) = match which {
+            Scan::Attach => (0, &skel.progs.iter_attach),
+            Scan::Pending => (1, &skel.progs.iter_pending),
+            Scan::Stop => (2, &skel.progs.iter_stop),
+        };
+        if self.links[slot].is_none() {
+            let link = prog
+                .attach_iter_with_opts(libbpf_rs::IterOpts::None)
+                .context("attaching a task iterator")?;
+            self.links[slot] = Some(link);
+        }
+        let Some(link) = &self.links[slot] else {
+            return Ok(());
+        };
+        let t = std::time::Instant::now();
+        let mut it = libbpf_rs::Iter::new(link).context("creating a task iterator")?;
+        std::io::copy(&mut it, &mut std::io::sink()).context("running a task iterator")?;
+        self.runs += 1;
+        self.spent += t.elapsed();
+        Ok(())
+    }
+}
+
+/// A thread inside a syscall when tracing starts, as /proc shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallAtAttach {
+    pub tid: u32,
+    pub nr: i64,
+    pub args: [u64; 6],
+}
+
+/// The threads the attach scan looks at, each as bpf/etrace.h's etrace_attach_call, field by
+/// field.
+pub fn set_attach_candidates(skel: &EtraceSkel<'_>, threads: &[CallAtAttach]) -> Result<()> {
+    const _: () = assert!(std::mem::size_of::<crate::skel::types::etrace_attach_call>() == 56);
+    for t in threads {
+        let mut v = Vec::with_capacity(56);
+        v.extend_from_slice(&t.nr.to_ne_bytes());
+        for a in t.args {
+            v.extend_from_slice(&a.to_ne_bytes());
+        }
+        skel.maps
+            .attach_tids
+            .update(&t.tid.to_ne_bytes(), &v, MapFlags::ANY)
+            .context("writing the threads in flight at attach")?;
+    }
+    Ok(())
 }
 
 /// Detach every program: no new events after this returns.
@@ -503,22 +595,33 @@ pub fn summaries(skel: &EtraceSkel<'_>) -> Result<BTreeMap<u32, crate::model::su
     Ok(out)
 }
 
+/// One of the kernel's counters (enum etrace_stat), summed over CPUs.
+fn stat(skel: &EtraceSkel<'_>, idx: etrace_stat) -> Result<u64> {
+    let vals = skel
+        .maps
+        .stats
+        .lookup_percpu(&idx.0.to_ne_bytes(), MapFlags::ANY)
+        .context("reading stats")?;
+    Ok(vals
+        .unwrap_or_default()
+        .iter()
+        .map(|v| {
+            v.get(..8)
+                .map_or(0, |b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
+        })
+        .fold(0u64, u64::saturating_add))
+}
+
+/// The copies of calls in flight the scans sent, and lost for want of room.
+pub fn scan_counts(skel: &EtraceSkel<'_>) -> Result<(u64, u64)> {
+    Ok((
+        stat(skel, etrace_stat::ETRACE_ST_SCAN_SENT)?,
+        stat(skel, etrace_stat::ETRACE_ST_SCAN_LOST)?,
+    ))
+}
+
 pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<KernelStats> {
-    let get = |idx: etrace_stat| -> Result<u64> {
-        let vals = skel
-            .maps
-            .stats
-            .lookup_percpu(&idx.0.to_ne_bytes(), MapFlags::ANY)
-            .context("reading stats")?;
-        Ok(vals
-            .unwrap_or_default()
-            .iter()
-            .map(|v| {
-                v.get(..8)
-                    .map_or(0, |b| u64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
-            })
-            .sum())
-    };
+    let get = |idx: etrace_stat| stat(skel, idx);
     Ok(KernelStats {
         entry_fault: get(etrace_stat::ETRACE_ST_ENTRY_FAULT)?,
         reread_ok: get(etrace_stat::ETRACE_ST_REREAD_OK)?,
@@ -527,8 +630,11 @@ pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<KernelStats> {
         no_storage: get(etrace_stat::ETRACE_ST_NO_STORAGE)?,
         ctx_sent: get(etrace_stat::ETRACE_ST_CTX_SENT)?,
         ctx_lost: get(etrace_stat::ETRACE_ST_CTX_LOST)?,
-        life_sent: get(etrace_stat::ETRACE_ST_LIFE_SENT)?,
-        life_lost: get(etrace_stat::ETRACE_ST_LIFE_LOST)?,
+        // signal records count with the lifecycle ones (a dump's trailer keeps four counters)
+        life_sent: get(etrace_stat::ETRACE_ST_LIFE_SENT)?
+            .saturating_add(get(etrace_stat::ETRACE_ST_SIGNAL_SENT)?),
+        life_lost: get(etrace_stat::ETRACE_ST_LIFE_LOST)?
+            .saturating_add(get(etrace_stat::ETRACE_ST_SIGNAL_LOST)?),
     })
 }
 
@@ -571,6 +677,8 @@ mod tests {
             capture_ctx: true,
             clone_nrs: (None, None),
             features,
+            signal_mask: u64::MAX,
+            pending_ns: 200_000_000,
         }
     }
 

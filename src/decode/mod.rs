@@ -4,6 +4,7 @@
 
 pub mod lifecycle;
 pub mod shapes;
+pub mod signal;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -14,7 +15,7 @@ use crate::model::context::Contexts;
 use crate::model::context::Ctx;
 use crate::model::event::LifeEvent;
 use crate::model::event::{Event, Value};
-use crate::model::record::{AnyRecord, Chunk, Record};
+use crate::model::record::{AnyRecord, Chunk, Phase, Record};
 use crate::schema::{Capture, Schema};
 use crate::tables::xlat::{Num, Symbolic, Xlat};
 use crate::tables::{Errno, Formats, Shape};
@@ -27,6 +28,7 @@ pub const MAX_VALUES: u32 = 1 << 16;
 pub struct Decoder<'s> {
     schema: &'s Schema,
     errno: &'s HashMap<i64, Errno>,
+    siginfo: &'s crate::tables::siginfo::Siginfo,
     xlat: &'s Xlat,
     /// syscall number -> how each argument is shown symbolically (looked up for every event:
     /// FxHash, not SipHash)
@@ -128,6 +130,7 @@ impl<'s> Decoder<'s> {
         Decoder {
             schema,
             errno: &formats.errno,
+            siginfo: &formats.siginfo,
             xlat,
             arg_syms,
         }
@@ -140,6 +143,10 @@ impl<'s> Decoder<'s> {
             AnyRecord::Fork(f) => lifecycle::fork(f, self.schema, self.xlat, contexts),
             AnyRecord::Exec { hdr, filename } => lifecycle::exec(hdr, filename, contexts),
             AnyRecord::Exit(e) => lifecycle::exit(e, contexts, self.xlat),
+            AnyRecord::Signal(s) => {
+                let errno = |e: i64| self.errno.get(&e).map(|x| x.name.clone());
+                signal::signal(s, self.siginfo, self.xlat, &errno, contexts)
+            }
             AnyRecord::Syscall(_) | AnyRecord::Ctx(_) => return None,
         })
     }
@@ -148,12 +155,19 @@ impl<'s> Decoder<'s> {
     /// at exit (see context::Contexts::for_syscall).
     pub fn decode(&self, rec: &Record<'_>, ctx: (Option<Rc<Ctx>>, Option<Rc<Ctx>>)) -> Event<'s> {
         let h = &rec.hdr;
-        let ret = rec.exited().then_some(h.ret);
+        let phase = rec.phase();
+        let done = rec.exited() && phase == Phase::Done;
+        let ret = done.then_some(h.ret);
         let errno = ret
             .filter(|r| crate::model::record::is_errno(*r))
-            .and_then(|r| self.errno.get(&-r))
-            .map(|e| e.name.as_str());
-        let duration_ns = rec.exited().then(|| h.ts_exit.saturating_sub(h.ts_enter));
+            .and_then(|r| self.errno.get(&-r));
+        let (errno, errno_desc) = (
+            errno.map(|e| e.name.as_str()),
+            errno.map(|e| e.desc.as_str()),
+        );
+        // a call found in flight at attach began at an unknown time
+        let duration_ns =
+            (done && !rec.before_tracing()).then(|| h.ts_exit.saturating_sub(h.ts_enter));
         let mut cx = Decoding::new(self.xlat);
         let syms = self.arg_syms.get(&h.nr);
         let (syscall, ret_hex, args) = match self.schema.get(h.nr) {
@@ -219,9 +233,18 @@ impl<'s> Decoder<'s> {
             duration_ns,
             ret,
             errno,
+            errno_desc,
             ret_hex,
             args,
             payload_truncated: rec.data_truncated(),
+            phase,
+            before_tracing: rec.before_tracing(),
+            was_pending: false,
+            out_args: rec
+                .chunks
+                .iter()
+                .filter(|c| c.at_exit() && c.arg < 8)
+                .fold(0, |m, c| m | 1 << c.arg),
         }
     }
 }

@@ -26,9 +26,13 @@ use crate::schema::Schema;
 use crate::skel::types::etrace_limits as L;
 
 pub const MAGIC: [u8; 8] = *b"\x89ETRACE\n";
-pub const FORMAT_VERSION: u32 = 2;
+/// The version written. 3 added record types (signals; copies of calls in flight) to 2's
+/// layout, which this etrace still reads: a version 2 dump simply has none of them.
+pub const FORMAT_VERSION: u32 = 3;
+/// The versions read.
+const READ_VERSIONS: std::ops::RangeInclusive<u32> = 2..=FORMAT_VERSION;
 /// The first etrace release that reads each format version.
-const READERS: &[(u32, &str)] = &[(1, "0.1.0"), (2, "0.2.0")];
+const READERS: &[(u32, &str)] = &[(1, "0.1.0"), (2, "0.2.0"), (3, "0.3.0")];
 const PREAMBLE_LEN: usize = 20;
 /// Largest header accepted. The running kernel's full schema takes about 36 KiB; the limit
 /// bounds what a hostile header can expand to while it is parsed (each byte of it can become
@@ -223,8 +227,10 @@ fn version_message(found: u32, writer: Option<&str>) -> String {
         },
     };
     format!(
-        "etrace dump format version {found}{by}; this etrace ({me}) reads format version \
-         {FORMAT_VERSION}: {who}"
+        "etrace dump format version {found}{by}; this etrace ({me}) reads format versions \
+         {} to {}: {who}",
+        READ_VERSIONS.start(),
+        READ_VERSIONS.end()
     )
 }
 
@@ -416,7 +422,7 @@ fn read_header(src: &mut impl Read) -> Result<(usize, Vec<u8>), DumpError> {
     let word = |i: usize| u32::from_le_bytes([pre[i], pre[i + 1], pre[i + 2], pre[i + 3]]);
     let (version, len, sum) = (word(8), word(12), word(16));
     if len > MAX_HEADER {
-        if version != FORMAT_VERSION {
+        if !READ_VERSIONS.contains(&version) {
             return Err(DumpError::Version {
                 found: version,
                 writer: None,
@@ -428,7 +434,7 @@ fn read_header(src: &mut impl Read) -> Result<(usize, Vec<u8>), DumpError> {
     }
     let mut body = Vec::new();
     src.take(u64::from(len)).read_to_end(&mut body)?;
-    if version != FORMAT_VERSION {
+    if !READ_VERSIONS.contains(&version) {
         // unchecked bytes of another format: shown escaped, and short
         let writer = postcard::take_from_bytes::<String>(&body)
             .ok()
@@ -852,7 +858,7 @@ mod tests {
         let m = msg(&v);
         assert!(
             m.starts_with("etrace dump format version 7 (written by etrace ")
-                && m.contains("reads format version 2"),
+                && m.contains("reads format versions 2 to 3"),
             "{m}"
         );
         v[8] = 1;
@@ -861,6 +867,10 @@ mod tests {
             "{}",
             msg(&v)
         );
+        // version 2 has the same layout: read as it is
+        let mut v = bytes.clone();
+        v[8] = 2;
+        assert!(Reader::open(&v[..]).is_ok());
         let mut v = bytes.clone();
         v[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(msg(&v).contains("beyond the"));

@@ -1,11 +1,11 @@
-//! event: the typed, decoded events both renderers consume: syscalls and process lifecycle
-//! (fork, exec, exit). Events never format themselves; see render_text and render_json.
+//! event: the typed, decoded events both renderers consume: syscalls, process lifecycle (fork,
+//! exec, exit) and signals. Events never format themselves; see render_text and render_json.
 
 use std::borrow::Cow;
 use std::rc::Rc;
 
 use crate::model::context::Ctx;
-pub use crate::model::record::Comm;
+pub use crate::model::record::{Comm, Phase};
 
 /// A decoded argument value.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,12 +64,24 @@ pub struct Event<'s> {
     pub ret: Option<i64>,
     /// errno name for a failed call (`ENOENT`).
     pub errno: Option<&'s str>,
+    /// Its description, as strace shows it (`No such file or directory`).
+    pub errno_desc: Option<&'s str>,
     /// The return value is an address (mmap, brk).
     pub ret_hex: bool,
     /// Arguments by tracefs parameter name, in order.
     pub args: Vec<(&'s str, Value)>,
     /// The event's payload budget ran out: some arguments were cut or not read.
     pub payload_truncated: bool,
+    /// The call's event (Done), or its entry while it is still in flight: Pending (it has
+    /// run long, or began before tracing), Unfinished (tracing stopped before it returned).
+    pub phase: Phase,
+    /// It began before tracing did: `ts` is when tracing found it in flight, and its input
+    /// arguments were read at exit.
+    pub before_tracing: bool,
+    /// Its pending entry was reported before this event (text showed `<unfinished ...>`).
+    pub was_pending: bool,
+    /// Bit i: argument i holds data read at exit (what a `<... resumed>` line shows).
+    pub out_args: u8,
 }
 
 /// How a new task relates to its parent.
@@ -114,6 +126,16 @@ pub enum Life<'s> {
         /// The thread that called exec, when it was not the process's leader.
         old_tid: u32,
     },
+    /// A signal was delivered to the event's thread (its handler or default action is next).
+    Signal {
+        signo: i32,
+        /// Its name (`SIGCHLD`).
+        name: String,
+        /// si_code and its name (`CLD_EXITED`); None when it came without a siginfo.
+        code: Option<(i32, String)>,
+        /// The siginfo members shown for that code (formats/siginfo.tbl).
+        info: Vec<(&'s str, Value)>,
+    },
     /// The event's thread ended.
     Exit {
         /// Wait status: exit code << 8, or the signal number (| 0x80 when it dumped core).
@@ -140,6 +162,7 @@ impl Life<'_> {
             Life::Fork { .. } => "fork",
             Life::Exec { .. } => "exec",
             Life::Exit { .. } => "exit",
+            Life::Signal { .. } => "signal",
         }
     }
 }

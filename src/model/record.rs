@@ -6,7 +6,7 @@ use thiserror::Error;
 
 use crate::skel::types::{
     etrace_chunk, etrace_chunk_flags as CF, etrace_ctx, etrace_exec, etrace_exit, etrace_fork,
-    etrace_rec_type as T, etrace_record, etrace_record_flags as RF,
+    etrace_rec_type as T, etrace_record, etrace_record_flags as RF, etrace_signal,
 };
 
 /// Size of the fixed header (checked against the C definition at compile time).
@@ -20,6 +20,7 @@ const _: () = assert!(std::mem::size_of::<etrace_ctx>() == 104);
 const _: () = assert!(std::mem::size_of::<etrace_fork>() == 56);
 const _: () = assert!(std::mem::size_of::<etrace_exec>() == 56);
 const _: () = assert!(std::mem::size_of::<etrace_exit>() == 40);
+const _: () = assert!(std::mem::size_of::<etrace_signal>() == 88);
 /// The smallest record of any type.
 pub const MIN_LEN: usize = std::mem::size_of::<etrace_exit>();
 const _: () = assert!(
@@ -104,8 +105,37 @@ impl Record<'_> {
         comm_bytes(&self.hdr.comm)
     }
     pub fn ctx_changed(&self) -> bool {
-        u32::from(self.hdr.flags) & RF::ETRACE_R_CTX_CHANGED.0 != 0
+        self.has(RF::ETRACE_R_CTX_CHANGED)
     }
+    fn has(&self, f: RF) -> bool {
+        u32::from(self.hdr.flags) & f.0 != 0
+    }
+    /// Not the call's event but a copy of it while it was in flight (see [`Phase`]).
+    pub fn phase(&self) -> Phase {
+        if self.has(RF::ETRACE_R_UNFINISHED) {
+            Phase::Unfinished
+        } else if self.has(RF::ETRACE_R_PENDING) {
+            Phase::Pending
+        } else {
+            Phase::Done
+        }
+    }
+    /// The call began before tracing did: found in flight when tracing started.
+    pub fn before_tracing(&self) -> bool {
+        self.has(RF::ETRACE_R_BEFORE)
+    }
+}
+
+/// What a syscall record says of its call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The call's event: it returned (or never returns, as exit_group).
+    Done,
+    /// A copy of the call while in flight: it has run longer than the pending threshold, or
+    /// was in flight when tracing started. Its event comes later, when it returns.
+    Pending,
+    /// A copy of the call still in flight when tracing stopped: it has no event.
+    Unfinished,
 }
 
 /// AnyRecord record the kernel sends.
@@ -119,6 +149,7 @@ pub enum AnyRecord<'a> {
         filename: &'a [u8],
     },
     Exit(etrace_exit),
+    Signal(etrace_signal),
 }
 
 /// A fixed-size record of type `T` from the start of `buf`.
@@ -144,6 +175,7 @@ pub fn parse_any(buf: &[u8]) -> Result<AnyRecord<'_>, RecordError> {
         T::ETRACE_T_CTX => AnyRecord::Ctx(pod(buf, "context")?),
         T::ETRACE_T_FORK => AnyRecord::Fork(pod(buf, "fork")?),
         T::ETRACE_T_EXIT => AnyRecord::Exit(pod(buf, "exit")?),
+        T::ETRACE_T_SIGNAL => AnyRecord::Signal(pod(buf, "signal")?),
         T::ETRACE_T_EXEC => {
             let hdr: etrace_exec = pod(buf, "exec")?;
             let start = std::mem::size_of::<etrace_exec>();

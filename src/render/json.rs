@@ -9,7 +9,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use crate::model::context::{Ctx, NS_NAMES};
-use crate::model::event::{Event, Life, LifeEvent, Outcome, Value};
+use crate::model::event::{Event, Life, LifeEvent, Outcome, Phase, Value};
 
 /// A process context's JSON, made once per context and reused for every event.
 fn ctx_json(out: &mut Vec<u8>, c: &Ctx) {
@@ -287,6 +287,15 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
     if e.payload_truncated {
         out.extend_from_slice(b",\"payload_truncated\":true");
     }
+    if e.phase == Phase::Unfinished {
+        out.extend_from_slice(b",\"unfinished\":true");
+    }
+    if e.was_pending {
+        out.extend_from_slice(b",\"pending\":true");
+    }
+    if e.before_tracing {
+        out.extend_from_slice(b",\"before_tracing\":true");
+    }
     out.extend_from_slice(b"}\n");
     Ok(())
 }
@@ -367,6 +376,36 @@ pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>) -> io::Result<()> {
                 b",\"last_thread\":false"
             });
         }
+        Life::Signal {
+            signo,
+            name,
+            code,
+            info,
+        } => {
+            out.extend_from_slice(b",\"signal\":");
+            json(out, name)?;
+            out.extend_from_slice(b",\"signo\":");
+            num(out, *signo);
+            out.extend_from_slice(b",\"code\":");
+            opt_num(out, code.as_ref().map(|c| c.0));
+            out.extend_from_slice(b",\"si_code\":");
+            json(out, &code.as_ref().map(|c| c.1.as_str()))?;
+            out.extend_from_slice(b",\"siginfo\":{");
+            for (i, (k, v)) in info.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_str(out, k)?;
+                out.push(b':');
+                json_value(out, v)?;
+            }
+            out.push(b'}');
+            if info.iter().any(|(_, v)| has_sym(v)) {
+                out.extend_from_slice(b",\"sym\":{\"siginfo\":");
+                json(out, &SymArgs(info))?;
+                out.push(b'}');
+            }
+        }
     }
     out.extend_from_slice(b"}\n");
     Ok(())
@@ -432,6 +471,11 @@ mod tests {
                 ("bad", Value::Unreadable(0x10)),
             ],
             payload_truncated: false,
+            errno_desc: None,
+            phase: Phase::Done,
+            before_tracing: false,
+            was_pending: false,
+            out_args: 0,
         };
         let mut out = Vec::new();
         write(&mut out, &e).unwrap();
@@ -503,6 +547,11 @@ mod tests {
                 ),
             ],
             payload_truncated: false,
+            errno_desc: None,
+            phase: Phase::Done,
+            before_tracing: false,
+            was_pending: false,
+            out_args: 0,
         };
         let mut out = Vec::new();
         write(&mut out, &e).unwrap();

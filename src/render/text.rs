@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::model::context::{Ctx, NS_NAMES};
-use crate::model::event::{Event, Life, LifeEvent, Outcome, Value};
+use crate::model::event::{Event, Life, LifeEvent, Outcome, Phase, Value};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -257,14 +257,28 @@ pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
     out
 }
 
-/// Append one event's line (without the newline) to `out`.
+/// Append one event's line (without the newline) to `out`. A call reported pending earlier
+/// shows as strace's `<... read resumed>` and the arguments read at exit; a call still in flight
+/// (pending, or unfinished when tracing stopped) as its entry and `<unfinished ...>`.
 pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
     prefix(out, e.ts, &e.comm, e.pid, e.tid, e.ctx.as_deref(), o);
-    out.push_str(&e.syscall);
-    out.push('(');
-    for (i, (name, v)) in e.args.iter().enumerate() {
-        if i > 0 {
+    let resumed = e.was_pending && e.phase == Phase::Done;
+    if resumed {
+        let _ = write!(out, "<... {} resumed>", e.syscall);
+    } else {
+        out.push_str(&e.syscall);
+        out.push('(');
+    }
+    let shown = e
+        .args
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !resumed || (e.out_args >> i) & 1 != 0);
+    for (n, (_, (name, v))) in shown.enumerate() {
+        if n > 0 {
             out.push_str(", ");
+        } else if resumed {
+            out.push(' ');
         }
         out.push_str(name);
         out.push_str(": ");
@@ -276,11 +290,35 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
             _ => value(out, v, o),
         }
     }
+    match e.phase {
+        Phase::Done => {}
+        Phase::Pending => {
+            out.push_str(") <unfinished ...>");
+            if e.before_tracing {
+                out.push_str(" (began before tracing)");
+            }
+            return;
+        }
+        Phase::Unfinished => {
+            out.push_str(") <unfinished ...> (tracing stopped)");
+            return;
+        }
+    }
     out.push_str(") = ");
     match (e.ret, e.errno) {
         (None, _) => out.push('?'),
         (Some(r), Some(name)) => {
-            let _ = write!(out, "{r} {name}");
+            // a restart code never reaches the program: strace shows `?` for the value
+            match r {
+                -516 | -514 | -513 | -512 => out.push('?'),
+                _ => {
+                    let _ = write!(out, "{r}");
+                }
+            }
+            let _ = write!(out, " {name}");
+            if let Some(d) = e.errno_desc {
+                let _ = write!(out, " ({d})");
+            }
         }
         (Some(r), None) if e.ret_hex => {
             let _ = write!(out, "{:#x}", r as u64);
@@ -291,6 +329,9 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
     }
     if e.payload_truncated {
         out.push_str(" (arguments truncated)");
+    }
+    if e.before_tracing && !e.was_pending {
+        out.push_str(" (began before tracing)");
     }
     if let (Some(b), Some(a)) = (&e.ctx, &e.ctx_exit) {
         context_change(out, b, a, o);
@@ -309,6 +350,23 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
 pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions) -> String {
     let mut out = String::with_capacity(96);
     prefix(&mut out, e.ts, &e.comm, e.pid, e.tid, e.ctx.as_deref(), o);
+    if let Life::Signal {
+        name, code, info, ..
+    } = &e.life
+    {
+        // strace's `--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ...} ---`
+        let _ = write!(out, "--- {name}");
+        if let Some((_, code)) = code {
+            let _ = write!(out, " {{si_signo: {name}, si_code: {code}");
+            for (k, v) in info {
+                let _ = write!(out, ", {k}: ");
+                value(&mut out, v, o);
+            }
+            out.push('}');
+        }
+        out.push_str(" ---");
+        return out;
+    }
     out.push_str("+++ ");
     match &e.life {
         Life::Fork {
@@ -371,6 +429,7 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions) -> String {
                 }
             }
         }
+        Life::Signal { .. } => {}
     }
     out.push_str(" +++");
     out
@@ -422,6 +481,11 @@ mod tests {
             ret_hex: false,
             args,
             payload_truncated: false,
+            errno_desc: None,
+            phase: Phase::Done,
+            before_tracing: false,
+            was_pending: false,
+            out_args: 0,
         }
     }
 
@@ -461,6 +525,65 @@ mod tests {
         );
         let e = ev(vec![], None, None);
         assert!(line(&e, &o).ends_with("openat() = ?"));
+    }
+
+    #[test]
+    fn errno_messages_restart_codes_and_calls_in_flight() {
+        let o = TextOptions {
+            bytes: 32,
+            ..Default::default()
+        };
+        let mut e = ev(vec![("fd", Value::Int(0))], Some(-2), Some("ENOENT"));
+        e.errno_desc = Some("No such file or directory");
+        assert!(line(&e, &o).ends_with(") = -2 ENOENT (No such file or directory)"));
+        // a restart code never reaches the program: `?`, as strace shows it
+        e.ret = Some(-512);
+        e.errno = Some("ERESTARTSYS");
+        e.errno_desc = Some("To be restarted if SA_RESTART is set");
+        assert!(line(&e, &o).ends_with(") = ? ERESTARTSYS (To be restarted if SA_RESTART is set)"));
+        // in flight: the entry and <unfinished ...>
+        let mut p = ev(
+            vec![
+                ("fd", Value::Int(0)),
+                ("buf", Value::Ptr(0x10)),
+                ("count", Value::UInt(8)),
+            ],
+            None,
+            None,
+        );
+        p.syscall = Cow::Borrowed("read");
+        p.phase = Phase::Pending;
+        assert_eq!(
+            line(&p, &o),
+            "ca\\33t(10) read(fd: 0, buf: 0x10, count: 8) <unfinished ...>"
+        );
+        p.before_tracing = true;
+        assert!(line(&p, &o).ends_with("<unfinished ...> (began before tracing)"));
+        p.phase = Phase::Unfinished;
+        assert!(line(&p, &o).ends_with("count: 8) <unfinished ...> (tracing stopped)"));
+        // resumed: the arguments read at exit only
+        let bytes = Value::Bytes {
+            bytes: b"hi".to_vec(),
+            truncated: false,
+        };
+        let mut r = ev(
+            vec![
+                ("fd", Value::Int(0)),
+                ("buf", bytes),
+                ("count", Value::UInt(8)),
+            ],
+            Some(2),
+            None,
+        );
+        r.syscall = Cow::Borrowed("read");
+        r.was_pending = true;
+        r.out_args = 0b10;
+        assert_eq!(
+            line(&r, &o),
+            "ca\\33t(10) <... read resumed> buf: \"hi\") = 2"
+        );
+        r.out_args = 0;
+        assert_eq!(line(&r, &o), "ca\\33t(10) <... read resumed>) = 2");
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn sent_lost(
     if reads.ctx_sent + reads.life_sent + reads.ctx_lost + reads.life_lost > 0 {
         let _ = writeln!(
             out,
-            "Context records: {} sent, {} lost; fork/exec/exit events: {} sent, {} lost",
+            "Context records: {} sent, {} lost; fork/exec/exit/signal events: {} sent, {} lost",
             reads.ctx_sent, reads.ctx_lost, reads.life_sent, reads.life_lost
         );
     }

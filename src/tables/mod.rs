@@ -1,6 +1,7 @@
 //! tables: the data files under formats/ (syscall numbers, errno names, capture rules), embedded
 //! in the binary and parsed once.
 
+pub mod siginfo;
 pub mod xlat;
 
 use std::collections::{BTreeMap, HashMap};
@@ -321,6 +322,8 @@ pub struct Formats {
     pub xlat: crate::tables::xlat::Xlat,
     /// `%class` -> syscall names
     pub classes: BTreeMap<String, Vec<String>>,
+    /// The siginfo members a signal event shows.
+    pub siginfo: siginfo::Siginfo,
 }
 
 impl Formats {
@@ -337,11 +340,13 @@ impl Formats {
             "aarch64" => SYSCALLS_AARCH64,
             _ => SYSCALLS_X86_64,
         };
+        let xlat = crate::tables::xlat::Xlat::for_arch(arch)?;
         Ok(Formats {
             syscalls: parse_syscall_table(table)?,
             errno: parse_errno(ERRNO)?,
             rules: parse_rules(CAPTURE_RULES)?,
-            xlat: crate::tables::xlat::Xlat::for_arch(arch)?,
+            siginfo: siginfo::parse(siginfo::SIGINFO, &xlat)?,
+            xlat,
             classes: parse_classes(SYSCALL_CLASSES)?,
         })
     }
@@ -355,6 +360,7 @@ impl Formats {
             ERRNO,
             CAPTURE_RULES,
             crate::tables::xlat::SYMBOL_RULES,
+            siginfo::SIGINFO,
         ] {
             h.update(t.as_bytes());
         }

@@ -17,6 +17,8 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "address_family",
     "arch_prctl",
     "at_flags",
+    "bus_code",
+    "cld_code",
     "clockid",
     "clone3_flags",
     "clone_flags",
@@ -29,9 +31,11 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "epoll_op",
     "fcntl_cmd",
     "fd_flags",
+    "fpe_code",
     "futex_op",
     "futex_val3",
     "getrandom_flags",
+    "ill_code",
     "inotify_flags",
     "ioctl_request",
     "ip_proto",
@@ -42,6 +46,7 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "msg_flags",
     "msync_flags",
     "open_flags",
+    "poll_code",
     "poll_events",
     "prctl_option",
     "prot",
@@ -52,8 +57,10 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "sa_flags",
     "sa_handler",
     "scm_type",
+    "segv_code",
     "sfd_flags",
     "shutdown_how",
+    "si_code",
     "signals",
     "sigprocmask_how",
     "sock_flags",
@@ -61,9 +68,11 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "statx_attr",
     "statx_flags",
     "statx_mask",
+    "sys_code",
     "tfd_flags",
     "tfd_settime_flags",
     "timer_flags",
+    "trap_code",
     "wait_options",
     "whence",
 );
@@ -179,6 +188,14 @@ pub fn parse_number(s: &str) -> Option<i64> {
 }
 
 impl Table {
+    /// The value a `values` entry names.
+    pub fn value_of(&self, name: &str) -> Option<i64> {
+        self.sections.iter().find_map(|s| match s {
+            Section::Values(v) => v.iter().find(|(_, n)| n == name).map(|(v, _)| *v),
+            _ => None,
+        })
+    }
+
     /// Parse one table; `resolve` gives the index of a table a `field MASK TABLE` line names.
     fn parse(
         name: &str,
