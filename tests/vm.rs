@@ -74,13 +74,23 @@ fn etrace_on_debian_12s_stock_kernel() {
         .status()
         .unwrap();
     assert!(st.success());
+    let signals = out.join("etrace-signals");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs/signals.c");
+    let st = Command::new("cc")
+        .args(["-O1", "-o"])
+        .arg(&signals)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success());
     let guest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/guest.sh");
     let script = format!(
-        "sh {} {} {} {}",
+        "sh {} {} {} {} {}",
         guest.display(),
         out.display(),
         ETRACE,
-        known.display()
+        known.display(),
+        signals.display()
     );
     let started = std::time::Instant::now();
     // vng runs virtme-run and friends from its own directory
@@ -169,6 +179,35 @@ fn etrace_on_debian_12s_stock_kernel() {
         "{evs:?}"
     );
     assert!(read(out, "pid.err").contains("the traced processes have exited"));
+    // ... and its wait4, in progress when tracing started, reported when it returned
+    let wait = evs
+        .iter()
+        .find(|e| e["syscall"] == "wait4")
+        .unwrap_or_else(|| panic!("{evs:?}"));
+    assert_eq!(wait["before_tracing"], true, "{wait}");
+    assert!(wait["ret"].as_i64().is_some_and(|r| r > 0), "{wait}");
+
+    // signals: SIGUSR1 from itself, SIGCHLD from the child that exited with 3
+    assert_eq!(rc(out, "signals"), 0, "{}", read(out, "signals.err"));
+    let evs = json(out, "signals.json");
+    let sig = |name: &str| {
+        evs.iter()
+            .find(|e| e["event"] == "signal" && e["signal"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {evs:?}"))
+    };
+    assert_eq!(sig("SIGUSR1")["si_code"], "SI_USER");
+    assert_eq!(sig("SIGUSR1")["siginfo"]["si_pid"], sig("SIGUSR1")["pid"]);
+    assert_eq!(sig("SIGCHLD")["si_code"], "CLD_EXITED");
+    assert_eq!(sig("SIGCHLD")["siginfo"]["si_status"], 3);
+    // a call blocked while traced: the shell's wait4, pending then resumed
+    assert_eq!(rc(out, "pending"), 0, "{}", read(out, "pending.err"));
+    let text = read(out, "pending.txt");
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" wait4(") && l.ends_with("<unfinished ...>")),
+        "{text}"
+    );
+    assert!(text.contains("<... wait4 resumed>"), "{text}");
 
     // --comm cat -s openat: cat's open of /etc/hostname, nothing of another comm
     assert_eq!(rc(out, "comm"), 0, "{}", read(out, "comm.err"));

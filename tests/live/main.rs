@@ -17,6 +17,7 @@ mod capture;
 mod context;
 mod dump;
 mod filters;
+mod inflight;
 mod process;
 mod ring;
 mod summary;

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs inside the VM that tests/vm.rs boots (an older stock kernel): every etrace run the host
-# then checks. usage: guest.sh OUT ETRACE KNOWN   (OUT: a directory shared with the host)
+# then checks. usage: guest.sh OUT ETRACE KNOWN SIGNALS   (OUT: a directory shared with the host)
 set -u
-OUT=$1 E=$2 KNOWN=$3
+OUT=$1 E=$2 KNOWN=$3 SIGNALS=$4
 cd "$OUT" || exit 1
 uname -r > kernel.txt
 # run NAME CMD...: stdout, stderr and exit status of CMD in NAME.out, NAME.err, NAME.rc
@@ -18,6 +18,9 @@ run known "$E" --json -o known.json --also-raw known.raw -- "$KNOWN" "$OUT/s-kno
 run forced env ETRACE_FORCE_FALLBACKS=1 "$E" --json -o forced.json -- "$KNOWN" "$OUT/s-forced"
 run status "$E" -o status.txt -- sh -c 'exit 7'
 run summary "$E" --summary -- "$KNOWN" "$OUT/s-summary"
+# signals and their siginfo; a call blocked while traced (pending, then resumed)
+run signals "$E" --json -o signals.json -- "$SIGNALS"
+run pending "$E" -o pending.txt -- sh -c 'sleep 1; echo x'
 # -p: a shell that waits, then opens a file itself (a builtin's redirection)
 sh -c 'sleep 8; read x < /etc/hostname' &
 run pid "$E" -p $! --json -o pid.json
