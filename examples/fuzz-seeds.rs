@@ -4,7 +4,8 @@
 //! usage: fuzz-seeds FUZZ_DIR NAME=DUMP...
 //!
 //! record/: one record of each syscall number and of each other record type over the dumps, in
-//! order, as the kernel wrote it, named NAME-nrN or NAME-ctx, -fork, -exec, -exit after the dump
+//! order, as the kernel wrote it, named NAME-nrN (-pending, -unfinished for the copies of calls in
+//! flight) or NAME-ctx, -fork, -exec, -exit, -signal after the dump
 //! it came from first (from a dump named `shapes`, two of each syscall: their shapes vary more;
 //! from a dump named `hostile-*`, each of its syscalls). dump/: `dd` whole, cut short and with
 //! a byte corrupted, the first 42 kB of `known`, and every other dump whole.
@@ -13,11 +14,15 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use etrace::dump::Reader;
-use etrace::model::record::{parse_any, AnyRecord};
+use etrace::model::record::{parse_any, AnyRecord, Phase};
 
 fn kind(rec: &AnyRecord<'_>) -> String {
     match rec {
-        AnyRecord::Syscall(r) => format!("nr{}", r.hdr.nr),
+        AnyRecord::Syscall(r) => match r.phase() {
+            Phase::Done => format!("nr{}", r.hdr.nr),
+            Phase::Pending => format!("nr{}-pending", r.hdr.nr),
+            Phase::Unfinished => format!("nr{}-unfinished", r.hdr.nr),
+        },
         AnyRecord::Ctx(_) => "ctx".into(),
         AnyRecord::Fork(_) => "fork".into(),
         AnyRecord::Exec { .. } => "exec".into(),

@@ -31,7 +31,8 @@ ALIASES = {"fstat": "newfstat", "stat": "newstat", "lstat": "newlstat", "uname":
 def ret_value(r, err):
     """strace prints libc's view of a failure (-1 ENOENT); the kernel returned -ENOENT."""
     if r == "?":
-        return None
+        # `= ? ERESTARTSYS`: the kernel's restart code, which etrace shows as its value
+        return -ERRNO[err] if err in ERRNO else None
     if err and r == "-1":
         return -ERRNO[err]
     return int(r, 16) if r.startswith("0x") else int(r)
@@ -41,7 +42,8 @@ def ret_value(r, err):
 # formats/capture.rules) and process ids
 HEX = {l.split()[0] for l in open(os.path.join(os.path.dirname(__file__), "..", "formats", "capture.rules"))
        if "ret=hex" in l and not l.startswith("#")}
-PIDS = {"set_tid_address", "getpid", "gettid", "getppid", "clone", "clone3", "fork", "vfork", "wait4"}
+PIDS = {"set_tid_address", "getpid", "gettid", "getppid", "clone", "clone3", "fork", "vfork", "wait4",
+        "rt_sigreturn"}  # rt_sigreturn returns the register it restores: often a pid
 
 
 def by_process(events):
@@ -63,6 +65,8 @@ def strace_events(cmd, tmp):
     evs = []
     for line in open(out, errors="replace"):
         m = LINE.match(line) or RESUMED.match(line)
+        if m and line.find("resumed>") > 0 and m.group(2) in ("exit", "exit_group"):
+            continue  # counted at its `<unfinished ...>` line
         if m:
             evs.append((m.group(1), m.group(2), ret_value(m.groups()[-2], m.groups()[-1])))
         elif UNFINISHED.match(line) and EXIT_NORET.match(line.replace("<unfinished ...>", ") = ?")):

@@ -42,7 +42,11 @@ for n in 1 2; do
     "$ETRACE" --raw -o "$WORK/hostile-cmsg-$n.raw" -s sendmsg --stats=false -l warn -- \
         "$WORK/cmsg" "$len" > /dev/null
 done
+# signals, calls shown pending, and a call unfinished when tracing stops (the background sleep)
+cc -O1 -o "$WORK/signals" tests/progs/signals.c
+"$ETRACE" --raw -o "$WORK/inflight.raw" --stats=false -l warn -- \
+    sh -c "$WORK/signals; sleep 2 & sleep 0.5" > /dev/null
 cargo run --release --example fuzz-seeds -- testdata/fuzz known="$OUT/known.raw" dd="$OUT/dd.raw" \
     shapes="$WORK/shapes.raw" hostile-cmsg-1="$WORK/hostile-cmsg-1.raw" \
-    hostile-cmsg-2="$WORK/hostile-cmsg-2.raw"
+    hostile-cmsg-2="$WORK/hostile-cmsg-2.raw" inflight="$WORK/inflight.raw"
 ls -l "$OUT"

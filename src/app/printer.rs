@@ -14,6 +14,9 @@ use crate::render::{json, text};
 use crate::schema::Schema;
 use crate::tables::Formats;
 
+/// Most calls shown pending at once (one per thread): pid_max's largest value.
+const MAX_PENDING: usize = 1 << 22;
+
 pub struct Printer<'s> {
     pub sink: Sink,
     decoder: Decoder<'s>,
@@ -72,8 +75,13 @@ impl<'s> Printer<'s> {
         let phase = rec.phase();
         let was_pending = match phase {
             Phase::Pending => {
-                // a pending entry is shown once; JSON shows nothing until the call's event
-                if self.pending.insert(tid, ts) == Some(ts) || self.json {
+                // a pending entry is shown once; JSON shows nothing until the call's event.
+                // A dump is untrusted: past MAX_PENDING threads, the next events are whole lines
+                let known = self.pending.get(&tid) == Some(&ts);
+                if !known && self.pending.len() < MAX_PENDING {
+                    self.pending.insert(tid, ts);
+                }
+                if known || self.json {
                     return Ok(());
                 }
                 false

@@ -16,7 +16,7 @@ use crate::app::report;
 use crate::cli::Cli;
 use crate::dump::{DumpError, Reader};
 use crate::model::counters::KernelStats;
-use crate::model::record::{self, AnyRecord, Record};
+use crate::model::record::{self, AnyRecord, Phase, Record};
 use crate::model::summary::Summary;
 use crate::render::sink::{self, Sink};
 use crate::skel::types::etrace_limits as L;
@@ -88,7 +88,11 @@ impl Filter {
             AnyRecord::Exec { hdr, .. } => comm(&hdr.comm),
             AnyRecord::Exit(e) => comm(&e.comm),
             AnyRecord::Signal(s) => {
-                let bit = u32::try_from(s.sig - 1).ok().filter(|b| *b < 64);
+                let bit = s
+                    .sig
+                    .checked_sub(1)
+                    .and_then(|b| u32::try_from(b).ok())
+                    .filter(|b| *b < 64);
                 comm(&s.comm) && bit.is_some_and(|b| self.signals >> b & 1 != 0)
             }
         }
@@ -154,11 +158,16 @@ pub fn decode_all<R: Read>(
             }
         };
         out.records += 1;
-        if let AnyRecord::Syscall(r) = &rec {
+        // a copy of a call in flight is not a call: its event, if any, comes on its own
+        let call = match &rec {
+            AnyRecord::Syscall(r) if r.phase() == Phase::Done => Some(r),
+            _ => None,
+        };
+        if let Some(r) = call {
             *out.per_syscall.entry(r.hdr.nr).or_default() += 1;
         }
         if filter.keeps_any(&rec) {
-            if let (true, AnyRecord::Syscall(r)) = (wanted.summary, &rec) {
+            if let (true, Some(r)) = (wanted.summary, call) {
                 let h = &r.hdr;
                 out.summaries.entry(h.nr).or_default().add(
                     r.exited().then_some(h.ret),

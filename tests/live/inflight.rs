@@ -35,13 +35,21 @@ fn dump_json(dump: &Path) -> Vec<Value> {
 fn a_read_blocked_before_attach_is_shown_at_once_and_reported_when_it_returns() {
     require_root();
     let tmp = tempfile::tempdir().unwrap();
-    // cat blocked in read(0, ...) on a pipe whose write end the test holds
+    // cat blocked in read(0, ...) on a FIFO whose write end the test holds (opened read-write
+    // first, so that neither open waits for the other side)
+    let fifo = tmp.path().join("fifo");
+    let st = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(st.success());
+    let mut input = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
     let mut cat = Command::new("cat")
-        .stdin(Stdio::piped())
+        .stdin(std::fs::File::open(&fifo).unwrap())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let mut input = cat.stdin.take().unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let pid = cat.id().to_string();
     let text = tmp.path().join("out.txt");
@@ -82,6 +90,7 @@ fn a_read_blocked_before_attach_is_shown_at_once_and_reported_when_it_returns() 
     let (st, _) = stop_tracer(tracer, stderr);
     assert!(st.success());
     drop(input);
+    cat.kill().unwrap();
     cat.wait().unwrap();
     // the dump says the same: one read begun before tracing, with its data, then the next read
     // still in flight when tracing stopped
