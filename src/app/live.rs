@@ -384,9 +384,11 @@ fn consume(
         // a failed write stops the consumer at that record
         let cap = if busy { BUSY_POLL } else { POLL };
         let waited = rb.wait(scans.as_ref().map_or(cap, |(_, s)| s.wait(cap)));
-        if let Some((scans, schedule)) = scans.as_mut() {
-            if schedule.due() {
-                scans.run(skel, Scan::Pending)?;
+        let due = scans.as_mut().is_some_and(|(_, schedule)| schedule.due());
+        if let (true, Some((sc, _))) = (due, scans.as_mut()) {
+            if let Err(e) = sc.run(skel, Scan::Pending) {
+                log::warn!("calls in flight can no longer be reported: {e:#}");
+                *scans = None;
             }
         }
         busy = rb.consume(&mut handle) > 0;
@@ -458,7 +460,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     new_files.keep();
     log::debug!("attached in {:?}", started.elapsed());
     log::info!("Tracing started ... (Ctrl + C to stop)");
-    let mut scans = start_scans(cli, &cfg, &skel)?;
+    let mut scans = start_scans(cli, &cfg, &skel);
 
     let consumer = RefCell::new(consumer);
     let mut rb = Ring::new(&skel.maps.events, checked.ring).context("mapping the ring buffer")?;
@@ -510,9 +512,9 @@ fn start_scans(
     cli: &Cli,
     cfg: &Config,
     skel: &crate::skel::EtraceSkel<'_>,
-) -> Result<Option<(Scans, Schedule)>> {
+) -> Option<(Scans, Schedule)> {
     if !cfg.emit_events || cli.failed {
-        return Ok(None);
+        return None;
     }
     let mut scans = Scans::default();
     if cli.command.is_empty() {
@@ -528,13 +530,18 @@ fn start_scans(
             self_tgid: cfg.self_tgid,
         });
         log::debug!("{} threads inside a syscall at attach", found.len());
-        if !found.is_empty() {
-            program::set_attach_candidates(skel, &found)?;
-            scans.run(skel, Scan::Attach)?;
+        let attached = match found.is_empty() {
+            true => Ok(()),
+            false => program::set_attach_candidates(skel, &found)
+                .and_then(|()| scans.run(skel, Scan::Attach)),
+        };
+        if let Err(e) = attached {
+            log::warn!("calls in flight cannot be reported on this kernel: {e:#}");
+            return None;
         }
     }
     let schedule = Schedule::new(Duration::from_millis(cli.pending_after));
-    Ok(Some((scans, schedule)))
+    Some((scans, schedule))
 }
 
 /// After the drain: the dump's trailer, the flush, the tables and the closing log lines.
