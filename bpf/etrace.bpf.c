@@ -40,12 +40,16 @@ struct etrace_exec *etrace_exec_type __attribute__((unused));
 struct etrace_exit *etrace_exit_type __attribute__((unused));
 struct etrace_signal *etrace_signal_type __attribute__((unused));
 struct etrace_attach_call *etrace_attach_call_type __attribute__((unused));
+struct etrace_fd *etrace_fd_type __attribute__((unused));
+enum etrace_fd_kind *etrace_fd_kind_type __attribute__((unused));
+enum etrace_fd_flags *etrace_fd_flags_type __attribute__((unused));
 enum etrace_signal_flags *etrace_signal_flags_type __attribute__((unused));
 
 #include "settings.h"
 #include "capture.h"
 #include "context.h"
 #include "filters.h"
+#include "fds.h"
 
 /*
  * With a traced-pid set: whether the calling process is in it. A launched command's process
@@ -150,8 +154,15 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		emit(fl);
 		return 0;
 	}
-	if (emit_events)
+	if (emit_events) {
 		capture_entry(fl, plan);
+		/* -y: what the fd arguments refer to, before the call can close or replace them */
+		if (show_fds && plan->fd_args) {
+			for (__u32 i = 0; i < ETRACE_MAX_ARGS; i++)
+				if (plan->fd_args & (1 << i))
+					fd_send(tgid, (__s32)fl->rec.args[i]);
+		}
+	}
 	fl->active = 1;
 	return 0;
 }
@@ -197,6 +208,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		break;
 	}
 	capture_exit(fl, plan);
+	if (show_fds && plan->fd_ret && ret >= 0 && ret <= 0x7fffffff)
+		fd_send(fl->rec.pid, (__s32)ret);
 	emit(fl);
 	return 0;
 }

@@ -24,6 +24,8 @@ enum etrace_limits {
 	ETRACE_MAX_ERRNO = 4095,    /* a return value in [-MAX_ERRNO, 0) is an error */
 	ETRACE_SIGINFO_SIZE = 48,   /* the kernel's struct kernel_siginfo (LP64) */
 	ETRACE_MAX_SIGNAL = 64,     /* signals are 1..64 */
+	ETRACE_PATH_MAX = 4096,     /* most bytes of an fd's path (-y); a power of two */
+	ETRACE_PATH_DEPTH = 32,     /* most components of an fd's path */
 };
 
 /* what to read behind an argument: enum etrace_kind */
@@ -80,7 +82,8 @@ struct etrace_plan {
 	__u32 flags;
 	__u8 entry_args; /* bit i: args[i] is read at entry */
 	__u8 exit_args; /* bit i: args[i] is read at exit */
-	__u16 pad;
+	__u8 fd_args; /* bit i: args[i] is a file descriptor (-y) */
+	__u8 fd_ret; /* 1: the return value is a file descriptor (-y) */
 };
 
 /*
@@ -95,6 +98,7 @@ enum etrace_rec_type {
 	ETRACE_T_EXEC = 4, /* struct etrace_exec, then the filename */
 	ETRACE_T_EXIT = 5, /* struct etrace_exit */
 	ETRACE_T_SIGNAL = 6, /* struct etrace_signal */
+	ETRACE_T_FD = 7, /* struct etrace_fd, then the name */
 };
 
 /* etrace_record.flags */
@@ -252,6 +256,44 @@ struct etrace_attach_call {
 	__u64 args[ETRACE_MAX_ARGS];
 };
 
+/* what a file descriptor refers to: etrace_fd.kind */
+enum etrace_fd_kind {
+	ETRACE_FD_CLOSED = 0, /* no open file at that number */
+	ETRACE_FD_PATH = 1, /* a file: the name is its path from its mount namespace's root */
+	ETRACE_FD_PIPE = 2, /* pipe:[ino] */
+	ETRACE_FD_SOCKET = 3, /* socket:[ino]; with -yy, its family, type and endpoints */
+	ETRACE_FD_ANON = 4, /* anon_inode:NAME (eventfd, epoll, timerfd, ...) */
+};
+
+/* etrace_fd.flags */
+enum etrace_fd_flags {
+	ETRACE_FDF_TRUNC = 1, /* the path was too deep or too long: its start is left out */
+	ETRACE_FDF_CWD = 2, /* fd is AT_FDCWD: the name is the working directory */
+};
+
+/*
+ * What a process's file descriptor refers to (-y), sent before the first event that names
+ * that fd and again whenever it refers to something else (a cache in the kernel compares the
+ * file's dentry and mount, the process's start time, and with -yy a socket's endpoints).
+ * User space keeps the latest per (pid, fd). Followed by name_len bytes of name.
+ */
+struct etrace_fd {
+	__u16 type; /* ETRACE_T_FD */
+	__u8 kind;
+	__u8 flags;
+	__u32 pid;
+	__s32 fd;
+	__u16 name_len;
+	__u16 family; /* sockets (-yy): AF_* */
+	__u64 ino; /* pipes, sockets, anon inodes: the inode number */
+	__u16 sock_type; /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 protocol; /* IPPROTO_TCP, IPPROTO_UDP, a NETLINK_* protocol ... */
+	__u16 lport; /* AF_INET/AF_INET6: local and remote ports, host order */
+	__u16 rport;
+	__u8 laddr[16]; /* local and remote addresses: 4 bytes (AF_INET) or 16 (AF_INET6) */
+	__u8 raddr[16];
+};
+
 /* etrace_chunk.flags */
 enum etrace_chunk_flags {
 	ETRACE_C_EXIT = 1, /* read at exit (else at entry) */
@@ -289,6 +331,8 @@ enum etrace_stat {
 	ETRACE_ST_SCAN_LOST = 10, /* ... that the ring buffer had no room for */
 	ETRACE_ST_SIGNAL_SENT = 11, /* signal records sent */
 	ETRACE_ST_SIGNAL_LOST = 12, /* signal records the ring buffer had no room for */
+	ETRACE_ST_FD_SENT = 13, /* fd records sent (-y) */
+	ETRACE_ST_FD_LOST = 14, /* fd records the ring buffer had no room for */
 	ETRACE_ST_MAX = 16,
 };
 

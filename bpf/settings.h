@@ -33,6 +33,8 @@ const volatile __s32 clone3_nr = -1;
 const volatile __u8 capture_ctx = 1; /* send context records */
 /* --signal: bit (n - 1) set: signal n is reported when delivered to a traced thread */
 const volatile __u64 signal_mask = 0;
+/* -y: 1, -yy: 2 (with sockets' endpoints); 0: no fd records */
+const volatile __u8 show_fds = 0;
 /* a call in flight this long is sent as pending by the periodic scan (iter_pending) */
 const volatile __u64 pending_ns = 200000000;
 
@@ -242,6 +244,41 @@ struct {
 	__type(key, __u32);
 	__type(value, struct etrace_attach_call);
 } attach_tids SEC(".maps");
+
+/* the fd descriptions last sent, per (process, fd): what makes a description stale */
+struct fd_key {
+	__u32 pid;
+	__s32 fd;
+};
+
+struct fd_seen {
+	__u64 dentry;
+	__u64 mnt;
+	__u64 start_time; /* the process's: a new process with the same pid differs */
+	__u64 sock; /* -yy: a digest of the socket's endpoints */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct fd_key);
+	__type(value, struct fd_seen);
+} fd_cache SEC(".maps");
+
+/* room to build an fd record: the record, its name, and the path's components */
+struct fd_scratch {
+	struct etrace_fd rec;
+	char name[ETRACE_PATH_MAX + 256];
+	const unsigned char *parts[ETRACE_PATH_DEPTH];
+	__u32 lens[ETRACE_PATH_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fd_scratch);
+} fd_scratch SEC(".maps");
 
 /* room to copy an in-flight call for a scan's record */
 struct inflight_copy {

@@ -28,6 +28,7 @@ fn kind(rec: &AnyRecord<'_>) -> String {
         AnyRecord::Exec { .. } => "exec".into(),
         AnyRecord::Exit(_) => "exit".into(),
         AnyRecord::Signal(_) => "signal".into(),
+        AnyRecord::Fd { .. } => "fd".into(),
     }
 }
 

@@ -122,6 +122,21 @@ pub struct Cli {
     #[arg(short = 'T')]
     pub durations: bool,
 
+    /// Show what each file descriptor refers to, as strace -y: `fd: 3</etc/hosts>`; -yy also
+    /// shows sockets' protocol and endpoints (JSON: `fds`)
+    #[arg(short = 'y', action = ArgAction::Count)]
+    pub fds: u8,
+
+    /// Show only the calls that touch PATH (repeatable), as strace -P: as a path argument
+    /// (a relative one taken from the call's dfd or the working directory) or through an fd
+    /// that refers to it
+    #[arg(short = 'P', long = "path", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Prefix each line with the time since the previous line, as strace -r (text output)
+    #[arg(short = 'r')]
+    pub relative: bool,
+
     /// Show execve's whole environment in text output (default: its count, as strace does)
     #[arg(long)]
     pub env: bool,
@@ -212,6 +227,8 @@ impl Cli {
             time: self.time.min(3),
             realtime_offset_ns,
             durations: self.durations,
+            relative: self.relative,
+            delta_ns: 0,
             context: self.context,
             host_ns,
         }
@@ -226,6 +243,26 @@ impl Cli {
                 .clamp(16 << 20, 64 << 20)
                 .next_power_of_two()
         })
+    }
+
+    /// -y: 1, -yy: 2, none: 0.
+    pub fn show_fds(&self) -> u8 {
+        self.fds.min(2)
+    }
+
+    /// What the kernel must describe: what -y asks for, and at least paths for -P.
+    pub fn fd_records(&self) -> u8 {
+        self.show_fds().max(u8::from(!self.paths.is_empty()))
+    }
+
+    /// -P's paths as bytes, made absolute against the working directory.
+    pub fn path_filter(&self) -> Vec<Vec<u8>> {
+        use std::os::unix::ffi::OsStrExt;
+        let cwd = std::env::current_dir().unwrap_or_default();
+        self.paths
+            .iter()
+            .map(|p| cwd.join(p).as_os_str().as_bytes().to_vec())
+            .collect()
     }
 
     /// The signals --signal selects, as a mask (bit n - 1: signal n).

@@ -33,6 +33,17 @@ fn symbol_rules_name_real_parameters_and_members_of_this_kernel() {
             "symbols.rules: no syscall has a parameter `{p}`"
         );
     }
+    for (sys, param) in formats.fds.named() {
+        let sc = schema
+            .by_name(sys)
+            .unwrap_or_else(|| panic!("fds: no syscall `{sys}`"));
+        if let Some(p) = param {
+            assert!(
+                sc.args.iter().any(|a| a.name == p),
+                "fds: {sys} has no parameter `{p}`"
+            );
+        }
+    }
     let btf =
         etrace::kernel::btf::KernelBtf::open(Path::new(etrace::kernel::btf::VMLINUX)).unwrap();
     for (st, member) in x.named_members() {

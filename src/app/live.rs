@@ -308,6 +308,7 @@ fn config(cli: &Cli, formats: &Formats, ring: u32) -> Result<Config> {
         ),
         signal_mask: cli.signal_mask(&formats.xlat)?,
         pending_ns: cli.pending_after.saturating_mul(1_000_000),
+        show_fds: cli.fd_records(),
     })
 }
 
@@ -355,7 +356,10 @@ fn open_outputs<'s>(
             let sink = sink::open(cli.output.as_deref(), temp)?;
             new_files.add(&sink);
             let text = cli.text_options(host::realtime_offset_ns(), host::own_namespaces());
-            Some(Printer::new(sink, schema, formats, cli.json, text))
+            Some(
+                Printer::new(sink, schema, formats, cli.json, text)
+                    .with_fds(cli.show_fds(), cli.path_filter()),
+            )
         }
     };
     Ok(Consumer {
@@ -442,7 +446,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
     let consumer = open_outputs(cli, &schema, &formats, &selected, &mut new_files)?;
     let keep = |sc: &crate::schema::Syscall| selected.as_ref().is_none_or(|s| s.contains(&sc.nr));
     let caps = ReadLimits { bytes: cli.bytes() };
-    program::write_plans(&skel, &schema, &formats.rules, &keep, caps)?;
+    program::write_plans(&skel, &schema, &formats, &keep, caps)?;
 
     let signals = Signals::catch()?;
     let mut targets = Targets::watch(&cfg.attach);

@@ -7,6 +7,8 @@ use std::io::{self, Write};
 
 use crate::decode::Decoder;
 use crate::model::context::Contexts;
+use crate::model::event::{Event, Value};
+use crate::model::fds::{FdTable, AT_FDCWD};
 use crate::model::record::{self, AnyRecord, Phase, Record, RecordError};
 use crate::render::sink::Sink;
 use crate::render::text::TextOptions;
@@ -34,6 +36,14 @@ pub struct Printer<'s> {
     /// Threads whose call in flight was reported pending: tid -> that call's entry time. Its
     /// event, when it comes, is the `<... resumed>` half.
     pending: rustc_hash::FxHashMap<u32, u64>,
+    /// The time of the last text line (for -r).
+    last_line_ts: Option<u64>,
+    /// What the traced processes' fds refer to (-y, -P).
+    fds: FdTable,
+    /// -y: show the descriptions (1; 2 for -yy).
+    show_fds: u8,
+    /// -P: only the calls that touch one of these paths (none: every call).
+    paths: Vec<Vec<u8>>,
 }
 
 impl<'s> Printer<'s> {
@@ -55,6 +65,28 @@ impl<'s> Printer<'s> {
             text_line: String::with_capacity(4096),
             contexts: Contexts::default(),
             pending: Default::default(),
+            last_line_ts: None,
+            fds: FdTable::default(),
+            show_fds: 0,
+            paths: Vec::new(),
+        }
+    }
+
+    /// -y (1) or -yy (2): show what fds refer to; `paths` (-P): show only the calls that touch
+    /// one of them, as a path argument or through an fd.
+    pub fn with_fds(mut self, show: u8, paths: Vec<Vec<u8>>) -> Self {
+        self.show_fds = show;
+        self.fds = FdTable::new(show >= 2);
+        self.paths = paths.iter().map(|p| normalize(p)).collect();
+        self
+    }
+
+    /// -r: a text line for what happened at `ts` is this long after the previous line's (0 for
+    /// the first, and for a line that reports something earlier).
+    fn relative(&mut self, ts: u64) {
+        if self.text.relative {
+            self.text.delta_ns = self.last_line_ts.map_or(0, |l| ts.saturating_sub(l));
+            self.last_line_ts = Some(self.last_line_ts.map_or(ts, |l| l.max(ts)));
         }
     }
 
@@ -92,6 +124,15 @@ impl<'s> Printer<'s> {
         };
         let mut ev = self.decoder.decode(rec, ctx);
         ev.was_pending = was_pending;
+        if self.show_fds > 0 || !self.paths.is_empty() {
+            self.describe_fds(&mut ev);
+            if !self.paths.is_empty() && !self.touches_paths(&ev) {
+                return Ok(());
+            }
+            if self.show_fds == 0 {
+                ev.fds.clear();
+            }
+        }
         if phase != Phase::Pending {
             self.events += 1;
         }
@@ -100,8 +141,64 @@ impl<'s> Printer<'s> {
             json::append(&mut self.line, &ev)?;
             self.sink.w.write_all(&self.line)
         } else {
+            // a `<... resumed>` line reports the call's end
+            let at = match (ev.was_pending, ev.phase, ev.duration_ns) {
+                (true, Phase::Done, Some(d)) => ev.ts.saturating_add(d),
+                _ => ev.ts,
+            };
+            self.relative(at);
             text::write_with(&mut self.sink.w, &mut self.text_line, &ev, &self.text)
         }
+    }
+
+    /// Attach to an event what its fd arguments and returned fd refer to.
+    fn describe_fds(&self, ev: &mut Event<'s>) {
+        let (args, ret) = self.decoder.fd_positions(ev.nr);
+        for (i, (name, v)) in ev.args.iter().enumerate().take(6) {
+            if args >> i & 1 == 0 {
+                continue;
+            }
+            let fd = match v.raw_int() {
+                Some(n) => n as i32,
+                None => continue,
+            };
+            if let Some(d) = self.fds.get(ev.pid, fd) {
+                ev.fds.push((name, d.clone()));
+            }
+        }
+        if let (true, Some(r)) = (
+            ret,
+            ev.ret.filter(|r| (0..=i64::from(i32::MAX)).contains(r)),
+        ) {
+            if let Some(d) = self.fds.get(ev.pid, r as i32) {
+                ev.fds.push(("ret", d.clone()));
+            }
+        }
+    }
+
+    /// -P: whether the event names one of the paths: a path its fds refer to, or a string
+    /// argument, relative ones taken from the call's dfd (or the working directory).
+    fn touches_paths(&self, ev: &Event<'s>) -> bool {
+        let wanted = |p: &[u8]| self.paths.iter().any(|w| w[..] == *p);
+        if ev.fds.iter().any(|(_, d)| d.is_path && wanted(&d.text)) {
+            return true;
+        }
+        let base = ev
+            .fds
+            .iter()
+            .find(|(n, _)| n.ends_with("dfd"))
+            .map(|(_, d)| d.clone())
+            .or_else(|| self.fds.get(ev.pid, AT_FDCWD).cloned());
+        ev.args.iter().any(|(_, v)| match v {
+            Value::Str { bytes, .. } if bytes.first() == Some(&b'/') => wanted(&normalize(bytes)),
+            Value::Str { bytes, .. } => base.as_ref().filter(|b| b.is_path).is_some_and(|b| {
+                let mut full = b.text.to_vec();
+                full.push(b'/');
+                full.extend_from_slice(bytes);
+                wanted(&normalize(&full))
+            }),
+            _ => false,
+        })
     }
 
     /// Decode and write a parsed record of any type: a context record updates its thread's
@@ -116,8 +213,13 @@ impl<'s> Printer<'s> {
     }
 
     fn write(&mut self, rec: &AnyRecord<'_>) -> io::Result<()> {
-        if let AnyRecord::Syscall(r) = rec {
-            return self.print(r);
+        match rec {
+            AnyRecord::Syscall(r) => return self.print(r),
+            AnyRecord::Fd { hdr, name } => {
+                self.fds.update(hdr, name);
+                return Ok(());
+            }
+            _ => {}
         }
         // a context record updates its thread's context and writes nothing
         let Some(ev) = self.decoder.life(rec, &self.contexts) else {
@@ -129,6 +231,11 @@ impl<'s> Printer<'s> {
         if let AnyRecord::Exit(e) = rec {
             self.contexts.forget(e.tid);
             self.pending.remove(&e.tid);
+            if u32::from(e.flags) & crate::skel::types::etrace_exit_flags::ETRACE_E_GROUP_DEAD.0
+                != 0
+            {
+                self.fds.forget_process(e.pid);
+            }
         }
         self.events += 1;
         if self.json {
@@ -136,6 +243,7 @@ impl<'s> Printer<'s> {
             json::append_life(&mut self.line, &ev)?;
             self.sink.w.write_all(&self.line)
         } else {
+            self.relative(ev.ts);
             text::write_life(&mut self.sink.w, &ev, &self.text)
         }
     }
@@ -146,5 +254,40 @@ impl<'s> Printer<'s> {
             Ok(rec) => self.handle(&rec).map(Ok),
             Err(e) => Ok(Err(e)),
         }
+    }
+}
+
+/// A path with `.` and `x/..` components taken out, lexically (as -P compares paths).
+fn normalize(p: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for c in p.split(|b| *b == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = Vec::with_capacity(p.len());
+    for c in parts {
+        out.push(b'/');
+        out.extend_from_slice(c);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn paths_are_normalized_lexically() {
+        assert_eq!(normalize(b"/etc/./hosts"), b"/etc/hosts");
+        assert_eq!(normalize(b"/tmp//a/../etc/hosts"), b"/tmp/etc/hosts");
+        assert_eq!(normalize(b"/.."), b"/");
     }
 }

@@ -77,13 +77,13 @@ impl Filter {
         }
     }
 
-    /// Whether a record of any type is kept: context records always are (later events need
-    /// them); fork, exec and exit records pass the comm filter alone, as in the kernel.
+    /// Whether a record of any type is kept: context and fd records always are (later events
+    /// need them); fork, exec and exit records pass the comm filter alone, as in the kernel.
     pub fn keeps_any(&self, rec: &AnyRecord<'_>) -> bool {
         let comm = |c: &[i8]| self.comm_passes(&record::comm_bytes(c));
         match rec {
             AnyRecord::Syscall(r) => self.keeps(r),
-            AnyRecord::Ctx(_) => true,
+            AnyRecord::Ctx(_) | AnyRecord::Fd { .. } => true,
             AnyRecord::Fork(f) => comm(&f.comm),
             AnyRecord::Exec { hdr, .. } => comm(&hdr.comm),
             AnyRecord::Exit(e) => comm(&e.comm),
@@ -413,7 +413,8 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     let sink = sink::open(cli.output.as_deref(), temp)?;
     let h = &reader.header;
     let text = cli.text_options(h.realtime_offset_ns, h.host_ns);
-    let mut printer = Printer::new(sink, &schema, &formats, cli.json, text);
+    let mut printer = Printer::new(sink, &schema, &formats, cli.json, text)
+        .with_fds(cli.show_fds(), cli.path_filter());
     let wanted = Wanted {
         events: !cli.summary_only(),
         summary: cli.counting(),

@@ -57,6 +57,8 @@ pub struct Config {
     pub signal_mask: u64,
     /// A call in flight this long is reported pending by the periodic scan.
     pub pending_ns: u64,
+    /// Describe file descriptors: 1 (-y), 2 (-yy, with sockets' endpoints), 0 (no).
+    pub show_fds: u8,
 }
 
 /// Capture caps, in bytes.
@@ -118,9 +120,12 @@ fn explain_load_error(e: &libbpf_rs::Error, cfg: &Config) -> String {
                     (confidentiality), which forbids the kernel-memory reads etrace needs"
                 .into();
         }
-        return "loading the eBPF program was refused: etrace needs root (CAP_BPF and \
-                CAP_PERFMON); run it with sudo (in a container: it needs those capabilities)"
-            .into();
+        // EACCES is also the verifier's answer to a program it rejects: as root, that is it
+        if !crate::kernel::host::is_root() {
+            return "loading the eBPF program was refused: etrace needs root (CAP_BPF and \
+                    CAP_PERFMON); run it with sudo (in a container: it needs those capabilities)"
+                .into();
+        }
     }
     if let Some(m) = cfg.features.missing.first() {
         return format!(
@@ -185,6 +190,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.have_task_pt_regs = u8::from(cfg.features.task_pt_regs);
         ro.signal_mask = cfg.signal_mask;
         ro.pending_ns = cfg.pending_ns;
+        ro.show_fds = cfg.show_fds;
     }
     open.progs
         .signal_deliver
@@ -473,8 +479,7 @@ fn plan_bytes(plan: &etrace_plan) -> Vec<u8> {
         out.extend_from_slice(&a.max_len.to_ne_bytes());
     }
     out.extend_from_slice(&plan.flags.to_ne_bytes());
-    out.extend_from_slice(&[plan.entry_args, plan.exit_args]);
-    out.extend_from_slice(&plan.pad.to_ne_bytes());
+    out.extend_from_slice(&[plan.entry_args, plan.exit_args, plan.fd_args, plan.fd_ret]);
     out
 }
 const _: () = assert!(std::mem::size_of::<etrace_arg_plan>() == 12);
@@ -485,7 +490,7 @@ const _: () = assert!(std::mem::size_of::<etrace_plan>() == 80);
 pub fn write_plans(
     skel: &EtraceSkel<'_>,
     schema: &Schema,
-    rules: &crate::tables::Rules,
+    formats: &crate::tables::Formats,
     selected: &dyn Fn(&Syscall) -> bool,
     caps: ReadLimits,
 ) -> Result<usize> {
@@ -495,7 +500,14 @@ pub fn write_plans(
             continue;
         }
         let enabled = selected(sc);
-        let plan = plan_for(sc, caps, enabled, rules.attrs(&sc.name).ctx);
+        let mut plan = plan_for(sc, caps, enabled, formats.rules.attrs(&sc.name).ctx);
+        // which values are file descriptors (the kernel describes them with -y)
+        for (i, a) in sc.args.iter().take(6).enumerate() {
+            if formats.fds.is_fd_arg(&sc.name, &a.name) {
+                plan.fd_args |= 1 << i;
+            }
+        }
+        plan.fd_ret = u8::from(formats.fds.returns_fd(&sc.name));
         skel.maps
             .plans
             .update(&nr.to_ne_bytes(), &plan_bytes(&plan), MapFlags::ANY)
@@ -679,6 +691,7 @@ mod tests {
             features,
             signal_mask: u64::MAX,
             pending_ns: 200_000_000,
+            show_fds: 0,
         }
     }
 

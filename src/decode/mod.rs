@@ -33,6 +33,8 @@ pub struct Decoder<'s> {
     /// syscall number -> how each argument is shown symbolically (looked up for every event:
     /// FxHash, not SipHash)
     arg_syms: rustc_hash::FxHashMap<u32, [Option<Symbolic>; 6]>,
+    /// syscall number -> (bit i: argument i is an fd, the return value is an fd), for -y
+    fd_positions: rustc_hash::FxHashMap<u32, (u8, bool)>,
 }
 
 /// What decoding a value needs besides its bytes.
@@ -127,13 +129,30 @@ impl<'s> Decoder<'s> {
                 syms.iter().any(Option::is_some).then_some((sc.nr, syms))
             })
             .collect();
+        let fd_positions = schema
+            .syscalls
+            .values()
+            .filter_map(|sc| {
+                let args = sc.args.iter().take(6).enumerate().fold(0u8, |m, (i, a)| {
+                    m | (u8::from(formats.fds.is_fd_arg(&sc.name, &a.name)) << i)
+                });
+                let ret = formats.fds.returns_fd(&sc.name);
+                (args != 0 || ret).then_some((sc.nr, (args, ret)))
+            })
+            .collect();
         Decoder {
             schema,
+            fd_positions,
             errno: &formats.errno,
             siginfo: &formats.siginfo,
             xlat,
             arg_syms,
         }
+    }
+
+    /// Which arguments of syscall `nr` are fds (bit i), and whether it returns one.
+    pub fn fd_positions(&self, nr: u32) -> (u8, bool) {
+        self.fd_positions.get(&nr).copied().unwrap_or_default()
     }
 
     /// Decode a fork, exec or exit record (None for the other kinds), with the thread's
@@ -147,7 +166,7 @@ impl<'s> Decoder<'s> {
                 let errno = |e: i64| self.errno.get(&e).map(|x| x.name.clone());
                 signal::signal(s, self.siginfo, self.xlat, &errno, contexts)
             }
-            AnyRecord::Syscall(_) | AnyRecord::Ctx(_) => return None,
+            AnyRecord::Syscall(_) | AnyRecord::Ctx(_) | AnyRecord::Fd { .. } => return None,
         })
     }
 
@@ -245,6 +264,7 @@ impl<'s> Decoder<'s> {
                 .iter()
                 .filter(|c| c.at_exit() && c.arg < 8)
                 .fold(0, |m, c| m | 1 << c.arg),
+            fds: Vec::new(),
         }
     }
 }

@@ -31,6 +31,16 @@ pub enum Value {
 }
 
 impl Value {
+    /// The integer a value holds (under its symbolic name, if it has one).
+    pub fn raw_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::UInt(u) | Value::Ptr(u) => Some(*u as i64),
+            Value::Sym { raw, .. } => raw.raw_int(),
+            _ => None,
+        }
+    }
+
     pub fn is_truncated(&self) -> bool {
         match self {
             Value::Str { truncated, .. }
@@ -82,6 +92,9 @@ pub struct Event<'s> {
     pub was_pending: bool,
     /// Bit i: argument i holds data read at exit (what a `<... resumed>` line shows).
     pub out_args: u8,
+    /// With -y: what the fd arguments (by parameter name) and the returned fd (`ret`) refer
+    /// to, where the kernel described them.
+    pub fds: Vec<(&'s str, crate::model::fds::FdDesc)>,
 }
 
 /// How a new task relates to its parent.

@@ -4,5 +4,6 @@
 pub mod context;
 pub mod counters;
 pub mod event;
+pub mod fds;
 pub mod record;
 pub mod summary;

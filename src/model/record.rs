@@ -5,8 +5,8 @@
 use thiserror::Error;
 
 use crate::skel::types::{
-    etrace_chunk, etrace_chunk_flags as CF, etrace_ctx, etrace_exec, etrace_exit, etrace_fork,
-    etrace_rec_type as T, etrace_record, etrace_record_flags as RF, etrace_signal,
+    etrace_chunk, etrace_chunk_flags as CF, etrace_ctx, etrace_exec, etrace_exit, etrace_fd,
+    etrace_fork, etrace_rec_type as T, etrace_record, etrace_record_flags as RF, etrace_signal,
 };
 
 /// Size of the fixed header (checked against the C definition at compile time).
@@ -21,6 +21,7 @@ const _: () = assert!(std::mem::size_of::<etrace_fork>() == 56);
 const _: () = assert!(std::mem::size_of::<etrace_exec>() == 56);
 const _: () = assert!(std::mem::size_of::<etrace_exit>() == 40);
 const _: () = assert!(std::mem::size_of::<etrace_signal>() == 88);
+const _: () = assert!(std::mem::size_of::<etrace_fd>() == 64);
 /// The smallest record of any type.
 pub const MIN_LEN: usize = std::mem::size_of::<etrace_exit>();
 const _: () = assert!(
@@ -150,6 +151,11 @@ pub enum AnyRecord<'a> {
     },
     Exit(etrace_exit),
     Signal(etrace_signal),
+    /// What a process's fd refers to (-y), and its name (a path, an anon inode's name).
+    Fd {
+        hdr: etrace_fd,
+        name: &'a [u8],
+    },
 }
 
 /// A fixed-size record of type `T` from the start of `buf`.
@@ -176,6 +182,14 @@ pub fn parse_any(buf: &[u8]) -> Result<AnyRecord<'_>, RecordError> {
         T::ETRACE_T_FORK => AnyRecord::Fork(pod(buf, "fork")?),
         T::ETRACE_T_EXIT => AnyRecord::Exit(pod(buf, "exit")?),
         T::ETRACE_T_SIGNAL => AnyRecord::Signal(pod(buf, "signal")?),
+        T::ETRACE_T_FD => {
+            let hdr: etrace_fd = pod(buf, "fd")?;
+            let start = std::mem::size_of::<etrace_fd>();
+            let name = buf
+                .get(start..start + usize::from(hdr.name_len))
+                .ok_or(RecordError::ShortOther("fd", buf.len()))?;
+            AnyRecord::Fd { hdr, name }
+        }
         T::ETRACE_T_EXEC => {
             let hdr: etrace_exec = pod(buf, "exec")?;
             let start = std::mem::size_of::<etrace_exec>();

@@ -270,6 +270,18 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
         out.extend_from_slice(b",\"sym\":");
         json(out, &SymArgs(&e.args))?;
     }
+    if !e.fds.is_empty() {
+        out.extend_from_slice(b",\"fds\":{");
+        for (i, (k, d)) in e.fds.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_str(out, k)?;
+            out.push(b':');
+            json(out, &JsonBytes(&d.text))?;
+        }
+        out.push(b'}');
+    }
     out.extend_from_slice(b",\"ret\":");
     opt_num(out, e.ret);
     if let Some(errno) = e.errno {
@@ -476,6 +488,7 @@ mod tests {
             before_tracing: false,
             was_pending: false,
             out_args: 0,
+            fds: vec![],
         };
         let mut out = Vec::new();
         write(&mut out, &e).unwrap();
@@ -552,6 +565,7 @@ mod tests {
             before_tracing: false,
             was_pending: false,
             out_args: 0,
+            fds: vec![],
         };
         let mut out = Vec::new();
         write(&mut out, &e).unwrap();

@@ -20,6 +20,10 @@ pub struct TextOptions {
     pub realtime_offset_ns: i64,
     /// Append each call's duration, as strace's -T: ` <0.000123>`.
     pub durations: bool,
+    /// Prefix each line with the time since the previous line's, as strace's -r.
+    pub relative: bool,
+    /// With `relative`: this line's time since the previous line's (set by the printer).
+    pub delta_ns: u64,
     /// Show each event's process context (--context).
     pub context: bool,
     /// The namespaces etrace ran in: --context names only the namespaces that differ.
@@ -123,6 +127,15 @@ fn prefix(
 ) {
     if o.time > 0 {
         timestamp(out, ts, o);
+    }
+    if o.relative {
+        let d = o.delta_ns;
+        let _ = write!(
+            out,
+            "{:>6}.{:06} ",
+            d / 1_000_000_000,
+            d % 1_000_000_000 / 1000
+        );
     }
     escape_into(out, comm);
     if pid == tid {
@@ -250,6 +263,15 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
     }
 }
 
+/// -y: `<what the fd refers to>` after an fd argument or the returned fd, C-escaped.
+fn fd_desc(out: &mut String, e: &Event<'_>, name: &str) {
+    if let Some((_, d)) = e.fds.iter().find(|(n, _)| *n == name) {
+        out.push('<');
+        escape_into(out, &d.text);
+        out.push('>');
+    }
+}
+
 /// Format one event as a line (without the newline).
 pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
     let mut out = String::with_capacity(128);
@@ -289,6 +311,7 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
             }
             _ => value(out, v, o),
         }
+        fd_desc(out, e, name);
     }
     match e.phase {
         Phase::Done => {}
@@ -325,6 +348,7 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         }
         (Some(r), None) => {
             let _ = write!(out, "{r}");
+            fd_desc(out, e, "ret");
         }
     }
     if e.payload_truncated {
@@ -486,6 +510,7 @@ mod tests {
             before_tracing: false,
             was_pending: false,
             out_args: 0,
+            fds: vec![],
         }
     }
 
@@ -661,5 +686,16 @@ mod tests {
         assert!(stamp.ends_with(".123456"), "{tt}");
         let t = line(&e, &TextOptions { time: 1, ..epoch });
         assert_eq!(t.split(' ').next().unwrap().len(), "hh:mm:ss".len(), "{t}");
+        // -r: the time since the previous line, as strace's `     0.000123 `
+        let r = TextOptions {
+            relative: true,
+            delta_ns: 1_234_567,
+            ..Default::default()
+        };
+        assert!(
+            line(&e, &r).starts_with("     0.001234 ca"),
+            "{}",
+            line(&e, &r)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! tables: the data files under formats/ (syscall numbers, errno names, capture rules), embedded
 //! in the binary and parsed once.
 
+pub mod fds;
 pub mod siginfo;
 pub mod xlat;
 
@@ -324,6 +325,8 @@ pub struct Formats {
     pub classes: BTreeMap<String, Vec<String>>,
     /// The siginfo members a signal event shows.
     pub siginfo: siginfo::Siginfo,
+    /// Which parameters and return values are file descriptors (-y).
+    pub fds: fds::Fds,
 }
 
 impl Formats {
@@ -346,6 +349,7 @@ impl Formats {
             errno: parse_errno(ERRNO)?,
             rules: parse_rules(CAPTURE_RULES)?,
             siginfo: siginfo::parse(siginfo::SIGINFO, &xlat)?,
+            fds: fds::parse(fds::FDS)?,
             xlat,
             classes: parse_classes(SYSCALL_CLASSES)?,
         })
@@ -361,6 +365,7 @@ impl Formats {
             CAPTURE_RULES,
             crate::tables::xlat::SYMBOL_RULES,
             siginfo::SIGINFO,
+            fds::FDS,
         ] {
             h.update(t.as_bytes());
         }

@@ -16,6 +16,7 @@ pub use serde_json::Value;
 mod capture;
 mod context;
 mod dump;
+mod fds;
 mod filters;
 mod inflight;
 mod process;
