@@ -160,7 +160,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		if (show_fds && plan->fd_args) {
 			for (__u32 i = 0; i < ETRACE_MAX_ARGS; i++)
 				if (plan->fd_args & (1 << i))
-					fd_send(tgid, (__s32)fl->rec.args[i]);
+					fd_send(fl, tgid, (__s32)fl->rec.args[i]);
 		}
 	}
 	fl->active = 1;
@@ -209,7 +209,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	}
 	capture_exit(fl, plan);
 	if (show_fds && plan->fd_ret && ret >= 0 && ret <= 0x7fffffff)
-		fd_send(fl->rec.pid, (__s32)ret);
+		fd_send(fl, fl->rec.pid, (__s32)ret);
 	emit(fl);
 	return 0;
 }

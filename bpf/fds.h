@@ -62,9 +62,12 @@ static long path_step(__u32 i, void *data)
 	s = bpf_map_lookup_elem(&fd_scratch, &zero);
 	if (!s)
 		return 1;
+	w->n = n + 1;
+	/* n < ETRACE_PATH_DEPTH, a power of two: the mask is for older verifiers (6.1) */
+	opaque(n);
+	n &= ETRACE_PATH_DEPTH - 1;
 	s->parts[n] = BPF_CORE_READ(d, d_name.name);
 	s->lens[n] = BPF_CORE_READ(d, d_name.len);
-	w->n = n + 1;
 	w->dentry = (__u64)parent;
 	return 0;
 }
@@ -116,6 +119,8 @@ static __noinline __u32 fd_path(struct fd_scratch *s, struct vfsmount *vmnt,
 		i = n - 1 - j;
 		if (i >= ETRACE_PATH_DEPTH)
 			break;
+		opaque(i);
+		i &= ETRACE_PATH_DEPTH - 1;
 		len = s->lens[i] & 255; /* NAME_MAX; a mask, not a branch: no state to explore */
 		if (pos + 1 + len >= ETRACE_PATH_MAX) {
 			s->rec.flags |= ETRACE_FDF_TRUNC;
@@ -161,81 +166,99 @@ static __always_inline __u64 fd_socket(struct fd_scratch *s, struct file *file)
 }
 
 /*
- * Send what fd (of the calling process, tgid) refers to, unless the cache says it was sent and
- * has not changed. AT_FDCWD is the working directory. Other negative numbers are no fd. A
- * global function: the verifier checks it once, not at each of its callers.
+ * Send what fd (of the calling process, tgid; fl is the calling thread's in-flight state)
+ * refers to, unless it was sent and has not changed: the thread's memo answers for the fds its
+ * calls keep naming, the process-wide cache for the rest. AT_FDCWD is the working directory;
+ * other negative numbers are no fd. A global function: the verifier checks it once, not at each
+ * of its callers.
  */
-__noinline int fd_send(__u32 tgid, __s32 fd)
+__noinline int fd_send(struct inflight *fl, __u32 tgid, __s32 fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct fd_key key = {.pid = tgid, .fd = fd};
 	struct fd_seen seen = {}, *old;
 	struct fd_scratch *s;
 	struct file *file = NULL;
+	struct path path = {};
 	struct dentry *dentry;
-	struct vfsmount *vmnt;
-	__u32 zero = 0, len = 0;
+	__u32 zero = 0, len = 0, slot = fd & 3;
 	unsigned long magic;
+	__u64 sock = 0;
 
-	if (fd < 0 && fd != AT_FDCWD)
+	if (!fl || (fd < 0 && fd != AT_FDCWD))
 		return 0;
+	if (fd == AT_FDCWD) {
+		struct fs_struct *fs = task->fs;
+
+		bpf_core_read(&path, sizeof(path), &fs->pwd);
+	} else {
+		struct fdtable *fdt = task->files->fdt;
+		struct file **fds = fdt->fd;
+
+		if ((__u32)fd < fdt->max_fds)
+			bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+		if (file)
+			bpf_core_read(&path, sizeof(path), &file->f_path);
+	}
+	dentry = path.dentry;
 	s = bpf_map_lookup_elem(&fd_scratch, &zero);
 	if (!s)
 		return 0;
-	__builtin_memset(&s->rec, 0, sizeof(s->rec));
-	if (fd == AT_FDCWD) {
-		vmnt = BPF_CORE_READ(task, fs, pwd.mnt);
-		dentry = BPF_CORE_READ(task, fs, pwd.dentry);
-		s->rec.flags = ETRACE_FDF_CWD;
-	} else {
-		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-		struct file **fds = BPF_CORE_READ(fdt, fd);
-
-		if ((__u32)fd < BPF_CORE_READ(fdt, max_fds))
-			bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-		vmnt = file ? BPF_CORE_READ(file, f_path.mnt) : NULL;
-		dentry = file ? BPF_CORE_READ(file, f_path.dentry) : NULL;
-	}
-	seen.dentry = (__u64)dentry;
-	seen.mnt = (__u64)vmnt;
-	seen.start_time = BPF_CORE_READ(task, group_leader, start_time);
-	s->rec.kind = dentry ? ETRACE_FD_PATH : ETRACE_FD_CLOSED;
-	magic = dentry ? BPF_CORE_READ(dentry, d_sb, s_magic) : 0;
+	magic = dentry && show_fds >= 2 ? BPF_CORE_READ(dentry, d_sb, s_magic) : 0;
 	if (magic == SOCKFS_MAGIC) {
-		s->rec.kind = ETRACE_FD_SOCKET;
-		if (show_fds >= 2)
-			seen.sock = fd_socket(s, file);
+		/* -yy: a socket's endpoints change without its file changing */
+		__builtin_memset(&s->rec, 0, sizeof(s->rec));
+		sock = fd_socket(s, file);
 	}
-	old = bpf_map_lookup_elem(&fd_cache, &key);
-	if (old && old->dentry == seen.dentry && old->mnt == seen.mnt &&
-	    old->start_time == seen.start_time && old->sock == seen.sock)
+	if (fl->fd_memo[slot].fd_plus1 == fd + 1 && fl->fd_memo[slot].file == (__u64)file &&
+	    fl->fd_memo[slot].dentry == (__u64)dentry && fl->fd_memo[slot].sock == sock)
 		return 0;
-	s->rec.type = ETRACE_T_FD;
-	s->rec.pid = tgid;
-	s->rec.fd = fd;
-	if (dentry)
-		s->rec.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-	if (magic == PIPEFS_MAGIC) {
-		s->rec.kind = ETRACE_FD_PIPE;
-	} else if (magic == ANON_INODE_FS_MAGIC) {
-		/* its name is the dentry's: [eventfd], [eventpoll], [timerfd] ... */
-		s->rec.kind = ETRACE_FD_ANON;
-		len = BPF_CORE_READ(dentry, d_name.len) & 255;
-		bpf_probe_read_kernel(s->name, len, BPF_CORE_READ(dentry, d_name.name));
-	} else if (s->rec.kind == ETRACE_FD_PATH) {
-		len = fd_path(s, vmnt, dentry);
+	if (dentry && show_fds < 2)
+		magic = BPF_CORE_READ(dentry, d_sb, s_magic);
+	seen.dentry = (__u64)dentry;
+	seen.mnt = (__u64)path.mnt;
+	seen.start_time = BPF_CORE_READ(task, group_leader, start_time);
+	seen.sock = sock;
+	old = bpf_map_lookup_elem(&fd_cache, &key);
+	if (!old || old->dentry != seen.dentry || old->mnt != seen.mnt ||
+	    old->start_time != seen.start_time || old->sock != seen.sock) {
+		if (!sock)
+			__builtin_memset(&s->rec, 0, sizeof(s->rec));
+		s->rec.type = ETRACE_T_FD;
+		s->rec.pid = tgid;
+		s->rec.fd = fd;
+		s->rec.flags |= fd == AT_FDCWD ? ETRACE_FDF_CWD : 0;
+		s->rec.kind = dentry ? ETRACE_FD_PATH : ETRACE_FD_CLOSED;
+		if (dentry)
+			s->rec.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		if (magic == SOCKFS_MAGIC) {
+			s->rec.kind = ETRACE_FD_SOCKET;
+		} else if (magic == PIPEFS_MAGIC) {
+			s->rec.kind = ETRACE_FD_PIPE;
+		} else if (magic == ANON_INODE_FS_MAGIC) {
+			/* its name is the dentry's: [eventfd], [eventpoll], [timerfd] ... */
+			s->rec.kind = ETRACE_FD_ANON;
+			len = BPF_CORE_READ(dentry, d_name.len) & 255;
+			bpf_probe_read_kernel(s->name, len, BPF_CORE_READ(dentry, d_name.name));
+		} else if (dentry) {
+			len = fd_path(s, path.mnt, dentry);
+		}
+		/* fd_path keeps a path below ETRACE_PATH_MAX bytes: the mask changes nothing but
+		 * tells the verifier so */
+		opaque(len);
+		len &= NAME_MASK;
+		s->rec.name_len = len;
+		if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + len, rb_flags())) {
+			stat_inc(ETRACE_ST_FD_LOST);
+			return 0; /* not remembered: the next event tries again */
+		}
+		stat_inc(ETRACE_ST_FD_SENT);
+		bpf_map_update_elem(&fd_cache, &key, &seen, BPF_ANY);
 	}
-	/* fd_path keeps a path below ETRACE_PATH_MAX bytes: the mask changes nothing but tells
-	 * the verifier so */
-	opaque(len);
-	len &= NAME_MASK;
-	s->rec.name_len = len;
-	if (bpf_ringbuf_output(&events, s, sizeof(s->rec) + len, rb_flags())) {
-		stat_inc(ETRACE_ST_FD_LOST);
-		return 0; /* not cached: the next event tries again */
-	}
-	stat_inc(ETRACE_ST_FD_SENT);
-	bpf_map_update_elem(&fd_cache, &key, &seen, BPF_ANY);
+	fl->fd_memo[slot].fd_plus1 = fd + 1;
+	fl->fd_memo[slot].file = (__u64)file;
+	fl->fd_memo[slot].dentry = (__u64)dentry;
+	fl->fd_memo[slot].sock = sock;
 	return 0;
 }
 

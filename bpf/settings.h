@@ -191,6 +191,18 @@ struct inflight {
 	 * pointers mean an equal context. 0 before the first one.
 	 */
 	__u32 ctx_tid;
+	/*
+	 * -y: the fds this thread's calls last named (direct-mapped by fd & 3), and the file each
+	 * referred to then: a call naming the same fd for the same file sends nothing and looks
+	 * nothing else up. fd_plus1 is fd + 1, so that zeroed storage holds no fd.
+	 */
+	struct {
+		__s32 fd_plus1;
+		__u32 pad;
+		__u64 file;
+		__u64 dentry;
+		__u64 sock;
+	} fd_memo[4];
 	__u64 ctx_cred;
 	__u64 ctx_nsproxy;
 	__u64 ctx_cgroups;

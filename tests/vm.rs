@@ -208,6 +208,14 @@ fn etrace_on_debian_12s_stock_kernel() {
         "{text}"
     );
     assert!(text.contains("<... wait4 resumed>"), "{text}");
+    // -y: the path of the fd cat reads
+    assert_eq!(rc(out, "fds"), 0, "{}", read(out, "fds.err"));
+    let evs = syscalls(json(out, "fds.json"));
+    assert!(
+        evs.iter()
+            .any(|e| e["syscall"] == "read" && e["fds"]["fd"] == "/etc/hostname"),
+        "{evs:?}"
+    );
 
     // --comm cat -s openat: cat's open of /etc/hostname, nothing of another comm
     assert_eq!(rc(out, "comm"), 0, "{}", read(out, "comm.err"));

@@ -21,6 +21,8 @@ run summary "$E" --summary -- "$KNOWN" "$OUT/s-summary"
 # signals and their siginfo; a call blocked while traced (pending, then resumed)
 run signals "$E" --json -o signals.json -- "$SIGNALS"
 run pending "$E" -o pending.txt -- sh -c 'sleep 1; echo x'
+# -y: what fds refer to, resolved in the kernel
+run fds "$E" -y -s openat,read,close --json -o fds.json -- cat /etc/hostname
 # -p: a shell that waits, then opens a file itself (a builtin's redirection)
 sh -c 'sleep 8; read x < /etc/hostname' &
 run pid "$E" -p $! --json -o pid.json
