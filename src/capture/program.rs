@@ -121,7 +121,10 @@ fn explain_load_error(e: &libbpf_rs::Error, cfg: &Config) -> String {
                 .into();
         }
         // EACCES is also the verifier's answer to a program it rejects: as root, that is it
-        if !crate::kernel::host::is_root() {
+        let eacces = e
+            .to_string()
+            .contains(&format!("(os error {})", libc::EACCES));
+        if !eacces || !crate::kernel::host::is_root() {
             return "loading the eBPF program was refused: etrace needs root (CAP_BPF and \
                     CAP_PERFMON); run it with sudo (in a container: it needs those capabilities)"
                 .into();
@@ -724,6 +727,14 @@ mod tests {
         let eperm = libbpf_rs::Error::from_raw_os_error(libc::EPERM);
         let m = explain_load_error(&eperm, &config(Features::all()));
         assert!(m.contains("needs root"), "{m}");
+        // EACCES as root is the verifier's refusal, not a missing privilege
+        let eacces = libbpf_rs::Error::from_raw_os_error(libc::EACCES);
+        let m = explain_load_error(&eacces, &config(Features::all()));
+        assert_eq!(
+            m.contains("needs root"),
+            !crate::kernel::host::is_root(),
+            "{m}"
+        );
     }
 
     /// The argument masks say which arguments are read at entry and which at exit: the
