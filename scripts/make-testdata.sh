@@ -42,9 +42,10 @@ for n in 1 2; do
     "$ETRACE" --raw -o "$WORK/hostile-cmsg-$n.raw" -s sendmsg --stats=false -l warn -- \
         "$WORK/cmsg" "$len" > /dev/null
 done
-# signals, calls shown pending, and a call unfinished when tracing stops (the background sleep)
+# signals, calls shown pending, a call unfinished when tracing stops (the background sleep),
+# and fd descriptions (-yy)
 cc -O1 -o "$WORK/signals" tests/progs/signals.c
-"$ETRACE" --raw -o "$WORK/inflight.raw" --stats=false -l warn -- \
+"$ETRACE" --raw -o "$WORK/inflight.raw" -yy --stats=false -l warn -- \
     sh -c "$WORK/signals; sleep 2 & sleep 0.5" > /dev/null
 cargo run --release --example fuzz-seeds -- testdata/fuzz known="$OUT/known.raw" dd="$OUT/dd.raw" \
     shapes="$WORK/shapes.raw" hostile-cmsg-1="$WORK/hostile-cmsg-1.raw" \
