@@ -141,6 +141,11 @@ pub struct Cli {
     #[arg(long)]
     pub env: bool,
 
+    /// Verbose text: every member of every struct, every array element and the whole
+    /// environment (default: strace's abbreviations, formats/abbrev.rules; JSON is always whole)
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
     /// Show each event's process context in text output: parent, uid and gid (all four ids
     /// when they differ), effective capabilities, cgroup, and the namespaces that differ from
     /// etrace's own (JSON always has it, in `ctx`)
@@ -223,7 +228,8 @@ impl Cli {
     ) -> crate::render::text::TextOptions {
         crate::render::text::TextOptions {
             bytes: self.bytes() as usize,
-            env: self.env,
+            env: self.env || self.verbose,
+            verbose: self.verbose,
             time: self.time.min(3),
             realtime_offset_ns,
             durations: self.durations,

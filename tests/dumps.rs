@@ -533,3 +533,36 @@ fn a_dump_from_an_aarch64_machine_decodes_with_its_tables() {
         assert_eq!(e["ret"], 3);
     }
 }
+
+#[test]
+fn text_is_abbreviated_as_strace_does_and_v_shows_everything() {
+    let raw = dumps().join("known.raw");
+    let text = |extra: &[&str]| {
+        let mut args = vec!["--input", raw.to_str().unwrap(), "--stdout"];
+        args.extend_from_slice(extra);
+        let o = etrace(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let stat = |t: &str| {
+        t.lines()
+            .find(|l| l.contains("scratch/known.txt\", statbuf: {"))
+            .unwrap_or_else(|| panic!("{t}"))
+            .to_string()
+    };
+    // known.c stats the 21-byte file it wrote, mode 0640
+    let short = stat(&text(&[]));
+    assert!(
+        short.contains("statbuf: {st_mode: S_IFREG|0640, st_size: 21, ...}"),
+        "{short}"
+    );
+    let long = stat(&text(&["-v"]));
+    assert!(
+        long.contains("st_nlink: 1") && long.contains("st_size: 21, st_blksize:"),
+        "{long}"
+    );
+    assert!(!long.contains("..."), "{long}");
+    // JSON is whole either way
+    let (evs, _) = decode_dump(&raw, &[]);
+    assert!(evs.iter().any(|e| e["args"]["statbuf"]["st_nlink"] == 1));
+}

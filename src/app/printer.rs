@@ -14,6 +14,7 @@ use crate::render::sink::Sink;
 use crate::render::text::TextOptions;
 use crate::render::{json, text};
 use crate::schema::Schema;
+use crate::tables::abbrev::{Abbrev, Abbrevs};
 use crate::tables::Formats;
 
 /// Most calls shown pending at once (one per thread): pid_max's largest value.
@@ -44,6 +45,8 @@ pub struct Printer<'s> {
     show_fds: u8,
     /// -P: only the calls that touch one of these paths (none: every call).
     paths: Vec<Vec<u8>>,
+    /// What text shows of an argument without -v.
+    abbrev: &'s Abbrevs,
 }
 
 impl<'s> Printer<'s> {
@@ -69,6 +72,7 @@ impl<'s> Printer<'s> {
             fds: FdTable::default(),
             show_fds: 0,
             paths: Vec::new(),
+            abbrev: &formats.abbrev,
         }
     }
 
@@ -135,6 +139,9 @@ impl<'s> Printer<'s> {
         }
         if phase != Phase::Pending {
             self.events += 1;
+        }
+        if !self.json && !self.text.verbose {
+            abbreviate(&mut ev, self.abbrev);
         }
         if self.json {
             self.line.clear();
@@ -253,6 +260,37 @@ impl<'s> Printer<'s> {
         match record::parse_any(bytes) {
             Ok(rec) => self.handle(&rec).map(Ok),
             Err(e) => Ok(Err(e)),
+        }
+    }
+}
+
+/// Text without -v: the arguments formats/abbrev.rules shortens, shortened (JSON never is).
+fn abbreviate(ev: &mut Event<'_>, rules: &Abbrevs) {
+    for (name, v) in ev.args.iter_mut() {
+        let Some(how) = rules.get(&ev.syscall, name) else {
+            continue;
+        };
+        match (how, &mut *v) {
+            (Abbrev::Count, Value::Array { items, .. }) => *v = Value::Count(items.len()),
+            (Abbrev::Members(keep), Value::Struct(fields)) => {
+                let mut shown: Vec<_> = keep
+                    .iter()
+                    .filter_map(|k| {
+                        // `member?`: only when it is not zero
+                        let (k, optional) = match k.strip_suffix('?') {
+                            Some(k) => (k, true),
+                            None => (k.as_str(), false),
+                        };
+                        let (n, v) = fields.iter().find(|(n, _)| **n == *k)?;
+                        (!optional || v.raw_int() != Some(0)).then(|| (n.clone(), v.clone()))
+                    })
+                    .collect();
+                if shown.len() < fields.len() {
+                    shown.push((std::sync::Arc::from("..."), Value::Elided));
+                }
+                *fields = shown;
+            }
+            _ => {}
         }
     }
 }

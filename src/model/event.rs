@@ -28,6 +28,10 @@ pub enum Value {
     Unreadable(u64),
     /// An integer with its symbolic form (`O_RDONLY|O_CLOEXEC`): JSON keeps the number.
     Sym { raw: Box<Value>, name: String },
+    /// Text without -v: what was left out (`...`). Never in JSON, which is complete.
+    Elided,
+    /// Text without -v: a list shown as its number of entries (`/* 20 entries */`).
+    Count(usize),
 }
 
 impl Value {

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use crate::model::context::{Ctx, NS_NAMES};
 use crate::model::event::{Event, Life, LifeEvent, Outcome, Phase, Value};
+use crate::tables::abbrev::MAX_ELEMENTS;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TextOptions {
@@ -26,6 +27,8 @@ pub struct TextOptions {
     pub delta_ns: u64,
     /// Show each event's process context (--context).
     pub context: bool,
+    /// Show every element of arrays (-v; without it, MAX_ELEMENTS).
+    pub verbose: bool,
     /// The namespaces etrace ran in: --context names only the namespaces that differ.
     pub host_ns: [u32; 8],
 }
@@ -230,13 +233,26 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(name);
-                out.push_str(": ");
+                if !matches!(v, Value::Elided) {
+                    out.push_str(name);
+                    out.push_str(": ");
+                }
                 value(out, v, o);
             }
             out.push('}');
         }
+        Value::Elided => out.push_str("..."),
+        Value::Count(n) => {
+            let _ = write!(out, "/* {n} entries */");
+        }
         Value::Array { items, truncated } => {
+            // without -v, a long array is cut, as strace cuts it
+            let cut = !o.verbose && items.len() > MAX_ELEMENTS;
+            let items =
+                &items[..items
+                    .len()
+                    .min(if o.verbose { usize::MAX } else { MAX_ELEMENTS })];
+            let truncated = &(*truncated || cut);
             out.push('[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
@@ -609,6 +625,32 @@ mod tests {
         );
         r.out_args = 0;
         assert_eq!(line(&r, &o), "ca\\33t(10) <... read resumed>) = 2");
+    }
+
+    #[test]
+    fn long_arrays_are_cut_without_v_and_whole_with_it() {
+        let items: Vec<Value> = (0..40).map(Value::Int).collect();
+        let e = ev(
+            vec![(
+                "fds",
+                Value::Array {
+                    items,
+                    truncated: false,
+                },
+            )],
+            Some(0),
+            None,
+        );
+        let short = line(&e, &TextOptions::default());
+        assert!(short.contains("29, 30, 31, ...]"), "{short}");
+        let long = line(
+            &e,
+            &TextOptions {
+                verbose: true,
+                ..Default::default()
+            },
+        );
+        assert!(long.contains("38, 39]"), "{long}");
     }
 
     #[test]

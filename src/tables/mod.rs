@@ -1,6 +1,7 @@
 //! tables: the data files under formats/ (syscall numbers, errno names, capture rules), embedded
 //! in the binary and parsed once.
 
+pub mod abbrev;
 pub mod fds;
 pub mod siginfo;
 pub mod xlat;
@@ -327,6 +328,8 @@ pub struct Formats {
     pub siginfo: siginfo::Siginfo,
     /// Which parameters and return values are file descriptors (-y).
     pub fds: fds::Fds,
+    /// What text shows of an argument without -v.
+    pub abbrev: abbrev::Abbrevs,
 }
 
 impl Formats {
@@ -350,6 +353,7 @@ impl Formats {
             rules: parse_rules(CAPTURE_RULES)?,
             siginfo: siginfo::parse(siginfo::SIGINFO, &xlat)?,
             fds: fds::parse(fds::FDS)?,
+            abbrev: abbrev::parse(abbrev::ABBREV)?,
             xlat,
             classes: parse_classes(SYSCALL_CLASSES)?,
         })
@@ -366,6 +370,7 @@ impl Formats {
             crate::tables::xlat::SYMBOL_RULES,
             siginfo::SIGINFO,
             fds::FDS,
+            abbrev::ABBREV,
         ] {
             h.update(t.as_bytes());
         }

@@ -1,0 +1,86 @@
+//! abbrev: formats/abbrev.rules parsed: what text output shows of an argument without -v
+//! (a struct's key members, or a list's number of entries), as strace does.
+
+use std::collections::HashMap;
+
+use crate::tables::{data_lines, FormatError};
+
+pub const ABBREV: &str = include_str!("../../formats/abbrev.rules");
+/// Most array elements text shows without -v.
+pub const MAX_ELEMENTS: usize = 32;
+
+/// How an argument is shortened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Abbrev {
+    /// These members of the struct, then `...`.
+    Members(Vec<String>),
+    /// The number of entries.
+    Count,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Abbrevs {
+    any: HashMap<String, Abbrev>,
+    args: HashMap<(String, String), Abbrev>,
+}
+
+impl Abbrevs {
+    /// How `param` of `syscall` is shortened, if it is.
+    pub fn get(&self, syscall: &str, param: &str) -> Option<&Abbrev> {
+        self.args
+            .get(&(syscall.to_string(), param.to_string()))
+            .or_else(|| self.any.get(param))
+    }
+}
+
+pub fn parse(text: &str) -> Result<Abbrevs, FormatError> {
+    let mut out = Abbrevs::default();
+    for (line, l) in data_lines(text) {
+        let err = |msg: String| FormatError {
+            file: "abbrev.rules",
+            line,
+            msg,
+        };
+        let mut words = l.split_whitespace();
+        let target = words.next().unwrap_or_default();
+        let (sys, param) = target
+            .split_once('.')
+            .filter(|(s, p)| !s.is_empty() && !p.is_empty())
+            .ok_or_else(|| {
+                err(format!(
+                    "expected `syscall.param` or `*.param`, got `{target}`"
+                ))
+            })?;
+        let rest: Vec<String> = words.map(String::from).collect();
+        let how = match rest.as_slice() {
+            [] => return Err(err(format!("`{target}`: which members, or `count`?"))),
+            [c] if c == "count" => Abbrev::Count,
+            m => Abbrev::Members(m.to_vec()),
+        };
+        match sys {
+            "*" => out.any.insert(param.to_string(), how),
+            s => out.args.insert((s.to_string(), param.to_string()), how),
+        };
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_by_syscall_and_for_every_syscall() {
+        let a = parse(ABBREV).unwrap();
+        let members = |s, p| match a.get(s, p) {
+            Some(Abbrev::Members(m)) => m.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(members("newfstatat", "statbuf")[0], "st_mode");
+        assert_eq!(members("statx", "buffer")[3], "stx_size");
+        assert_eq!(a.get("getdents64", "dirent"), Some(&Abbrev::Count));
+        assert!(a.get("read", "buf").is_none());
+        assert!(parse("read.buf").is_err());
+        assert!(parse("readbuf count").is_err());
+    }
+}
