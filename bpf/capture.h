@@ -477,6 +477,25 @@ static __always_inline void capture_entry(struct inflight *fl, const struct etra
 	}
 }
 
+/*
+ * -k: the user stack of the call being entered, an ETRACE_STACK_ARG chunk of addresses (the
+ * innermost first), walked by the kernel with frame pointers (perf's user callchain).
+ */
+static __always_inline void capture_stack(struct inflight *fl, void *ctx)
+{
+	__u32 room = 0, want = stack_depth * 8;
+	struct etrace_chunk *c;
+	long got;
+
+	if (want > ETRACE_STACK_MAX * 8)
+		want = ETRACE_STACK_MAX * 8;
+	c = chunk_start(fl, &room);
+	if (!c || room < want || want == 0)
+		return;
+	got = bpf_get_stack(ctx, (void *)(c + 1), want, BPF_F_USER_STACK);
+	chunk_finish(fl, c, ETRACE_STACK_ARG, got < 0 ? ETRACE_C_FAULT : 0, got < 0 ? 0 : got);
+}
+
 static __always_inline void capture_exit(struct inflight *fl, const struct etrace_plan *plan)
 {
 	__u32 mask = fl->reread | (fl->rec.ret >= 0 ? plan->exit_args : 0);

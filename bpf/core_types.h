@@ -39,6 +39,7 @@ enum {
 	BPF_RB_AVAIL_DATA = 0,
 	BPF_ANY = 0,
 	BPF_NOEXIST = 1,
+	BPF_F_USER_STACK = 256,
 };
 
 

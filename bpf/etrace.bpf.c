@@ -156,6 +156,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	}
 	if (emit_events) {
 		capture_entry(fl, plan);
+		if (stack_depth)
+			capture_stack(fl, ctx);
 		/* -y: what the fd arguments refer to, before the call can close or replace them */
 		if (show_fds && plan->fd_args) {
 			for (__u32 i = 0; i < ETRACE_MAX_ARGS; i++)

@@ -26,6 +26,8 @@ enum etrace_limits {
 	ETRACE_MAX_SIGNAL = 64,     /* signals are 1..64 */
 	ETRACE_PATH_MAX = 4096,     /* most bytes of an fd's path (-y); a power of two */
 	ETRACE_PATH_DEPTH = 32,     /* most components of an fd's path */
+	ETRACE_STACK_ARG = 15,      /* the chunk `arg` of a user stack (-k): u64 addresses */
+	ETRACE_STACK_MAX = 32,      /* most frames of a user stack */
 };
 
 /* what to read behind an argument: enum etrace_kind */

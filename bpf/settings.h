@@ -33,6 +33,8 @@ const volatile __s32 clone3_nr = -1;
 const volatile __u8 capture_ctx = 1; /* send context records */
 /* --signal: bit (n - 1) set: signal n is reported when delivered to a traced thread */
 const volatile __u64 signal_mask = 0;
+/* -k: frames of the user stack captured at entry (at most ETRACE_STACK_MAX); 0: none */
+const volatile __u32 stack_depth = 0;
 /* -y: 1, -yy: 2 (with sockets' endpoints); 0: no fd records */
 const volatile __u8 show_fds = 0;
 /* a call in flight this long is sent as pending by the periodic scan (iter_pending) */

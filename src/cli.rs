@@ -127,6 +127,11 @@ pub struct Cli {
     #[arg(short = 'y', action = ArgAction::Count)]
     pub fds: u8,
 
+    /// Show the user stack of each call (up to 32 frames), symbolized, as strace -k (JSON:
+    /// `stack`); code built without frame pointers shows fewer frames
+    #[arg(short = 'k', long = "stack-trace")]
+    pub stacks: bool,
+
     /// Show only the calls that touch PATH (repeatable), as strace -P: as a path argument
     /// (a relative one taken from the call's dfd or the working directory) or through an fd
     /// that refers to it

@@ -60,37 +60,38 @@ fn syscalls(evs: Vec<Value>) -> Vec<Value> {
         .collect()
 }
 
+/// tests/progs/NAME.c compiled into dir with these flags.
+fn compile(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
+    let out = dir.join(format!("etrace-{name}"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/progs/{name}.c"));
+    let st = Command::new("cc")
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success(), "compiling {}", src.display());
+    out
+}
+
 #[test]
 #[ignore = "boots a VM: make vm-test"]
 fn etrace_on_debian_12s_stock_kernel() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path();
-    let known = out.join("etrace-known");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs/known.c");
-    let st = Command::new("cc")
-        .args(["-O1", "-pthread", "-o"])
-        .arg(&known)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let signals = out.join("etrace-signals");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/progs/signals.c");
-    let st = Command::new("cc")
-        .args(["-O1", "-o"])
-        .arg(&signals)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let known = compile(out, "known", &["-O1", "-pthread"]);
+    let signals = compile(out, "signals", &["-O1"]);
+    let stack = compile(out, "stack", &["-O0", "-g", "-fno-omit-frame-pointer"]);
     let guest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/guest.sh");
     let script = format!(
-        "sh {} {} {} {} {}",
+        "sh {} {} {} {} {} {}",
         guest.display(),
         out.display(),
         ETRACE,
         known.display(),
-        signals.display()
+        signals.display(),
+        stack.display()
     );
     let started = std::time::Instant::now();
     // vng runs virtme-run and friends from its own directory
@@ -208,6 +209,20 @@ fn etrace_on_debian_12s_stock_kernel() {
         "{text}"
     );
     assert!(text.contains("<... wait4 resumed>"), "{text}");
+    // -k: the program's own functions, innermost first
+    assert_eq!(rc(out, "stack"), 0, "{}", read(out, "stack.err"));
+    let evs = syscalls(json(out, "stack.json"));
+    let names: Vec<&str> = evs
+        .iter()
+        .find(|e| e["syscall"] == "getppid")
+        .and_then(|e| e["stack"].as_array())
+        .map(|s| s.iter().filter_map(|f| f["function"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        names[..3],
+        ["inner_frame", "outer_frame", "main"],
+        "{evs:?}"
+    );
     // -y: the path of the fd cat reads
     assert_eq!(rc(out, "fds"), 0, "{}", read(out, "fds.err"));
     let evs = syscalls(json(out, "fds.json"));

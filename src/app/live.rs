@@ -21,8 +21,10 @@ use crate::capture::ring::{Next, Ring};
 use crate::cli::Cli;
 use crate::dump;
 use crate::kernel::btf::{self, KernelBtf};
+use crate::kernel::procmaps::MapsReader;
 use crate::kernel::{cgroup_path, host, tracefs};
 use crate::model::record;
+use crate::model::stacks::ProcessMaps;
 use crate::render::sink::{self, NewFiles, Sink};
 use crate::schema::wire::WireSchema;
 use crate::schema::Schema;
@@ -30,6 +32,7 @@ use crate::skel::types::etrace_rec_type;
 use crate::tables::Formats;
 
 const CTX_TYPE: u16 = etrace_rec_type::ETRACE_T_CTX.0 as u16;
+const SYSCALL_TYPE: u16 = etrace_rec_type::ETRACE_T_SYSCALL.0 as u16;
 
 const WAKEUP_BYTES: u64 = 2 << 20;
 /// How long the consumer waits for a wake-up while the ring buffer is quiet.
@@ -138,6 +141,8 @@ struct Consumer<'s> {
     /// The first write that failed, and where to.
     error: Option<(String, std::io::Error)>,
     malformed: u64,
+    /// -k: the processes' file mappings read so far, and the reader.
+    stack_maps: Option<(MapsReader, ProcessMaps)>,
 }
 
 impl Consumer<'_> {
@@ -159,14 +164,46 @@ impl Consumer<'_> {
         Ok(())
     }
 
-    fn handle(&mut self, data: &[u8]) -> Next {
-        // parsed once, for the cgroup and the printer (raw alone parses context records only)
-        let parsed = match (&self.printer, record::rec_type(data) == Some(CTX_TYPE)) {
-            (None, false) => None,
-            _ => Some(record::parse_any(data)),
+    /// -k: a stack's process's file mappings, read from /proc when an address is not in those
+    /// known, before the record: in the dump (a maps frame) and for the printer.
+    fn map_stack(&mut self, pid: u32, stack: &[u64]) -> Result<(), (String, std::io::Error)> {
+        let Some((reader, known)) = &mut self.stack_maps else {
+            return Ok(());
         };
+        if stack.is_empty() || known.covers(pid, stack) {
+            return Ok(());
+        }
+        let Some(maps) = reader.read(pid) else {
+            return Ok(());
+        };
+        known.set(pid, maps.clone());
+        if let Some(w) = &mut self.raw {
+            w.maps(pid, &maps).map_err(|e| (w.get_mut().name(), e))?;
+        }
+        if let Some(p) = &mut self.printer {
+            p.set_maps(pid, maps);
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, data: &[u8]) -> Next {
+        // parsed once, for the cgroup and the printer (raw alone parses context records only,
+        // and with -k syscall records too)
+        let ty = record::rec_type(data);
+        let parse = self.printer.is_some()
+            || ty == Some(CTX_TYPE)
+            || (self.stack_maps.is_some() && ty == Some(SYSCALL_TYPE));
+        let parsed = parse.then(|| record::parse_any(data));
         if let Some(Ok(record::AnyRecord::Ctx(c))) = &parsed {
             if let Err(e) = self.name_cgroup(c.cgroup_id) {
+                self.error = Some(e);
+                return Next::Stop;
+            }
+        }
+        if let (Some(Ok(record::AnyRecord::Syscall(r))), true) =
+            (&parsed, self.stack_maps.is_some())
+        {
+            if let Err(e) = self.map_stack(r.hdr.pid, &r.stack()) {
                 self.error = Some(e);
                 return Next::Stop;
             }
@@ -309,6 +346,11 @@ fn config(cli: &Cli, formats: &Formats, ring: u32) -> Result<Config> {
         signal_mask: cli.signal_mask(&formats.xlat)?,
         pending_ns: cli.pending_after.saturating_mul(1_000_000),
         show_fds: cli.fd_records(),
+        stack_depth: if cli.stacks {
+            crate::skel::types::etrace_limits::ETRACE_STACK_MAX.0
+        } else {
+            0
+        },
     })
 }
 
@@ -358,7 +400,8 @@ fn open_outputs<'s>(
             let text = cli.text_options(host::realtime_offset_ns(), host::own_namespaces());
             Some(
                 Printer::new(sink, schema, formats, cli.json, text)
-                    .with_fds(cli.show_fds(), cli.path_filter()),
+                    .with_fds(cli.show_fds(), cli.path_filter())
+                    .with_stacks(cli.stacks),
             )
         }
     };
@@ -369,6 +412,7 @@ fn open_outputs<'s>(
         cgroups_seen: HashSet::new(),
         error: None,
         malformed: 0,
+        stack_maps: cli.stacks.then(Default::default),
     })
 }
 

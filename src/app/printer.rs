@@ -5,11 +5,13 @@
 
 use std::io::{self, Write};
 
+use crate::decode::stacks::StackSymbolizer;
 use crate::decode::Decoder;
 use crate::model::context::Contexts;
 use crate::model::event::{Event, Value};
 use crate::model::fds::{FdTable, AT_FDCWD};
 use crate::model::record::{self, AnyRecord, Phase, Record, RecordError};
+use crate::model::stacks::ProcessMaps;
 use crate::render::sink::Sink;
 use crate::render::text::TextOptions;
 use crate::render::{json, text};
@@ -47,6 +49,9 @@ pub struct Printer<'s> {
     paths: Vec<Vec<u8>>,
     /// What text shows of an argument without -v.
     abbrev: &'s Abbrevs,
+    /// -k: the processes' file mappings, and the symbolizer (None: stacks not shown).
+    maps: ProcessMaps,
+    stacks: Option<StackSymbolizer>,
 }
 
 impl<'s> Printer<'s> {
@@ -73,6 +78,8 @@ impl<'s> Printer<'s> {
             show_fds: 0,
             paths: Vec::new(),
             abbrev: &formats.abbrev,
+            maps: ProcessMaps::default(),
+            stacks: None,
         }
     }
 
@@ -97,6 +104,17 @@ impl<'s> Printer<'s> {
     /// Calls reported pending whose event has not come (yet).
     pub fn pending(&self) -> usize {
         self.pending.len()
+    }
+
+    /// -k: show each event's user stack, symbolized.
+    pub fn with_stacks(mut self, on: bool) -> Self {
+        self.stacks = on.then(StackSymbolizer::default);
+        self
+    }
+
+    /// A process's file mappings (read on this machine, or from a dump's maps frame).
+    pub fn set_maps(&mut self, pid: u32, maps: Vec<crate::model::stacks::Mapping>) {
+        self.maps.set(pid, maps);
     }
 
     /// Record a cgroup id's path (found on this machine, or in a dump's cgroup frame).
@@ -142,6 +160,9 @@ impl<'s> Printer<'s> {
         }
         if !self.json && !self.text.verbose {
             abbreviate(&mut ev, self.abbrev);
+        }
+        if let Some(st) = &mut self.stacks {
+            ev.stack = st.frames(&self.maps, ev.pid, &rec.stack());
         }
         if self.json {
             self.line.clear();

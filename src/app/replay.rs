@@ -147,6 +147,9 @@ pub fn decode_all<R: Read>(
         for (id, path) in &frame.cgroups {
             printer.cgroup_path(*id, path);
         }
+        for (pid, maps) in &frame.maps {
+            printer.set_maps(*pid, maps.clone());
+        }
         let rec = match record::parse_any(frame.record) {
             Ok(r) => r,
             Err(e) => {
@@ -414,7 +417,8 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     let h = &reader.header;
     let text = cli.text_options(h.realtime_offset_ns, h.host_ns);
     let mut printer = Printer::new(sink, &schema, &formats, cli.json, text)
-        .with_fds(cli.show_fds(), cli.path_filter());
+        .with_fds(cli.show_fds(), cli.path_filter())
+        .with_stacks(cli.stacks);
     let wanted = Wanted {
         events: !cli.summary_only(),
         summary: cli.counting(),

@@ -59,6 +59,8 @@ pub struct Config {
     pub pending_ns: u64,
     /// Describe file descriptors: 1 (-y), 2 (-yy, with sockets' endpoints), 0 (no).
     pub show_fds: u8,
+    /// Frames of the user stack captured at each entry (-k); 0: none.
+    pub stack_depth: u32,
 }
 
 /// Capture caps, in bytes.
@@ -194,6 +196,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.signal_mask = cfg.signal_mask;
         ro.pending_ns = cfg.pending_ns;
         ro.show_fds = cfg.show_fds;
+        ro.stack_depth = cfg.stack_depth;
     }
     open.progs
         .signal_deliver
@@ -695,6 +698,7 @@ mod tests {
             signal_mask: u64::MAX,
             pending_ns: 200_000_000,
             show_fds: 0,
+            stack_depth: 0,
         }
     }
 

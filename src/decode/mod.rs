@@ -5,6 +5,7 @@
 pub mod lifecycle;
 pub mod shapes;
 pub mod signal;
+pub mod stacks;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -265,6 +266,7 @@ impl<'s> Decoder<'s> {
                 .filter(|c| c.at_exit() && c.arg < 8)
                 .fold(0, |m, c| m | 1 << c.arg),
             fds: Vec::new(),
+            stack: Vec::new(),
         }
     }
 }

@@ -20,6 +20,7 @@ use thiserror::Error;
 
 use crate::model::counters::KernelStats;
 use crate::model::record;
+pub use crate::model::stacks::Mapping;
 use crate::model::summary::Summary;
 use crate::schema::wire::WireSchema;
 use crate::schema::Schema;
@@ -57,8 +58,11 @@ const CRC_CREDIT_PER_BYTE: u64 = 16;
 const KIND_RECORD: u8 = 1;
 const KIND_TRAILER: u8 = 2;
 const KIND_CGROUP: u8 = 3;
+/// A process's file mappings (-k): what a stack's addresses are offsets into.
+const KIND_MAPS: u8 = 4;
 /// Longest cgroup path frame accepted.
 const MAX_CGROUP: usize = 8192;
+const MAX_MAPS: usize = 1 << 20;
 /// Problems kept for the report; later ones are only counted.
 const MAX_PROBLEMS_KEPT: usize = 64;
 
@@ -289,6 +293,16 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// A process's file mappings (before the first record whose stack needs them). More than
+    /// a reader accepts are left out: those addresses stay unnamed.
+    pub fn maps(&mut self, pid: u32, maps: &[Mapping]) -> io::Result<()> {
+        let body = postcard::to_stdvec(&(pid, maps)).map_err(io::Error::other)?;
+        match body.len() <= MAX_MAPS {
+            true => self.frame(KIND_MAPS, &body),
+            false => Ok(()),
+        }
+    }
+
     pub fn trailer(&mut self, t: &Trailer) -> io::Result<()> {
         let body = postcard::to_stdvec(t).map_err(io::Error::other)?;
         self.frame(KIND_TRAILER, &body)
@@ -356,6 +370,8 @@ pub struct Frame<'a> {
     pub record: &'a [u8],
     /// Cgroup paths (id, path) the dump gave since the previous record.
     pub cgroups: Vec<(u64, String)>,
+    /// Processes' file mappings the dump gave since the previous record.
+    pub maps: Vec<(u32, Vec<Mapping>)>,
 }
 
 enum Check {
@@ -385,6 +401,8 @@ pub struct Reader<R: Read> {
     pub truncated: bool,
     /// Cgroup paths read since the last record returned.
     cgroups: Vec<(u64, String)>,
+    /// Mappings read since the last record returned.
+    maps: Vec<(u32, Vec<Mapping>)>,
     /// Bytes whose CRC was computed (see CRC_CREDIT_START).
     crc_spent: u64,
 }
@@ -488,6 +506,7 @@ impl<R: Read> Reader<R> {
             problem_count: 0,
             truncated: false,
             cgroups: Vec::new(),
+            maps: Vec::new(),
             crc_spent: 0,
         })
     }
@@ -555,6 +574,7 @@ impl<R: Read> Reader<R> {
             KIND_RECORD => MAX_RECORD,
             KIND_TRAILER => MAX_TRAILER,
             KIND_CGROUP => MAX_CGROUP,
+            KIND_MAPS => MAX_MAPS,
             _ => return Ok(Check::Bad("unknown frame kind")),
         };
         if len > max || (kind == KIND_RECORD && len < record::MIN_LEN) {
@@ -623,7 +643,19 @@ impl<R: Read> Reader<R> {
                             offset: off,
                             record: &self.buf[s..s + len],
                             cgroups: std::mem::take(&mut self.cgroups),
+                            maps: std::mem::take(&mut self.maps),
                         }));
+                    }
+                    if kind == KIND_MAPS {
+                        match postcard::from_bytes::<(u32, Vec<Mapping>)>(&self.buf[s..s + len]) {
+                            Ok(m) if self.maps.len() < 64 => self.maps.push(m),
+                            Ok(_) => {}
+                            Err(_) => self.problem(Problem::BadFrame {
+                                offset: off,
+                                what: "process mappings",
+                            }),
+                        }
+                        continue;
                     }
                     if kind == KIND_CGROUP {
                         match postcard::from_bytes::<(u64, String)>(&self.buf[s..s + len]) {

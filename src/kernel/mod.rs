@@ -6,4 +6,5 @@ pub mod btf;
 pub mod cgroup_path;
 pub mod features;
 pub mod host;
+pub mod procmaps;
 pub mod tracefs;

@@ -99,6 +99,21 @@ pub struct Event<'s> {
     /// With -y: what the fd arguments (by parameter name) and the returned fd (`ret`) refer
     /// to, where the kernel described them.
     pub fds: Vec<(&'s str, crate::model::fds::FdDesc)>,
+    /// With -k: the user stack at entry, innermost frame first.
+    pub stack: Vec<Frame>,
+}
+
+/// One frame of a user stack (-k), symbolized as far as the binaries allow.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Frame {
+    /// The address in the process.
+    pub addr: u64,
+    /// The file it is mapped from, and the offset in that file.
+    pub module: Option<(String, u64)>,
+    /// The function, and the address's offset into it.
+    pub function: Option<(String, u64)>,
+    /// The source file and line, from DWARF.
+    pub source: Option<(String, u32)>,
 }
 
 /// How a new task relates to its parent.

@@ -6,4 +6,5 @@ pub mod counters;
 pub mod event;
 pub mod fds;
 pub mod record;
+pub mod stacks;
 pub mod summary;

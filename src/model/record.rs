@@ -121,6 +121,18 @@ impl Record<'_> {
             Phase::Done
         }
     }
+    /// The user stack captured at entry (-k): addresses, the innermost first.
+    pub fn stack(&self) -> Vec<u64> {
+        let arg = crate::skel::types::etrace_limits::ETRACE_STACK_ARG.0 as u8;
+        self.chunks
+            .iter()
+            .filter(|c| c.arg == arg && !c.fault())
+            .flat_map(|c| c.data.chunks_exact(8))
+            .map(|w| u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
+            .take_while(|a| *a != 0)
+            .collect()
+    }
+
     /// The call began before tracing did: found in flight when tracing started.
     pub fn before_tracing(&self) -> bool {
         self.has(RF::ETRACE_R_BEFORE)

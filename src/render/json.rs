@@ -134,6 +134,43 @@ impl Serialize for SymMirror<'_> {
     }
 }
 
+/// -k: `[{"addr", "module", "file_offset", "function", "offset", "file", "line"}, ...]`, the
+/// keys it has.
+struct JsonStack<'a>(&'a [crate::model::event::Frame]);
+
+impl Serialize for JsonStack<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut q = s.serialize_seq(Some(self.0.len()))?;
+        for f in self.0 {
+            q.serialize_element(&JsonFrame(f))?;
+        }
+        q.end()
+    }
+}
+
+struct JsonFrame<'a>(&'a crate::model::event::Frame);
+
+impl Serialize for JsonFrame<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("addr", &f.addr)?;
+        if let Some((path, off)) = &f.module {
+            m.serialize_entry("module", path)?;
+            m.serialize_entry("file_offset", off)?;
+        }
+        if let Some((name, off)) = &f.function {
+            m.serialize_entry("function", name)?;
+            m.serialize_entry("offset", off)?;
+        }
+        if let Some((file, line)) = &f.source {
+            m.serialize_entry("file", file)?;
+            m.serialize_entry("line", line)?;
+        }
+        m.end()
+    }
+}
+
 struct SymArgs<'a, 's>(&'a [(&'s str, Value)]);
 
 impl Serialize for SymArgs<'_, '_> {
@@ -299,6 +336,10 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
     })?;
     if e.payload_truncated {
         out.extend_from_slice(b",\"payload_truncated\":true");
+    }
+    if !e.stack.is_empty() {
+        out.extend_from_slice(b",\"stack\":");
+        json(out, &JsonStack(&e.stack))?;
     }
     if e.phase == Phase::Unfinished {
         out.extend_from_slice(b",\"unfinished\":true");
@@ -490,6 +531,7 @@ mod tests {
             was_pending: false,
             out_args: 0,
             fds: vec![],
+            stack: vec![],
         };
         let mut out = Vec::new();
         write(&mut out, &e).unwrap();
@@ -567,6 +609,7 @@ mod tests {
             was_pending: false,
             out_args: 0,
             fds: vec![],
+            stack: vec![],
         };
         let mut out = Vec::new();
         write(&mut out, &e).unwrap();

@@ -288,6 +288,33 @@ fn fd_desc(out: &mut String, e: &Event<'_>, name: &str) {
     }
 }
 
+/// -k: one frame under its event's line: ` > inner+0x15 (prog.c:12) [/tmp/prog+0x1139]`.
+pub fn frame(out: &mut String, f: &crate::model::event::Frame) {
+    out.push_str(" > ");
+    match &f.function {
+        Some((name, off)) => {
+            escape_into(out, name.as_bytes());
+            let _ = write!(out, "+{off:#x}");
+        }
+        None => out.push('?'),
+    }
+    if let Some((file, line)) = &f.source {
+        out.push_str(" (");
+        escape_into(out, file.as_bytes());
+        let _ = write!(out, ":{line})");
+    }
+    match &f.module {
+        Some((path, off)) => {
+            out.push_str(" [");
+            escape_into(out, path.as_bytes());
+            let _ = write!(out, "+{off:#x}]");
+        }
+        None => {
+            let _ = write!(out, " [{:#x}]", f.addr);
+        }
+    }
+}
+
 /// Format one event as a line (without the newline).
 pub fn line(e: &Event<'_>, o: &TextOptions) -> String {
     let mut out = String::with_capacity(128);
@@ -491,6 +518,10 @@ pub fn write_with(
     buf.clear();
     append_line(buf, e, o);
     buf.push('\n');
+    for f in &e.stack {
+        frame(buf, f);
+        buf.push('\n');
+    }
     w.write_all(buf.as_bytes())
 }
 
@@ -527,6 +558,7 @@ mod tests {
             was_pending: false,
             out_args: 0,
             fds: vec![],
+            stack: vec![],
         }
     }
 

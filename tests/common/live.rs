@@ -28,10 +28,16 @@ extern "C" {
 
 /// Compile tests/progs/NAME.c into dir.
 pub fn compile_prog(dir: &Path, name: &str) -> PathBuf {
+    compile_prog_with(dir, name, &["-O1", "-pthread"])
+}
+
+/// Compile tests/progs/NAME.c into dir with these compiler flags.
+pub fn compile_prog_with(dir: &Path, name: &str, flags: &[&str]) -> PathBuf {
     let out = dir.join(format!("etrace-{name}"));
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/progs/{name}.c"));
     let st = Command::new("cc")
-        .args(["-O1", "-pthread", "-o"])
+        .args(flags)
+        .arg("-o")
         .arg(&out)
         .arg(&src)
         .status()

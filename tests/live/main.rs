@@ -21,4 +21,5 @@ mod filters;
 mod inflight;
 mod process;
 mod ring;
+mod stacks;
 mod summary;

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs inside the VM that tests/vm.rs boots (an older stock kernel): every etrace run the host
-# then checks. usage: guest.sh OUT ETRACE KNOWN SIGNALS   (OUT: a directory shared with the host)
+# then checks. usage: guest.sh OUT ETRACE KNOWN SIGNALS STACK   (OUT: a directory shared with the host)
 set -u
-OUT=$1 E=$2 KNOWN=$3 SIGNALS=$4
+OUT=$1 E=$2 KNOWN=$3 SIGNALS=$4 STACK=$5
 cd "$OUT" || exit 1
 uname -r > kernel.txt
 # run NAME CMD...: stdout, stderr and exit status of CMD in NAME.out, NAME.err, NAME.rc
@@ -23,6 +23,8 @@ run signals "$E" --json -o signals.json -- "$SIGNALS"
 run pending "$E" -o pending.txt -- sh -c 'sleep 1; echo x'
 # -y: what fds refer to, resolved in the kernel
 run fds "$E" -y -s openat,read,close --json -o fds.json -- cat /etc/hostname
+# -k: a stack known in advance
+run stack "$E" -k -s getppid --json -o stack.json -- "$STACK"
 # -p: a shell that waits, then opens a file itself (a builtin's redirection)
 sh -c 'sleep 8; read x < /etc/hostname' &
 run pid "$E" -p $! --json -o pid.json
