@@ -146,6 +146,11 @@ pub struct Cli {
     #[arg(long)]
     pub env: bool,
 
+    /// Text style: `etrace` (named arguments) or `strace` (as strace -f -o writes it:
+    /// positional arguments, `name=value` members, -1 for failures; for diffing against strace)
+    #[arg(long, value_name = "STYLE", default_value = "etrace", value_parser = ["etrace", "strace"])]
+    pub style: String,
+
     /// Verbose text: every member of every struct, every array element and the whole
     /// environment (default: strace's abbreviations, formats/abbrev.rules; JSON is always whole)
     #[arg(short = 'v', long)]
@@ -235,6 +240,7 @@ impl Cli {
             bytes: self.bytes() as usize,
             env: self.env || self.verbose,
             verbose: self.verbose,
+            strace_style: self.style == "strace",
             time: self.time.min(3),
             realtime_offset_ns,
             durations: self.durations,

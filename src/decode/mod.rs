@@ -257,6 +257,7 @@ impl<'s> Decoder<'s> {
             ret_hex,
             args,
             payload_truncated: rec.data_truncated(),
+            raw_args: h.args,
             phase,
             before_tracing: rec.before_tracing(),
             was_pending: false,

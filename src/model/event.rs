@@ -84,6 +84,8 @@ pub struct Event<'s> {
     pub ret_hex: bool,
     /// Arguments by tracefs parameter name, in order.
     pub args: Vec<(&'s str, Value)>,
+    /// The argument registers as the call got them (what a pointer shown by count was).
+    pub raw_args: [u64; 6],
     /// The event's payload budget ran out: some arguments were cut or not read.
     pub payload_truncated: bool,
     /// The call's event (Done), or its entry while it is still in flight: Pending (it has

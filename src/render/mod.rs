@@ -3,5 +3,6 @@
 
 pub mod json;
 pub mod sink;
+pub mod strace;
 pub mod text;
 pub mod totals;

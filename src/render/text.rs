@@ -29,6 +29,8 @@ pub struct TextOptions {
     pub context: bool,
     /// Show every element of arrays (-v; without it, MAX_ELEMENTS).
     pub verbose: bool,
+    /// Write lines as strace -f -o does (--style strace): see render::strace.
+    pub strace_style: bool,
     /// The namespaces etrace ran in: --context names only the namespaces that differ.
     pub host_ns: [u32; 8],
 }
@@ -503,7 +505,13 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions) -> String {
 }
 
 pub fn write_life(w: &mut dyn Write, e: &LifeEvent<'_>, o: &TextOptions) -> io::Result<()> {
-    let mut l = life_line(e, o);
+    let mut l = match o.strace_style {
+        true => match crate::render::strace::life_line(e) {
+            Some(l) => l,
+            None => return Ok(()),
+        },
+        false => life_line(e, o),
+    };
     l.push('\n');
     w.write_all(l.as_bytes())
 }
@@ -516,7 +524,10 @@ pub fn write_with(
     o: &TextOptions,
 ) -> io::Result<()> {
     buf.clear();
-    append_line(buf, e, o);
+    match o.strace_style {
+        true => crate::render::strace::append_line(buf, e, o),
+        false => append_line(buf, e, o),
+    }
     buf.push('\n');
     for f in &e.stack {
         frame(buf, f);
@@ -552,6 +563,7 @@ mod tests {
             ret_hex: false,
             args,
             payload_truncated: false,
+            raw_args: [0; 6],
             errno_desc: None,
             phase: Phase::Done,
             before_tracing: false,

@@ -22,4 +22,5 @@ mod inflight;
 mod process;
 mod ring;
 mod stacks;
+mod style;
 mod summary;
