@@ -219,11 +219,29 @@ struct sock_common {
 struct sock {
 	struct sock_common __sk_common;
 	__u16 sk_protocol;
+	struct socket *sk_socket;
 } __attribute__((preserve_access_index));
 
 struct socket {
 	short type;
 	struct sock *sk;
+	struct file *file;
+} __attribute__((preserve_access_index));
+
+struct sockaddr_un {
+	unsigned short sun_family;
+	char sun_path[108];
+};
+
+struct unix_address {
+	int len;
+	struct sockaddr_un name[];
+} __attribute__((preserve_access_index));
+
+/* an AF_UNIX socket: its struct sock first */
+struct unix_sock {
+	struct unix_address *addr;
+	struct sock *peer;
 } __attribute__((preserve_access_index));
 
 struct task_struct {

@@ -11,6 +11,7 @@
 #define PIPEFS_MAGIC 0x50495045
 #define SOCKFS_MAGIC 0x534F434B
 #define ANON_INODE_FS_MAGIC 0x09041934
+#define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
 #define AT_FDCWD -100
@@ -137,7 +138,10 @@ static __noinline __u32 fd_path(struct fd_scratch *s, struct vfsmount *vmnt,
 	return pos;
 }
 
-/* -yy: a socket's family, type, protocol and (AF_INET, AF_INET6) endpoints; their digest. */
+/*
+ * -yy: a socket's family, type, protocol and endpoints (AF_INET, AF_INET6: addresses and
+ * ports; AF_UNIX: the bound path in the name, the peer's inode number in raddr); their digest.
+ */
 static __always_inline __u64 fd_socket(struct fd_scratch *s, struct file *file)
 {
 	struct socket *sock = BPF_CORE_READ(file, private_data);
@@ -149,6 +153,25 @@ static __always_inline __u64 fd_socket(struct fd_scratch *s, struct file *file)
 	s->rec.protocol = BPF_CORE_READ(sk, sk_protocol);
 	s->rec.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	s->rec.rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (s->rec.family == AF_UNIX) {
+		struct unix_sock *u = (struct unix_sock *)sk;
+		struct unix_address *a = BPF_CORE_READ(u, addr);
+		struct sock *peer = BPF_CORE_READ(u, peer);
+		__u64 ino = 0;
+		int len;
+
+		if (peer)
+			ino = BPF_CORE_READ(peer, sk_socket, file, f_path.dentry, d_inode, i_ino);
+		__builtin_memcpy(s->rec.raddr, &ino, 8);
+		len = a ? BPF_CORE_READ(a, len) - 2 : 0; /* less sun_family */
+		if (len > 0) {
+			opaque(len);
+			len &= 127;
+			bpf_probe_read_kernel(s->name, len, &a->name[0].sun_path);
+			s->rec.name_len = len;
+		}
+		return ((ino << 1) ^ (__u64)a) | 1;
+	}
 	if (s->rec.family == AF_INET) {
 		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
 		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
@@ -233,6 +256,7 @@ __noinline int fd_send(struct inflight *fl, __u32 tgid, __s32 fd)
 			s->rec.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
 		if (magic == SOCKFS_MAGIC) {
 			s->rec.kind = ETRACE_FD_SOCKET;
+			len = s->rec.name_len; /* -yy: a unix socket's path */
 		} else if (magic == PIPEFS_MAGIC) {
 			s->rec.kind = ETRACE_FD_PIPE;
 		} else if (magic == ANON_INODE_FS_MAGIC) {

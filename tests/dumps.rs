@@ -562,6 +562,11 @@ fn text_is_abbreviated_as_strace_does_and_v_shows_everything() {
         "{long}"
     );
     assert!(!long.contains("..."), "{long}");
+    // -v: times with their date, as strace -v shows them
+    assert!(
+        long.contains("st_mtime: ") && long.contains(" /* 20"),
+        "{long}"
+    );
     // JSON is whole either way
     let (evs, _) = decode_dump(&raw, &[]);
     assert!(evs.iter().any(|e| e["args"]["statbuf"]["st_nlink"] == 1));

@@ -160,6 +160,8 @@ impl<'s> Printer<'s> {
         }
         if !self.json && !self.text.verbose {
             abbreviate(&mut ev, self.abbrev);
+        } else if !self.json {
+            with_dates(&mut ev, self.abbrev);
         }
         if let Some(st) = &mut self.stacks {
             ev.stack = st.frames(&self.maps, ev.pid, &rec.stack());
@@ -312,6 +314,40 @@ fn abbreviate(ev: &mut Event<'_>, rules: &Abbrevs) {
                 *fields = shown;
             }
             _ => {}
+        }
+    }
+}
+
+/// Text with -v: the members formats/abbrev.rules says are times, with their date, as strace
+/// -v shows them: `st_atime: 1796135198 /* 2026-11-30T12:06:38.942625802+0000 */`.
+fn with_dates(ev: &mut Event<'_>, rules: &Abbrevs) {
+    use chrono::TimeZone;
+    for (name, v) in ev.args.iter_mut() {
+        let (Some(members), Value::Struct(fields)) = (rules.dates(&ev.syscall, name), &mut *v)
+        else {
+            continue;
+        };
+        for m in members {
+            let nsec_name = format!("{m}_nsec");
+            let nsec = fields
+                .iter()
+                .find(|(n, _)| **n == *nsec_name)
+                .and_then(|(_, v)| v.raw_int())
+                .filter(|n| (0..1_000_000_000).contains(n))
+                .unwrap_or(0);
+            let Some((_, secs_v)) = fields.iter_mut().find(|(n, _)| **n == **m) else {
+                continue;
+            };
+            let Some(secs) = secs_v.raw_int() else {
+                continue;
+            };
+            if let Some(t) = chrono::Local.timestamp_opt(secs, nsec as u32).single() {
+                let date = t.format("%Y-%m-%dT%H:%M:%S.%f%z");
+                *secs_v = Value::Sym {
+                    raw: Box::new(secs_v.clone()),
+                    name: format!("{secs} /* {date} */"),
+                };
+            }
         }
     }
 }

@@ -60,6 +60,23 @@ fn endpoint(family: u16, addr: &[u8; 16], port: u16) -> String {
     }
 }
 
+/// strace -yy's unix socket: `UNIX-STREAM:[ino,"/path"]` when bound (`@name` for an abstract
+/// one), `UNIX-STREAM:[ino->peer]` when connected, else `UNIX-STREAM:[ino]`.
+fn unix_endpoint(proto: &str, f: &etrace_fd, name: &[u8]) -> String {
+    let peer = u64::from_ne_bytes(f.raddr[..8].try_into().unwrap_or_default());
+    let path = name.split(|b| *b == 0).next().unwrap_or_default();
+    match (name.first(), peer) {
+        (Some(0), _) => {
+            let abs = &name[1..];
+            let abs = &abs[..abs.iter().position(|b| *b == 0).unwrap_or(abs.len())];
+            format!("{proto}:[{},\"@{}\"]", f.ino, String::from_utf8_lossy(abs))
+        }
+        (Some(_), _) => format!("{proto}:[{},\"{}\"]", f.ino, String::from_utf8_lossy(path)),
+        (None, 0) => format!("{proto}:[{}]", f.ino),
+        (None, p) => format!("{proto}:[{}->{p}]", f.ino),
+    }
+}
+
 /// How strace -y (-yy with `sockets`) shows what an fd record describes; None for a closed fd.
 pub fn describe(f: &etrace_fd, name: &[u8], sockets: bool) -> Option<FdDesc> {
     let text = |s: String| s.into_bytes();
@@ -90,6 +107,7 @@ pub fn describe(f: &etrace_fd, name: &[u8], sockets: bool) -> Option<FdDesc> {
                     endpoint(f.family, &f.laddr, f.lport),
                     endpoint(f.family, &f.raddr, f.rport)
                 ),
+                (false, _) if f.family == AF_UNIX => unix_endpoint(&proto, f, name),
                 (false, _) => format!("{proto}:[{}]", f.ino),
             };
             let s = match (f.family, inet) {

@@ -84,7 +84,7 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
 fn fd_desc(out: &mut String, e: &Event<'_>, name: &str) {
     if let Some((_, d)) = e.fds.iter().find(|(n, _)| *n == name) {
         out.push('<');
-        escape_into(out, &d.text);
+        crate::render::text::escape_desc(out, &d.text);
         out.push('>');
     }
 }

@@ -180,8 +180,18 @@ fn timestamp(out: &mut String, ts: u64, o: &TextOptions) {
 /// Append `b` to `out` as the inside of a C string literal, strace style: \n \t \" \\ and the
 /// like, other non-printable or non-ASCII bytes in octal.
 pub fn escape_into(out: &mut String, b: &[u8]) {
+    escape_bytes(out, b, true)
+}
+
+/// As escape_into, for text outside quotes (what an fd refers to): `"` stays as it is.
+pub fn escape_desc(out: &mut String, b: &[u8]) {
+    escape_bytes(out, b, false)
+}
+
+fn escape_bytes(out: &mut String, b: &[u8], in_quotes: bool) {
     for (i, &c) in b.iter().enumerate() {
         match c {
+            b'"' if !in_quotes => out.push('"'),
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
             b'\n' => out.push_str("\\n"),
@@ -285,7 +295,7 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
 fn fd_desc(out: &mut String, e: &Event<'_>, name: &str) {
     if let Some((_, d)) = e.fds.iter().find(|(n, _)| *n == name) {
         out.push('<');
-        escape_into(out, &d.text);
+        escape_desc(out, &d.text);
         out.push('>');
     }
 }

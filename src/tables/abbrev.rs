@@ -22,6 +22,9 @@ pub enum Abbrev {
 pub struct Abbrevs {
     any: HashMap<String, Abbrev>,
     args: HashMap<(String, String), Abbrev>,
+    /// -v: members that are seconds since the epoch, by parameter (as the rules above)
+    dates_any: HashMap<String, Vec<String>>,
+    dates: HashMap<(String, String), Vec<String>>,
 }
 
 impl Abbrevs {
@@ -30,6 +33,14 @@ impl Abbrevs {
         self.args
             .get(&(syscall.to_string(), param.to_string()))
             .or_else(|| self.any.get(param))
+    }
+
+    /// -v: which members of `param` of `syscall` are seconds since the epoch.
+    pub fn dates(&self, syscall: &str, param: &str) -> Option<&[String]> {
+        self.dates
+            .get(&(syscall.to_string(), param.to_string()))
+            .or_else(|| self.dates_any.get(param))
+            .map(Vec::as_slice)
     }
 }
 
@@ -52,6 +63,19 @@ pub fn parse(text: &str) -> Result<Abbrevs, FormatError> {
                 ))
             })?;
         let rest: Vec<String> = words.map(String::from).collect();
+        if let Some((first, members)) = rest.split_first().filter(|(f, _)| *f == "date") {
+            let _ = first;
+            if members.is_empty() {
+                return Err(err(format!("`{target}`: date of which members?")));
+            }
+            match sys {
+                "*" => out.dates_any.insert(param.to_string(), members.to_vec()),
+                s => out
+                    .dates
+                    .insert((s.to_string(), param.to_string()), members.to_vec()),
+            };
+            continue;
+        }
         let how = match rest.as_slice() {
             [] => return Err(err(format!("`{target}`: which members, or `count`?"))),
             [c] if c == "count" => Abbrev::Count,
@@ -80,6 +104,7 @@ mod tests {
         assert_eq!(members("statx", "buffer")[3], "stx_size");
         assert_eq!(a.get("getdents64", "dirent"), Some(&Abbrev::Count));
         assert!(a.get("read", "buf").is_none());
+        assert_eq!(a.dates("newstat", "statbuf").unwrap()[0], "st_atime");
         assert!(parse("read.buf").is_err());
         assert!(parse("readbuf count").is_err());
     }

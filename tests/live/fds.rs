@@ -195,3 +195,43 @@ fn a_y_dump_decodes_to_the_same_paths_elsewhere() {
     );
     assert!(!find(&json_lines(&replay), |e| e["fds"]["fd"] == "/etc/hosts").is_empty());
 }
+
+#[test]
+fn yy_shows_a_unix_sockets_peer_and_bound_path() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = compile_prog(tmp.path(), "unix");
+    let path = tmp.path().join("s.sock");
+    let evs = run_json(&[
+        "-yy",
+        "-s",
+        "write",
+        "--",
+        prog.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    let desc = |buf: &str| {
+        let w = find(&evs, |e| e["args"]["buf"] == buf);
+        assert_eq!(w.len(), 1, "{evs:?}");
+        w[0]["fds"]["fd"].as_str().unwrap().to_string()
+    };
+    // the pair: this end's inode, then its peer's
+    let pair = desc("p");
+    let (ino, peer) = pair
+        .strip_prefix("UNIX-STREAM:[")
+        .and_then(|r| r.strip_suffix(']'))
+        .and_then(|r| r.split_once("->"))
+        .unwrap_or_else(|| panic!("{pair}"));
+    assert!(
+        ino.parse::<u64>().is_ok() && peer.parse::<u64>().is_ok_and(|p| p > 0),
+        "{pair}"
+    );
+    assert_ne!(ino, peer);
+    // the accepted connection: its inode and the path it was accepted on
+    let accepted = desc("s");
+    assert!(
+        accepted.starts_with("UNIX-STREAM:[")
+            && accepted.ends_with(&format!(",\"{}\"]", path.display())),
+        "{accepted}"
+    );
+}
