@@ -36,6 +36,8 @@ pub struct Decoder<'s> {
     arg_syms: rustc_hash::FxHashMap<u32, [Option<Symbolic>; 6]>,
     /// syscall number -> (bit i: argument i is an fd, the return value is an fd), for -y
     fd_positions: rustc_hash::FxHashMap<u32, (u8, bool)>,
+    /// syscall number -> how its return value is shown symbolically (`<syscall>.ret` rules)
+    ret_syms: rustc_hash::FxHashMap<u32, Symbolic>,
 }
 
 /// What decoding a value needs besides its bytes.
@@ -141,9 +143,15 @@ impl<'s> Decoder<'s> {
                 (args != 0 || ret).then_some((sc.nr, (args, ret)))
             })
             .collect();
+        let ret_syms = schema
+            .syscalls
+            .values()
+            .filter_map(|sc| Some((sc.nr, xlat.arg_explicit(&sc.name, "ret")?)))
+            .collect();
         Decoder {
             schema,
             fd_positions,
+            ret_syms,
             errno: &formats.errno,
             siginfo: &formats.siginfo,
             xlat,
@@ -252,6 +260,13 @@ impl<'s> Decoder<'s> {
             ts: h.ts_enter,
             duration_ns,
             ret,
+            ret_sym: match (ret, errno, self.ret_syms.get(&h.nr)) {
+                (Some(r), None, Some(how)) => match symbolize(Value::Int(r), *how, self.xlat) {
+                    Value::Sym { name, .. } => Some(name),
+                    _ => None,
+                },
+                _ => None,
+            },
             errno,
             errno_desc,
             ret_hex,

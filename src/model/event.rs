@@ -82,6 +82,8 @@ pub struct Event<'s> {
     pub errno_desc: Option<&'s str>,
     /// The return value is an address (mmap, brk).
     pub ret_hex: bool,
+    /// The return value's symbolic form (`umask.ret mode` in formats/symbols.rules: `022`).
+    pub ret_sym: Option<String>,
     /// Arguments by tracefs parameter name, in order.
     pub args: Vec<(&'s str, Value)>,
     /// The argument registers as the call got them (what a pointer shown by count was).

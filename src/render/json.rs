@@ -171,13 +171,17 @@ impl Serialize for JsonFrame<'_> {
     }
 }
 
-struct SymArgs<'a, 's>(&'a [(&'s str, Value)]);
+/// The symbolic forms of the arguments that have one, and of the return value (`ret`).
+struct SymArgs<'a, 's>(&'a [(&'s str, Value)], Option<&'a str>);
 
 impl Serialize for SymArgs<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
         for (k, v) in self.0.iter().filter(|(_, v)| has_sym(v)) {
             m.serialize_entry(k, &SymMirror(v))?;
+        }
+        if let Some(r) = self.1 {
+            m.serialize_entry("ret", r)?;
         }
         m.end()
     }
@@ -304,9 +308,9 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
         json_value(out, v)?;
     }
     out.push(b'}');
-    if e.args.iter().any(|(_, v)| has_sym(v)) {
+    if e.args.iter().any(|(_, v)| has_sym(v)) || e.ret_sym.is_some() {
         out.extend_from_slice(b",\"sym\":");
-        json(out, &SymArgs(&e.args))?;
+        json(out, &SymArgs(&e.args, e.ret_sym.as_deref()))?;
     }
     if !e.fds.is_empty() {
         out.extend_from_slice(b",\"fds\":{");
@@ -456,7 +460,7 @@ pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>) -> io::Result<()> {
             out.push(b'}');
             if info.iter().any(|(_, v)| has_sym(v)) {
                 out.extend_from_slice(b",\"sym\":{\"siginfo\":");
-                json(out, &SymArgs(info))?;
+                json(out, &SymArgs(info, None))?;
                 out.push(b'}');
             }
         }
@@ -505,6 +509,7 @@ mod tests {
             ret: Some(-2),
             errno: Some("ENOENT"),
             ret_hex: false,
+            ret_sym: None,
             args: vec![
                 ("dfd", Value::Int(-100)),
                 (
@@ -586,6 +591,7 @@ mod tests {
             ret: Some(1),
             errno: None,
             ret_hex: false,
+            ret_sym: None,
             args: vec![
                 ("dfd", sym(Value::Int(-100), "AT_FDCWD")),
                 ("fd", Value::Int(3)),

@@ -150,6 +150,9 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         (Some(r), None) if e.ret_hex => {
             let _ = write!(out, "{:#x}", r as u64);
         }
+        (Some(_), None) if e.ret_sym.is_some() => {
+            out.push_str(e.ret_sym.as_deref().unwrap_or_default());
+        }
         (Some(r), None) => {
             let _ = write!(out, "{r}");
             fd_desc(out, e, "ret");
@@ -225,6 +228,7 @@ mod tests {
             errno: Some("ENOENT"),
             errno_desc: Some("No such file or directory"),
             ret_hex: false,
+            ret_sym: None,
             args: vec![
                 (
                     "dfd",

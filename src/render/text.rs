@@ -401,6 +401,9 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         (Some(r), None) if e.ret_hex => {
             let _ = write!(out, "{:#x}", r as u64);
         }
+        (Some(_), None) if e.ret_sym.is_some() => {
+            out.push_str(e.ret_sym.as_deref().unwrap_or_default());
+        }
         (Some(r), None) => {
             let _ = write!(out, "{r}");
             fd_desc(out, e, "ret");
@@ -571,6 +574,7 @@ mod tests {
             ret,
             errno,
             ret_hex: false,
+            ret_sym: None,
             args,
             payload_truncated: false,
             raw_args: [0; 6],

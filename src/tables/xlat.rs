@@ -406,6 +406,13 @@ impl Xlat {
             .copied()
     }
 
+    /// How one syscall's parameter (or `ret`) is shown, from a rule naming that syscall only.
+    pub fn arg_explicit(&self, syscall: &str, param: &str) -> Option<Symbolic> {
+        self.args
+            .get(&(syscall.to_string(), param.to_string()))
+            .copied()
+    }
+
     /// How each member of a struct is shown, when rules name any of them.
     pub fn member_rules(&self, struct_name: &str) -> Option<&HashMap<String, Symbolic>> {
         self.members.get(struct_name)

@@ -141,3 +141,47 @@ fn a_buffer_unreadable_at_entry_is_read_again_at_exit() {
         "{stderr}"
     );
 }
+
+#[test]
+fn octal_masks_and_unchanged_ids_read_as_strace_writes_them() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = compile_prog(tmp.path(), "ids");
+    let file = tmp.path().join("f");
+    let text = tmp.path().join("out.txt");
+    let o = run(&[
+        "-s",
+        "umask,fchown,setresuid,setresgid",
+        "-o",
+        text.to_str().unwrap(),
+        "--",
+        prog.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&text).unwrap();
+    for want in [
+        "umask(mask: 027) = 022",
+        "umask(mask: 022) = 027",
+        "fchown(fd: 3, user: -1, group: -1) = 0",
+        "setresuid(ruid: -1, euid: -1, suid: -1) = 0",
+        "setresgid(rgid: -1, egid: -1, sgid: -1) = 0",
+    ] {
+        assert!(text.contains(want), "no `{want}` in {text}");
+    }
+    // JSON keeps the numbers, the forms beside them
+    let evs = run_json(&[
+        "-s",
+        "umask,fchown",
+        "--",
+        prog.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    let u = find(&evs, |e| is(e, "umask") && e["args"]["mask"] == 0o27);
+    assert_eq!(
+        (u[0]["ret"].as_i64(), &u[0]["sym"]["ret"]),
+        (Some(0o22), &"022".into())
+    );
+    let c = find(&evs, |e| is(e, "fchown"));
+    assert_eq!(c[0]["args"]["user"], -1);
+}
