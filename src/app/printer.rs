@@ -158,10 +158,12 @@ impl<'s> Printer<'s> {
         if phase != Phase::Pending {
             self.events += 1;
         }
-        if !self.json && !self.text.verbose {
-            abbreviate(&mut ev, self.abbrev);
-        } else if !self.json {
-            with_dates(&mut ev, self.abbrev);
+        if !self.json {
+            omit_unused(&mut ev, self.abbrev, self.decoder.xlat());
+            match self.text.verbose {
+                false => abbreviate(&mut ev, self.abbrev),
+                true => with_dates(&mut ev, self.abbrev),
+            }
         }
         if let Some(st) = &mut self.stacks {
             ev.stack = st.frames(&self.maps, ev.pid, &rec.stack());
@@ -314,6 +316,42 @@ fn abbreviate(ev: &mut Event<'_>, rules: &Abbrevs) {
                 *fields = shown;
             }
             _ => {}
+        }
+    }
+}
+
+/// Text: the arguments a call does not use left out, as strace leaves them out (the `hide`
+/// rules of formats/abbrev.rules: `openat.mode hide unless flags & O_CREAT O_TMPFILE`).
+fn omit_unused(ev: &mut Event<'_>, rules: &Abbrevs, xlat: &crate::tables::xlat::Xlat) {
+    if !rules.hides_any(&ev.syscall) {
+        return;
+    }
+    for i in 0..ev.args.len() {
+        let Some(hide) = rules.hide(&ev.syscall, ev.args[i].0) else {
+            continue;
+        };
+        let Some(other) = ev
+            .args
+            .iter()
+            .find(|(n, _)| **n == *hide.other)
+            .and_then(|(_, v)| v.raw_int())
+        else {
+            continue;
+        };
+        let table = match xlat.arg(&ev.syscall, &hide.other) {
+            Some(crate::tables::xlat::Symbolic::Table(t)) => xlat.table_at(t),
+            _ => None,
+        };
+        let Some(table) = table else { continue };
+        let values = hide.names.iter().filter_map(|n| table.number_of(n));
+        let other = other as u64 & 0xffff_ffff;
+        let omit = match hide.unless_bits {
+            // left out unless one of the flags (all of its bits) is set
+            true => !values.into_iter().any(|v| v != 0 && other & v == v),
+            false => values.into_iter().any(|v| v == other),
+        };
+        if omit {
+            ev.args[i].1 = Value::Omitted;
         }
     }
 }

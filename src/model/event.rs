@@ -32,6 +32,8 @@ pub enum Value {
     Elided,
     /// Text without -v: a list shown as its number of entries (`/* 20 entries */`).
     Count(usize),
+    /// Text: an argument the call does not use, left out as strace leaves it out.
+    Omitted,
 }
 
 impl Value {

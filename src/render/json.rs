@@ -90,7 +90,7 @@ impl Serialize for JsonValue<'_> {
                 }
                 q.end()
             }
-            Value::Unreadable(_) | Value::Elided => s.serialize_none(),
+            Value::Unreadable(_) | Value::Elided | Value::Omitted => s.serialize_none(),
             Value::Count(n) => s.serialize_u64(*n as u64),
             Value::Sym { raw, .. } => JsonValue(raw).serialize(s),
         }

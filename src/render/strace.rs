@@ -75,6 +75,7 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
         }
         Value::Sym { name, .. } => out.push_str(name),
         Value::Elided => out.push_str("..."),
+        Value::Omitted => {}
         Value::Count(n) => {
             let _ = write!(out, "/* {n} entries */");
         }
@@ -103,7 +104,8 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         .args
         .iter()
         .enumerate()
-        .filter(|(i, _)| !resumed || (e.out_args >> i) & 1 != 0);
+        .filter(|(i, _)| !resumed || (e.out_args >> i) & 1 != 0)
+        .filter(|(_, (_, v))| !matches!(v, Value::Omitted));
     for (n, (i, (name, v))) in shown.enumerate() {
         if n > 0 {
             out.push_str(", ");

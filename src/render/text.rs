@@ -254,6 +254,7 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
             out.push('}');
         }
         Value::Elided => out.push_str("..."),
+        Value::Omitted => {}
         Value::Count(n) => {
             let _ = write!(out, "/* {n} entries */");
         }
@@ -350,7 +351,8 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         .args
         .iter()
         .enumerate()
-        .filter(|(i, _)| !resumed || (e.out_args >> i) & 1 != 0);
+        .filter(|(i, _)| !resumed || (e.out_args >> i) & 1 != 0)
+        .filter(|(_, (_, v))| !matches!(v, Value::Omitted));
     for (n, (_, (name, v))) in shown.enumerate() {
         if n > 0 {
             out.push_str(", ");

@@ -9,6 +9,17 @@ pub const ABBREV: &str = include_str!("../../formats/abbrev.rules");
 /// Most array elements text shows without -v.
 pub const MAX_ELEMENTS: usize = 32;
 
+/// When an argument is left out: it depends on another parameter's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hide {
+    /// The other parameter.
+    pub other: String,
+    /// true: left out unless `other` has one of the bits `names` name; false: left out when
+    /// `other` is one of the values `names` name.
+    pub unless_bits: bool,
+    pub names: Vec<String>,
+}
+
 /// How an argument is shortened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Abbrev {
@@ -25,6 +36,7 @@ pub struct Abbrevs {
     /// -v: members that are seconds since the epoch, by parameter (as the rules above)
     dates_any: HashMap<String, Vec<String>>,
     dates: HashMap<(String, String), Vec<String>>,
+    hides: HashMap<(String, String), Hide>,
 }
 
 impl Abbrevs {
@@ -33,6 +45,16 @@ impl Abbrevs {
         self.args
             .get(&(syscall.to_string(), param.to_string()))
             .or_else(|| self.any.get(param))
+    }
+
+    /// When `param` of `syscall` is left out.
+    pub fn hide(&self, syscall: &str, param: &str) -> Option<&Hide> {
+        self.hides.get(&(syscall.to_string(), param.to_string()))
+    }
+
+    /// Whether any rule leaves out an argument of `syscall`.
+    pub fn hides_any(&self, syscall: &str) -> bool {
+        self.hides.keys().any(|(s, _)| s == syscall)
     }
 
     /// -v: which members of `param` of `syscall` are seconds since the epoch.
@@ -63,6 +85,26 @@ pub fn parse(text: &str) -> Result<Abbrevs, FormatError> {
                 ))
             })?;
         let rest: Vec<String> = words.map(String::from).collect();
+        if rest.first().is_some_and(|w| w == "hide") {
+            let hide = match rest.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+                ["hide", "unless", other, "&", ref names @ ..] if !names.is_empty() => Hide {
+                    other: other.to_string(),
+                    unless_bits: true,
+                    names: names.iter().map(|n| n.to_string()).collect(),
+                },
+                ["hide", "when", other, ref names @ ..] if !names.is_empty() => Hide {
+                    other: other.to_string(),
+                    unless_bits: false,
+                    names: names.iter().map(|n| n.to_string()).collect(),
+                },
+                _ => return Err(err(format!("cannot parse `{l}`"))),
+            };
+            if sys == "*" {
+                return Err(err(format!("`{target}`: hide rules name their syscall")));
+            }
+            out.hides.insert((sys.to_string(), param.to_string()), hide);
+            continue;
+        }
         if let Some((first, members)) = rest.split_first().filter(|(f, _)| *f == "date") {
             let _ = first;
             if members.is_empty() {
@@ -105,6 +147,12 @@ mod tests {
         assert_eq!(a.get("getdents64", "dirent"), Some(&Abbrev::Count));
         assert!(a.get("read", "buf").is_none());
         assert_eq!(a.dates("newstat", "statbuf").unwrap()[0], "st_atime");
+        let h = a.hide("openat", "mode").unwrap();
+        assert_eq!((h.other.as_str(), h.unless_bits), ("flags", true));
+        assert_eq!(h.names, ["O_CREAT", "O_TMPFILE"]);
+        assert!(!a.hide("fcntl", "arg").unwrap().unless_bits);
+        assert!(parse("openat.mode hide unless flags O_CREAT").is_err());
+        assert!(parse("*.mode hide when flags X").is_err());
         assert!(parse("read.buf").is_err());
         assert!(parse("readbuf count").is_err());
     }

@@ -188,6 +188,16 @@ pub fn parse_number(s: &str) -> Option<i64> {
 }
 
 impl Table {
+    /// The number an entry of any section names (a value, a flag, a field's value).
+    pub fn number_of(&self, name: &str) -> Option<u64> {
+        self.sections.iter().find_map(|s| match s {
+            Section::Values(v) => v.iter().find(|(_, n)| n == name).map(|(v, _)| *v as u64),
+            Section::Field { entries, .. } | Section::Flags(entries) => {
+                entries.iter().find(|(_, n)| n == name).map(|(v, _)| *v)
+            }
+        })
+    }
+
     /// The value a `values` entry names.
     pub fn value_of(&self, name: &str) -> Option<i64> {
         self.sections.iter().find_map(|s| match s {
@@ -392,6 +402,11 @@ impl Xlat {
             }
         }
         Ok(x)
+    }
+
+    /// The table a Symbolic::Table names.
+    pub fn table_at(&self, i: usize) -> Option<&Table> {
+        self.tables.get(i)
     }
 
     pub fn table(&self, name: &str) -> Option<&Table> {

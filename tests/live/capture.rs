@@ -40,7 +40,7 @@ fn text_output_is_strace_like() {
     );
     assert!(
         text.lines().any(|l| l.contains(
-            "openat(dfd: AT_FDCWD, filename: \"/nonexistent-etrace\", flags: O_RDONLY, mode: 0) = -2 ENOENT"
+            "openat(dfd: AT_FDCWD, filename: \"/nonexistent-etrace\", flags: O_RDONLY) = -2 ENOENT (No such file or directory)"
         )),
         "{text}"
     );
@@ -151,7 +151,7 @@ fn octal_masks_and_unchanged_ids_read_as_strace_writes_them() {
     let text = tmp.path().join("out.txt");
     let o = run(&[
         "-s",
-        "umask,fchown,setresuid,setresgid",
+        "umask,fchown,setresuid,setresgid,openat,fcntl",
         "-o",
         text.to_str().unwrap(),
         "--",
@@ -166,6 +166,10 @@ fn octal_masks_and_unchanged_ids_read_as_strace_writes_them() {
         "fchown(fd: 3, user: -1, group: -1) = 0",
         "setresuid(ruid: -1, euid: -1, suid: -1) = 0",
         "setresgid(rgid: -1, egid: -1, sgid: -1) = 0",
+        // what the call uses, as strace shows it: the mode with O_CREAT only, no fcntl arg
+        "flags: O_WRONLY|O_CREAT, mode: 0640) = 3",
+        "fcntl(fd: 3, cmd: F_GETFD) = 0",
+        "openat(dfd: AT_FDCWD, filename: \"/etc/hostname\", flags: O_RDONLY) = 4",
     ] {
         assert!(text.contains(want), "no `{want}` in {text}");
     }

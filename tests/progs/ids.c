@@ -1,6 +1,8 @@
 /*
  * ids.c: values strace shows in a form of their own: umask's mask and result in octal, and -1
- * ("leave unchanged") for user and group ids. Creates and removes argv[1].
+ * ("leave unchanged") for user and group ids; and arguments a call does not use, which strace
+ * leaves out (open's mode without O_CREAT, fcntl's arg for F_GETFD). Creates and removes
+ * argv[1].
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -19,6 +21,8 @@ int main(int argc, char **argv)
 	if (fd < 0 || fchown(fd, -1, -1))
 		return 1;
 	if (setresuid(-1, -1, -1) || setresgid(-1, -1, -1))
+		return 1;
+	if (fcntl(fd, F_GETFD) != 0 || open("/etc/hostname", O_RDONLY) != 4)
 		return 1;
 	return unlink(argv[1]) ? 1 : 0;
 }
