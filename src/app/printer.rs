@@ -49,6 +49,8 @@ pub struct Printer<'s> {
     paths: Vec<Vec<u8>>,
     /// What text shows of an argument without -v.
     abbrev: &'s Abbrevs,
+    /// The syscalls some rule of `abbrev` applies to (looked up for every text event).
+    abbreviated: rustc_hash::FxHashSet<u32>,
     /// -k: the processes' file mappings, and the symbolizer (None: stacks not shown).
     maps: ProcessMaps,
     stacks: Option<StackSymbolizer>,
@@ -78,6 +80,19 @@ impl<'s> Printer<'s> {
             show_fds: 0,
             paths: Vec::new(),
             abbrev: &formats.abbrev,
+            abbreviated: schema
+                .syscalls
+                .values()
+                .filter(|sc| {
+                    let a = &formats.abbrev;
+                    sc.args.iter().any(|p| {
+                        a.get(&sc.name, &p.name).is_some()
+                            || a.hide(&sc.name, &p.name).is_some()
+                            || a.dates(&sc.name, &p.name).is_some()
+                    })
+                })
+                .map(|sc| sc.nr)
+                .collect(),
             maps: ProcessMaps::default(),
             stacks: None,
         }
@@ -158,7 +173,7 @@ impl<'s> Printer<'s> {
         if phase != Phase::Pending {
             self.events += 1;
         }
-        if !self.json {
+        if !self.json && self.abbreviated.contains(&ev.nr) {
             omit_unused(&mut ev, self.abbrev, self.decoder.xlat());
             match self.text.verbose {
                 false => abbreviate(&mut ev, self.abbrev),

@@ -29,38 +29,48 @@ pub enum Abbrev {
     Count,
 }
 
+/// Rules by syscall, then by parameter: looked up for every event, without allocating.
+type BySyscall<T> = HashMap<String, HashMap<String, T>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct Abbrevs {
     any: HashMap<String, Abbrev>,
-    args: HashMap<(String, String), Abbrev>,
+    args: BySyscall<Abbrev>,
     /// -v: members that are seconds since the epoch, by parameter (as the rules above)
     dates_any: HashMap<String, Vec<String>>,
-    dates: HashMap<(String, String), Vec<String>>,
-    hides: HashMap<(String, String), Hide>,
+    dates: BySyscall<Vec<String>>,
+    hides: BySyscall<Hide>,
+}
+
+fn by_syscall<'a, T>(m: &'a BySyscall<T>, syscall: &str, param: &str) -> Option<&'a T> {
+    m.get(syscall)?.get(param)
+}
+
+fn insert<T>(m: &mut BySyscall<T>, syscall: &str, param: &str, v: T) {
+    m.entry(syscall.to_string())
+        .or_default()
+        .insert(param.to_string(), v);
 }
 
 impl Abbrevs {
     /// How `param` of `syscall` is shortened, if it is.
     pub fn get(&self, syscall: &str, param: &str) -> Option<&Abbrev> {
-        self.args
-            .get(&(syscall.to_string(), param.to_string()))
-            .or_else(|| self.any.get(param))
+        by_syscall(&self.args, syscall, param).or_else(|| self.any.get(param))
     }
 
     /// When `param` of `syscall` is left out.
     pub fn hide(&self, syscall: &str, param: &str) -> Option<&Hide> {
-        self.hides.get(&(syscall.to_string(), param.to_string()))
+        by_syscall(&self.hides, syscall, param)
     }
 
     /// Whether any rule leaves out an argument of `syscall`.
     pub fn hides_any(&self, syscall: &str) -> bool {
-        self.hides.keys().any(|(s, _)| s == syscall)
+        self.hides.contains_key(syscall)
     }
 
     /// -v: which members of `param` of `syscall` are seconds since the epoch.
     pub fn dates(&self, syscall: &str, param: &str) -> Option<&[String]> {
-        self.dates
-            .get(&(syscall.to_string(), param.to_string()))
+        by_syscall(&self.dates, syscall, param)
             .or_else(|| self.dates_any.get(param))
             .map(Vec::as_slice)
     }
@@ -102,20 +112,19 @@ pub fn parse(text: &str) -> Result<Abbrevs, FormatError> {
             if sys == "*" {
                 return Err(err(format!("`{target}`: hide rules name their syscall")));
             }
-            out.hides.insert((sys.to_string(), param.to_string()), hide);
+            insert(&mut out.hides, sys, param, hide);
             continue;
         }
-        if let Some((first, members)) = rest.split_first().filter(|(f, _)| *f == "date") {
-            let _ = first;
+        if let Some((_, members)) = rest.split_first().filter(|(f, _)| *f == "date") {
             if members.is_empty() {
                 return Err(err(format!("`{target}`: date of which members?")));
             }
             match sys {
-                "*" => out.dates_any.insert(param.to_string(), members.to_vec()),
-                s => out
-                    .dates
-                    .insert((s.to_string(), param.to_string()), members.to_vec()),
-            };
+                "*" => {
+                    out.dates_any.insert(param.to_string(), members.to_vec());
+                }
+                s => insert(&mut out.dates, s, param, members.to_vec()),
+            }
             continue;
         }
         let how = match rest.as_slice() {
@@ -124,9 +133,11 @@ pub fn parse(text: &str) -> Result<Abbrevs, FormatError> {
             m => Abbrev::Members(m.to_vec()),
         };
         match sys {
-            "*" => out.any.insert(param.to_string(), how),
-            s => out.args.insert((s.to_string(), param.to_string()), how),
-        };
+            "*" => {
+                out.any.insert(param.to_string(), how);
+            }
+            s => insert(&mut out.args, s, param, how),
+        }
     }
     Ok(out)
 }
