@@ -38,7 +38,14 @@ pub struct Decoder<'s> {
     fd_positions: rustc_hash::FxHashMap<u32, (u8, bool)>,
     /// syscall number -> how its return value is shown symbolically (`<syscall>.ret` rules)
     ret_syms: rustc_hash::FxHashMap<u32, Symbolic>,
+    /// syscall number -> its conditional rules, resolved: (argument index or None for the
+    /// return value, the other argument's index, the value it must have, how)
+    cond_syms: rustc_hash::FxHashMap<u32, Vec<CondSym>>,
 }
+
+/// A conditional rule, resolved for one syscall: (the argument it decodes, None for the return
+/// value; the index of the argument that chooses it; the value that argument must have; how).
+type CondSym = (Option<usize>, usize, u64, Symbolic);
 
 /// What decoding a value needs besides its bytes.
 pub struct Decoding<'x> {
@@ -148,10 +155,35 @@ impl<'s> Decoder<'s> {
             .values()
             .filter_map(|sc| Some((sc.nr, xlat.arg_explicit(&sc.name, "ret")?)))
             .collect();
+        let cond_syms = schema
+            .syscalls
+            .values()
+            .filter_map(|sc| {
+                let idx = |p: &str| sc.args.iter().take(6).position(|a| a.name == p);
+                let rules: Vec<_> = xlat
+                    .cond_rules(&sc.name)
+                    .iter()
+                    .filter_map(|r| {
+                        let target = match r.param.as_str() {
+                            "ret" => None,
+                            p => Some(idx(p)?),
+                        };
+                        let other = idx(&r.other)?;
+                        let table = match xlat.arg(&sc.name, &r.other)? {
+                            Symbolic::Table(t) => xlat.table_at(t)?,
+                            _ => return None,
+                        };
+                        Some((target, other, table.number_of(&r.name)?, r.how))
+                    })
+                    .collect();
+                (!rules.is_empty()).then_some((sc.nr, rules))
+            })
+            .collect();
         Decoder {
             schema,
             fd_positions,
             ret_syms,
+            cond_syms,
             errno: &formats.errno,
             siginfo: &formats.siginfo,
             xlat,
@@ -200,7 +232,7 @@ impl<'s> Decoder<'s> {
         let syms = self.arg_syms.get(&h.nr);
         let (syscall, ret_hex, args) = match self.schema.get(h.nr) {
             Some(sc) => {
-                let args = sc
+                let args: Vec<(&str, Value)> = sc
                     .args
                     .iter()
                     .enumerate()
@@ -248,6 +280,21 @@ impl<'s> Decoder<'s> {
                     .collect(),
             ),
         };
+        let mut args = args;
+        let mut ret_cond = None;
+        for &(target, other, value, how) in self.cond_syms.get(&h.nr).into_iter().flatten() {
+            if h.args[other] & 0xffff_ffff != value {
+                continue;
+            }
+            match target {
+                Some(i) => {
+                    if let Some((_, v)) = args.get_mut(i) {
+                        *v = symbolize(std::mem::replace(v, Value::UInt(0)), how, self.xlat);
+                    }
+                }
+                None => ret_cond = Some(how),
+            }
+        }
         Event {
             syscall,
             nr: h.nr,
@@ -260,8 +307,8 @@ impl<'s> Decoder<'s> {
             ts: h.ts_enter,
             duration_ns,
             ret,
-            ret_sym: match (ret, errno, self.ret_syms.get(&h.nr)) {
-                (Some(r), None, Some(how)) => match symbolize(Value::Int(r), *how, self.xlat) {
+            ret_sym: match (ret, errno, ret_cond.or(self.ret_syms.get(&h.nr).copied())) {
+                (Some(r), None, Some(how)) => match symbolize(Value::Int(r), how, self.xlat) {
                     Value::Sym { name, .. } => Some(name),
                     _ => None,
                 },

@@ -30,6 +30,7 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "epoll_flags",
     "epoll_op",
     "fcntl_cmd",
+    "fcntl_fd_flags",
     "fd_flags",
     "fpe_code",
     "futex_op",
@@ -147,6 +148,18 @@ pub enum Symbolic {
     Table(usize),
 }
 
+/// A rule that applies when another parameter has a value: `fcntl.ret open_flags when cmd =
+/// F_GETFL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CondRule {
+    /// The parameter it decodes, or `ret`.
+    pub param: String,
+    /// The parameter whose value chooses it, and that value's name (in that parameter's table).
+    pub other: String,
+    pub name: String,
+    pub how: Symbolic,
+}
+
 /// All tables and rules.
 #[derive(Debug, Clone, Default)]
 pub struct Xlat {
@@ -157,6 +170,8 @@ pub struct Xlat {
     any_syscall: HashMap<String, Symbolic>,
     /// struct name -> member -> how
     members: HashMap<String, HashMap<String, Symbolic>>,
+    /// syscall -> its conditional rules, in file order
+    conds: HashMap<String, Vec<CondRule>>,
 }
 
 fn err(file: &'static str, line: usize, msg: impl Into<String>) -> FormatError {
@@ -371,9 +386,12 @@ impl Xlat {
         const FILE: &str = "symbols.rules";
         for (n, line) in crate::tables::data_lines(rules) {
             let words: Vec<&str> = line.split_whitespace().collect();
-            let (target, table, is_struct) = match words[..] {
-                ["struct", target, table] => (target, table, true),
-                [target, table] => (target, table, false),
+            let (target, table, is_struct, cond) = match words[..] {
+                ["struct", target, table] => (target, table, true, None),
+                [target, table] => (target, table, false, None),
+                [target, table, "when", other, "=", name] => {
+                    (target, table, false, Some((other, name)))
+                }
                 _ => return Err(err(FILE, n, format!("cannot parse `{line}`"))),
             };
             let how = match table {
@@ -388,6 +406,21 @@ impl Xlat {
             let (owner, field) = target
                 .split_once('.')
                 .ok_or_else(|| err(FILE, n, format!("`{target}` is not owner.field")))?;
+            if let Some((other, name)) = cond {
+                if owner == "*" {
+                    return Err(err(FILE, n, "a `when` rule names its syscall"));
+                }
+                x.conds
+                    .entry(owner.to_string())
+                    .or_default()
+                    .push(CondRule {
+                        param: field.to_string(),
+                        other: other.to_string(),
+                        name: name.to_string(),
+                        how,
+                    });
+                continue;
+            }
             let dup = match (is_struct, owner) {
                 (true, _) => x
                     .members
@@ -419,6 +452,11 @@ impl Xlat {
             .get(&(syscall.to_string(), param.to_string()))
             .or_else(|| self.any_syscall.get(param))
             .copied()
+    }
+
+    /// The conditional rules of a syscall (`... when OTHER = NAME`).
+    pub fn cond_rules(&self, syscall: &str) -> &[CondRule] {
+        self.conds.get(syscall).map_or(&[], Vec::as_slice)
     }
 
     /// How one syscall's parameter (or `ret`) is shown, from a rule naming that syscall only.

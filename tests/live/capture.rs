@@ -170,6 +170,11 @@ fn octal_masks_and_unchanged_ids_read_as_strace_writes_them() {
         "flags: O_WRONLY|O_CREAT, mode: 0640) = 3",
         "fcntl(fd: 3, cmd: F_GETFD) = 0",
         "openat(dfd: AT_FDCWD, filename: \"/etc/hostname\", flags: O_RDONLY) = 4",
+        // fcntl's arg and result decoded by its command
+        "fcntl(fd: 3, cmd: F_SETFD, arg: FD_CLOEXEC) = 0",
+        "fcntl(fd: 3, cmd: F_GETFD) = FD_CLOEXEC",
+        "fcntl(fd: 3, cmd: F_GETFL) = O_WRONLY|O_LARGEFILE",
+        "fcntl(fd: 3, cmd: F_SETFL, arg: O_RDONLY|O_NONBLOCK) = 0",
     ] {
         assert!(text.contains(want), "no `{want}` in {text}");
     }

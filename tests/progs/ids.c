@@ -24,5 +24,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (fcntl(fd, F_GETFD) != 0 || open("/etc/hostname", O_RDONLY) != 4)
 		return 1;
+	/* fcntl's arg and result by command */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) || fcntl(fd, F_GETFD) != FD_CLOEXEC)
+		return 1;
+	if (fcntl(fd, F_GETFL) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK))
+		return 1;
 	return unlink(argv[1]) ? 1 : 0;
 }
