@@ -51,6 +51,8 @@ pub struct Printer<'s> {
     abbrev: &'s Abbrevs,
     /// The syscalls some rule of `abbrev` applies to (looked up for every text event).
     abbreviated: rustc_hash::FxHashSet<u32>,
+    /// The `hide` rules, resolved.
+    hides: rustc_hash::FxHashMap<u32, Vec<HideRule>>,
     /// -k: the processes' file mappings, and the symbolizer (None: stacks not shown).
     maps: ProcessMaps,
     stacks: Option<StackSymbolizer>,
@@ -93,6 +95,7 @@ impl<'s> Printer<'s> {
                 })
                 .map(|sc| sc.nr)
                 .collect(),
+            hides: resolve_hides(schema, &formats.abbrev, &formats.xlat),
             maps: ProcessMaps::default(),
             stacks: None,
         }
@@ -174,7 +177,9 @@ impl<'s> Printer<'s> {
             self.events += 1;
         }
         if !self.json && self.abbreviated.contains(&ev.nr) {
-            omit_unused(&mut ev, self.abbrev, self.decoder.xlat());
+            if let Some(h) = self.hides.get(&ev.nr) {
+                omit_unused(&mut ev, h);
+            }
             match self.text.verbose {
                 false => abbreviate(&mut ev, self.abbrev),
                 true => with_dates(&mut ev, self.abbrev),
@@ -335,38 +340,64 @@ fn abbreviate(ev: &mut Event<'_>, rules: &Abbrevs) {
     }
 }
 
+/// A `hide` rule of formats/abbrev.rules resolved for one syscall: argument `target` is left
+/// out unless argument `other` has all the bits of one of `values` (`unless_bits`), or when it
+/// is one of them.
+struct HideRule {
+    target: usize,
+    other: usize,
+    unless_bits: bool,
+    values: Vec<u64>,
+}
+
+/// The `hide` rules by syscall number, their names resolved in the other argument's table once.
+fn resolve_hides(
+    schema: &Schema,
+    rules: &Abbrevs,
+    xlat: &crate::tables::xlat::Xlat,
+) -> rustc_hash::FxHashMap<u32, Vec<HideRule>> {
+    let mut out: rustc_hash::FxHashMap<u32, Vec<HideRule>> = Default::default();
+    for sc in schema.syscalls.values() {
+        let idx = |p: &str| sc.args.iter().take(6).position(|a| a.name == p);
+        for (target, a) in sc.args.iter().take(6).enumerate() {
+            let Some(hide) = rules.hide(&sc.name, &a.name) else {
+                continue;
+            };
+            let table = match xlat.arg(&sc.name, &hide.other) {
+                Some(crate::tables::xlat::Symbolic::Table(t)) => xlat.table_at(t),
+                _ => None,
+            };
+            let (Some(other), Some(table)) = (idx(&hide.other), table) else {
+                continue;
+            };
+            let values = hide
+                .names
+                .iter()
+                .filter_map(|n| table.number_of(n))
+                .collect();
+            out.entry(sc.nr).or_default().push(HideRule {
+                target,
+                other,
+                unless_bits: hide.unless_bits,
+                values,
+            });
+        }
+    }
+    out
+}
+
 /// Text: the arguments a call does not use left out, as strace leaves them out (the `hide`
 /// rules of formats/abbrev.rules: `openat.mode hide unless flags & O_CREAT O_TMPFILE`).
-fn omit_unused(ev: &mut Event<'_>, rules: &Abbrevs, xlat: &crate::tables::xlat::Xlat) {
-    if !rules.hides_any(&ev.syscall) {
-        return;
-    }
-    for i in 0..ev.args.len() {
-        let Some(hide) = rules.hide(&ev.syscall, ev.args[i].0) else {
-            continue;
-        };
-        let Some(other) = ev
-            .args
-            .iter()
-            .find(|(n, _)| **n == *hide.other)
-            .and_then(|(_, v)| v.raw_int())
-        else {
-            continue;
-        };
-        let table = match xlat.arg(&ev.syscall, &hide.other) {
-            Some(crate::tables::xlat::Symbolic::Table(t)) => xlat.table_at(t),
-            _ => None,
-        };
-        let Some(table) = table else { continue };
-        let values = hide.names.iter().filter_map(|n| table.number_of(n));
-        let other = other as u64 & 0xffff_ffff;
-        let omit = match hide.unless_bits {
+fn omit_unused(ev: &mut Event<'_>, hides: &[HideRule]) {
+    for h in hides {
+        let other = ev.raw_args[h.other] & 0xffff_ffff;
+        let omit = match h.unless_bits {
             // left out unless one of the flags (all of its bits) is set
-            true => !values.into_iter().any(|v| v != 0 && other & v == v),
-            false => values.into_iter().any(|v| v == other),
+            true => !h.values.iter().any(|&v| v != 0 && other & v == v),
+            false => h.values.contains(&other),
         };
-        if omit {
-            ev.args[i].1 = Value::Omitted;
+        if let (true, Some((_, v))) = (omit, ev.args.get_mut(h.target)) {
+            *v = Value::Omitted;
         }
     }
 }

@@ -558,7 +558,7 @@ fn decode_strarray(raw: u64, chunks: &[&Chunk<'_>]) -> Value {
 }
 
 /// Little-endian integer of `size` bytes at the start of `b`, if present.
-fn read_uint(b: &[u8], size: usize) -> Option<u64> {
+pub(crate) fn read_uint(b: &[u8], size: usize) -> Option<u64> {
     let s = b.get(..size)?;
     let mut buf = [0u8; 8];
     buf[..size.min(8)].copy_from_slice(&s[..size.min(8)]);

@@ -1,6 +1,7 @@
 //! signal: turns the kernel's signal records into signal events: the signal and its si_code by
 //! name, and the siginfo members strace shows for that code (formats/siginfo.tbl).
 
+use crate::decode::read_uint;
 use crate::decode::shapes::signal_name;
 use crate::model::context::Contexts;
 use crate::model::event::{Life, LifeEvent, Value};
@@ -14,16 +15,14 @@ const SI_KERNEL: i32 = 0x80;
 /// SIGCHLD's si_code when the child exited (si_status is its exit code, else a signal).
 const CLD_EXITED: i32 = 1;
 
+/// The 32-bit and 64-bit words at `off` (offsets from formats/siginfo.tbl, checked against the
+/// siginfo's size when it is parsed; 0 past the end all the same).
 fn int_at(b: &[u8], off: usize) -> i32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[off..off + 4]);
-    i32::from_ne_bytes(w)
+    b.get(off..).and_then(|w| read_uint(w, 4)).unwrap_or(0) as u32 as i32
 }
 
 fn long_at(b: &[u8], off: usize) -> i64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[off..off + 8]);
-    i64::from_ne_bytes(w)
+    b.get(off..).and_then(|w| read_uint(w, 8)).unwrap_or(0) as i64
 }
 
 fn named(xlat: &Xlat, table: &str, v: i64) -> Option<String> {

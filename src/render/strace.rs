@@ -5,108 +5,22 @@
 
 use std::fmt::Write as _;
 
-use crate::model::event::{Event, Life, LifeEvent, Outcome, Phase, Value};
-use crate::render::text::{escape_into, TextOptions};
-use crate::tables::abbrev::MAX_ELEMENTS;
+use crate::model::event::{Event, Life, LifeEvent, Phase, Value};
+use crate::render::text::{
+    duration, fd_desc, outcome, ret_value, shown_args, signal, value, TextOptions,
+};
 
-fn quoted(out: &mut String, b: &[u8], limit: Option<usize>, truncated: bool) {
-    let (shown, cut) = match limit {
-        Some(n) if b.len() > n => (&b[..n], true),
-        _ => (b, false),
-    };
-    out.push('"');
-    escape_into(out, shown);
-    out.push('"');
-    if cut || truncated {
-        out.push_str("...");
-    }
-}
-
-fn value(out: &mut String, v: &Value, o: &TextOptions) {
-    match v {
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::UInt(u) => {
-            let _ = write!(out, "{u}");
-        }
-        Value::Ptr(0) => out.push_str("NULL"),
-        Value::Ptr(p) | Value::Unreadable(p) => {
-            let _ = write!(out, "{p:#x}");
-        }
-        Value::Str { bytes, truncated } => quoted(out, bytes, None, *truncated),
-        Value::Bytes { bytes, truncated } => quoted(out, bytes, Some(o.bytes), *truncated),
-        Value::Struct(fields) => {
-            out.push('{');
-            for (i, (name, v)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if !matches!(v, Value::Elided) {
-                    out.push_str(name);
-                    out.push('=');
-                }
-                value(out, v, o);
-            }
-            out.push('}');
-        }
-        Value::Array { items, truncated } => {
-            let n = if o.verbose {
-                items.len()
-            } else {
-                items.len().min(MAX_ELEMENTS)
-            };
-            out.push('[');
-            for (i, v) in items[..n].iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                match v {
-                    Value::Str { bytes, truncated } => {
-                        quoted(out, bytes, Some(o.bytes), *truncated)
-                    }
-                    _ => value(out, v, o),
-                }
-            }
-            if *truncated || n < items.len() {
-                out.push_str(if n == 0 { "..." } else { ", ..." });
-            }
-            out.push(']');
-        }
-        Value::Sym { name, .. } => out.push_str(name),
-        Value::Elided => out.push_str("..."),
-        Value::Omitted => {}
-        Value::Count(n) => {
-            let _ = write!(out, "/* {n} entries */");
-        }
-    }
-}
-
-fn fd_desc(out: &mut String, e: &Event<'_>, name: &str) {
-    if let Some((_, d)) = e.fds.iter().find(|(n, _)| *n == name) {
-        out.push('<');
-        crate::render::text::escape_desc(out, &d.text);
-        out.push('>');
-    }
-}
-
-/// One event's line (without the newline).
+/// One event's line (without the newline). The values are written by render::text, which
+/// takes strace's forms when `o.strace_style` is set.
 pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
     let _ = write!(out, "{:<5} ", e.tid);
-    let resumed = e.was_pending && e.phase == Phase::Done;
-    if resumed {
+    if e.was_pending && e.phase == Phase::Done {
         let _ = write!(out, "<... {} resumed>", e.syscall);
     } else {
         out.push_str(&e.syscall);
         out.push('(');
     }
-    let shown = e
-        .args
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !resumed || (e.out_args >> i) & 1 != 0)
-        .filter(|(_, (_, v))| !matches!(v, Value::Omitted));
-    for (n, (i, (name, v))) in shown.enumerate() {
+    for (n, (i, (name, v))) in shown_args(e).enumerate() {
         if n > 0 {
             out.push_str(", ");
         }
@@ -123,12 +37,9 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         }
         fd_desc(out, e, name);
     }
-    match e.phase {
-        Phase::Done => {}
-        Phase::Pending | Phase::Unfinished => {
-            out.push_str(" <unfinished ...>");
-            return;
-        }
+    if e.phase != Phase::Done {
+        out.push_str(" <unfinished ...>");
+        return;
     }
     // strace's return column: `= ` at column 40, or after a space on a longer line
     out.push(')');
@@ -136,73 +47,24 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
     let pad = 40usize.saturating_sub(col).max(1);
     out.extend(std::iter::repeat_n(' ', pad));
     out.push_str("= ");
-    match (e.ret, e.errno) {
-        (None, _) => out.push('?'),
-        (Some(r), Some(name)) => {
-            // libc's view: -1 and errno; a restart code never reaches the program
-            match r {
-                -516 | -514 | -513 | -512 => out.push('?'),
-                _ => out.push_str("-1"),
-            }
-            let _ = write!(out, " {name}");
-            if let Some(d) = e.errno_desc {
-                let _ = write!(out, " ({d})");
-            }
-        }
-        (Some(r), None) if e.ret_hex => {
-            let _ = write!(out, "{:#x}", r as u64);
-        }
-        (Some(_), None) if e.ret_sym.is_some() => {
-            out.push_str(e.ret_sym.as_deref().unwrap_or_default());
-        }
-        (Some(r), None) => {
-            let _ = write!(out, "{r}");
-            fd_desc(out, e, "ret");
-        }
-    }
-    if let (true, Some(d)) = (o.durations, e.duration_ns) {
-        let _ = write!(
-            out,
-            " <{}.{:06}>",
-            d / 1_000_000_000,
-            d % 1_000_000_000 / 1000
-        );
-    }
+    ret_value(out, e, o);
+    duration(out, e, o);
 }
 
 /// A lifecycle or signal line as strace writes it; None for what strace does not show (forks
 /// and execs).
-pub fn life_line(e: &LifeEvent<'_>) -> Option<String> {
+pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions) -> Option<String> {
     let mut out = format!("{:<5} ", e.tid);
     match &e.life {
         Life::Fork { .. } | Life::Exec { .. } => return None,
         Life::Signal {
             name, code, info, ..
-        } => {
-            let _ = write!(out, "--- {name}");
-            if let Some((_, code)) = code {
-                let _ = write!(out, " {{si_signo={name}, si_code={code}");
-                let o = TextOptions::default();
-                for (k, v) in info {
-                    let _ = write!(out, ", {k}=");
-                    value(&mut out, v, &o);
-                }
-                out.push('}');
-            }
-            out.push_str(" ---");
+        } => signal(&mut out, name, code, info, o),
+        Life::Exit { outcome: how, .. } => {
+            out.push_str("+++ ");
+            outcome(&mut out, how);
+            out.push_str(" +++");
         }
-        Life::Exit { outcome, .. } => match outcome {
-            Outcome::Exited(code) => {
-                let _ = write!(out, "+++ exited with {code} +++");
-            }
-            Outcome::Killed { signal, core } => {
-                let _ = write!(out, "+++ killed by {signal}");
-                if *core {
-                    out.push_str(" (core dumped)");
-                }
-                out.push_str(" +++");
-            }
-        },
     }
     Some(out)
 }
@@ -258,6 +120,7 @@ mod tests {
         };
         let o = TextOptions {
             bytes: 32,
+            strace_style: true,
             ..Default::default()
         };
         let mut s = String::new();

@@ -225,7 +225,7 @@ fn quoted(out: &mut String, b: &[u8], limit: Option<usize>, truncated: bool) {
     }
 }
 
-fn value(out: &mut String, v: &Value, o: &TextOptions) {
+pub(crate) fn value(out: &mut String, v: &Value, o: &TextOptions) {
     match v {
         Value::Int(i) => {
             let _ = write!(out, "{i}");
@@ -247,7 +247,7 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
                 }
                 if !matches!(v, Value::Elided) {
                     out.push_str(name);
-                    out.push_str(": ");
+                    out.push_str(sep(o));
                 }
                 value(out, v, o);
             }
@@ -285,6 +285,10 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
             out.push(']');
         }
         Value::Sym { name, .. } => out.push_str(name),
+        // strace shows the address alone
+        Value::Unreadable(p) if o.strace_style => {
+            let _ = write!(out, "{p:#x}");
+        }
         Value::Unreadable(0) => out.push_str("<unreadable>"),
         Value::Unreadable(p) => {
             let _ = write!(out, "{p:#x} <unreadable>");
@@ -292,8 +296,110 @@ fn value(out: &mut String, v: &Value, o: &TextOptions) {
     }
 }
 
+/// Between a member's name and its value: `name: value`, or strace's `name=value`.
+fn sep(o: &TextOptions) -> &'static str {
+    if o.strace_style {
+        "="
+    } else {
+        ": "
+    }
+}
+
+/// The arguments a line shows, with their index: a `<... resumed>` line only those read at
+/// exit, and never one a rule left out.
+pub(crate) fn shown_args<'a, 's>(
+    e: &'a Event<'s>,
+) -> impl Iterator<Item = (usize, &'a (&'s str, Value))> {
+    let resumed = e.was_pending && e.phase == Phase::Done;
+    e.args
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| !resumed || (e.out_args >> i) & 1 != 0)
+        .filter(|(_, (_, v))| !matches!(v, Value::Omitted))
+}
+
+/// What follows `= `: the value, an errno with its message (strace style: libc's -1), `?` for
+/// no value or a restart code (which never reaches the program).
+pub(crate) fn ret_value(out: &mut String, e: &Event<'_>, o: &TextOptions) {
+    match (e.ret, e.errno) {
+        (None, _) => out.push('?'),
+        (Some(r), Some(name)) => {
+            match r {
+                -516 | -514 | -513 | -512 => out.push('?'),
+                _ if o.strace_style => out.push_str("-1"),
+                _ => {
+                    let _ = write!(out, "{r}");
+                }
+            }
+            let _ = write!(out, " {name}");
+            if let Some(d) = e.errno_desc {
+                let _ = write!(out, " ({d})");
+            }
+        }
+        (Some(r), None) if e.ret_hex => {
+            let _ = write!(out, "{:#x}", r as u64);
+        }
+        (Some(_), None) if e.ret_sym.is_some() => {
+            out.push_str(e.ret_sym.as_deref().unwrap_or_default());
+        }
+        (Some(r), None) => {
+            let _ = write!(out, "{r}");
+            fd_desc(out, e, "ret");
+        }
+    }
+}
+
+/// -T: ` <seconds>`.
+pub(crate) fn duration(out: &mut String, e: &Event<'_>, o: &TextOptions) {
+    if let (true, Some(d)) = (o.durations, e.duration_ns) {
+        let _ = write!(
+            out,
+            " <{}.{:06}>",
+            d / 1_000_000_000,
+            d % 1_000_000_000 / 1000
+        );
+    }
+}
+
+/// A signal as strace shows it: `--- SIGCHLD {si_signo: SIGCHLD, si_code: CLD_EXITED, ...} ---`
+/// (`name=value` in strace style).
+pub(crate) fn signal(
+    out: &mut String,
+    name: &str,
+    code: &Option<(i32, String)>,
+    info: &[(&str, Value)],
+    o: &TextOptions,
+) {
+    let s = sep(o);
+    let _ = write!(out, "--- {name}");
+    if let Some((_, code)) = code {
+        let _ = write!(out, " {{si_signo{s}{name}, si_code{s}{code}");
+        for (k, v) in info {
+            let _ = write!(out, ", {k}{s}");
+            value(out, v, o);
+        }
+        out.push('}');
+    }
+    out.push_str(" ---");
+}
+
+/// How a thread ended: `exited with 0`, `killed by SIGKILL (core dumped)`.
+pub(crate) fn outcome(out: &mut String, outcome: &Outcome) {
+    match outcome {
+        Outcome::Exited(code) => {
+            let _ = write!(out, "exited with {code}");
+        }
+        Outcome::Killed { signal, core } => {
+            let _ = write!(out, "killed by {signal}");
+            if *core {
+                out.push_str(" (core dumped)");
+            }
+        }
+    }
+}
+
 /// -y: `<what the fd refers to>` after an fd argument or the returned fd, C-escaped.
-fn fd_desc(out: &mut String, e: &Event<'_>, name: &str) {
+pub(crate) fn fd_desc(out: &mut String, e: &Event<'_>, name: &str) {
     if let Some((_, d)) = e.fds.iter().find(|(n, _)| *n == name) {
         out.push('<');
         escape_desc(out, &d.text);
@@ -347,13 +453,7 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         out.push_str(&e.syscall);
         out.push('(');
     }
-    let shown = e
-        .args
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !resumed || (e.out_args >> i) & 1 != 0)
-        .filter(|(_, (_, v))| !matches!(v, Value::Omitted));
-    for (n, (_, (name, v))) in shown.enumerate() {
+    for (n, (_, (name, v))) in shown_args(e).enumerate() {
         if n > 0 {
             out.push_str(", ");
         } else if resumed {
@@ -385,32 +485,7 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         }
     }
     out.push_str(") = ");
-    match (e.ret, e.errno) {
-        (None, _) => out.push('?'),
-        (Some(r), Some(name)) => {
-            // a restart code never reaches the program: strace shows `?` for the value
-            match r {
-                -516 | -514 | -513 | -512 => out.push('?'),
-                _ => {
-                    let _ = write!(out, "{r}");
-                }
-            }
-            let _ = write!(out, " {name}");
-            if let Some(d) = e.errno_desc {
-                let _ = write!(out, " ({d})");
-            }
-        }
-        (Some(r), None) if e.ret_hex => {
-            let _ = write!(out, "{:#x}", r as u64);
-        }
-        (Some(_), None) if e.ret_sym.is_some() => {
-            out.push_str(e.ret_sym.as_deref().unwrap_or_default());
-        }
-        (Some(r), None) => {
-            let _ = write!(out, "{r}");
-            fd_desc(out, e, "ret");
-        }
-    }
+    ret_value(out, e, o);
     if e.payload_truncated {
         out.push_str(" (arguments truncated)");
     }
@@ -420,14 +495,7 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
     if let (Some(b), Some(a)) = (&e.ctx, &e.ctx_exit) {
         context_change(out, b, a, o);
     }
-    if let (true, Some(d)) = (o.durations, e.duration_ns) {
-        let _ = write!(
-            out,
-            " <{}.{:06}>",
-            d / 1_000_000_000,
-            d % 1_000_000_000 / 1000
-        );
-    }
+    duration(out, e, o);
 }
 
 /// Format one lifecycle event as a line (without the newline), in strace's `+++ ... +++` style.
@@ -438,17 +506,7 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions) -> String {
         name, code, info, ..
     } = &e.life
     {
-        // strace's `--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ...} ---`
-        let _ = write!(out, "--- {name}");
-        if let Some((_, code)) = code {
-            let _ = write!(out, " {{si_signo: {name}, si_code: {code}");
-            for (k, v) in info {
-                let _ = write!(out, ", {k}: ");
-                value(&mut out, v, o);
-            }
-            out.push('}');
-        }
-        out.push_str(" ---");
+        signal(&mut out, name, code, info, o);
         return out;
     }
     out.push_str("+++ ");
@@ -501,17 +559,7 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions) -> String {
             if !last_thread {
                 out.push_str("thread ");
             }
-            match outcome {
-                Outcome::Exited(code) => {
-                    let _ = write!(out, "exited with {code}");
-                }
-                Outcome::Killed { signal, core } => {
-                    let _ = write!(out, "killed by {signal}");
-                    if *core {
-                        out.push_str(" (core dumped)");
-                    }
-                }
-            }
+            self::outcome(&mut out, outcome);
         }
         Life::Signal { .. } => {}
     }
@@ -521,7 +569,7 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions) -> String {
 
 pub fn write_life(w: &mut dyn Write, e: &LifeEvent<'_>, o: &TextOptions) -> io::Result<()> {
     let mut l = match o.strace_style {
-        true => match crate::render::strace::life_line(e) {
+        true => match crate::render::strace::life_line(e, o) {
             Some(l) => l,
             None => return Ok(()),
         },

@@ -63,11 +63,6 @@ impl Abbrevs {
         by_syscall(&self.hides, syscall, param)
     }
 
-    /// Whether any rule leaves out an argument of `syscall`.
-    pub fn hides_any(&self, syscall: &str) -> bool {
-        self.hides.contains_key(syscall)
-    }
-
     /// -v: which members of `param` of `syscall` are seconds since the epoch.
     pub fn dates(&self, syscall: &str, param: &str) -> Option<&[String]> {
         by_syscall(&self.dates, syscall, param)
