@@ -362,17 +362,39 @@ static __noinline int append_msghdr(struct inflight *fl, __u32 spec, const struc
 	return 0;
 }
 
-static __always_inline __u64 plan_size(const struct etrace_arg_plan *ap, struct inflight *fl)
+/* The bytes argument plan ap reads now (flags: the chunk flags, ETRACE_C_EXIT at exit). */
+static __always_inline __u64 plan_size(const struct etrace_arg_plan *ap, struct inflight *fl,
+				       __u32 flags)
 {
+	__u32 j = ap->size_arg;
 	__u64 count;
 
 	switch (ap->size_src) {
-	case ETRACE_S_ARG: {
-		__u32 j = ap->size_arg;
-
+	case ETRACE_S_ARG:
 		if (j >= ETRACE_MAX_ARGS)
 			return 0;
 		count = fl->rec.args[j];
+		break;
+	case ETRACE_S_ARGPTR: {
+		/* a value-result length: what it holds now (the kernel's length at exit) */
+		__u32 v = 0;
+
+		if (j >= ETRACE_MAX_ARGS ||
+		    bpf_probe_read_user(&v, sizeof(v), (const void *)fl->rec.args[j]))
+			return 0;
+		count = v;
+		break;
+	}
+	case ETRACE_S_IOC: {
+		__u32 req, dir;
+
+		if (j >= ETRACE_MAX_ARGS)
+			return 0;
+		req = fl->rec.args[j];
+		dir = req >> 30; /* _IOC_WRITE 1: user to kernel; _IOC_READ 2: kernel to user */
+		if (!(dir & ((flags & ETRACE_C_EXIT) ? 2 : 1)))
+			return 0;
+		count = (req >> 16) & 0x3fff;
 		break;
 	}
 	case ETRACE_S_RET:
@@ -403,8 +425,14 @@ __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap
 	switch (ap->kind) {
 	case ETRACE_K_STR:
 		return append_mem(fl, SPEC(i, flags, RD_USER_STR), ptr, ap->max_len, ap->max_len);
-	case ETRACE_K_BUF:
-		return append_mem(fl, SPEC(i, flags, RD_USER), ptr, plan_size(ap, fl), ap->max_len);
+	case ETRACE_K_BUF: {
+		__u64 n = plan_size(ap, fl, flags);
+
+		/* a request that moves nothing this way, or an unreadable length: no chunk */
+		if (!n && (ap->size_src == ETRACE_S_IOC || ap->size_src == ETRACE_S_ARGPTR))
+			return 0;
+		return append_mem(fl, SPEC(i, flags, RD_USER), ptr, n, ap->max_len);
+	}
 	case ETRACE_K_STRARRAY:
 		return append_strarray(fl, i, flags, ptr, ap->max_len);
 	case ETRACE_K_IOVEC:
@@ -414,7 +442,7 @@ __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap
 
 		if (ap->kind == ETRACE_K_IOVEC)
 			return append_iovec(fl, SPEC(i, flags, 0), ptr,
-					    iov_cc(plan_size(ap, fl), ap->max_len), total);
+					    iov_cc(plan_size(ap, fl, flags), ap->max_len), total);
 		return append_msghdr(fl, SPEC(i, flags, 0), ptr, total, ap->max_len);
 	}
 	}
@@ -436,7 +464,7 @@ static __always_inline int capture_small(struct inflight *fl, const struct etrac
 
 	if (ap->kind != ETRACE_K_BUF || i >= ETRACE_MAX_ARGS)
 		return 1;
-	n = plan_size(ap, fl);
+	n = plan_size(ap, fl, flags);
 	if (n > SMALL_READ || n > ap->max_len || n == 0)
 		return 1;
 	ptr = (const void *)fl->rec.args[i];
@@ -459,6 +487,29 @@ static __always_inline int capture_one(struct inflight *fl, const struct etrace_
 	int r = capture_small(fl, ap, i, flags);
 
 	return r > 0 ? capture_arg(fl, ap, i, flags) : r;
+}
+
+/*
+ * The plan of this call: its syscall's, or the variant its selecting arguments choose
+ * (ETRACE_P_VARIANTS). At entry and again at exit, from the arguments saved at entry.
+ */
+static __always_inline struct etrace_plan *plan_of(struct etrace_plan *plan, struct inflight *fl)
+{
+	struct etrace_variant_key k = {};
+	struct etrace_plan *v;
+	__u32 s0, s1;
+
+	if (!(plan->flags & ETRACE_P_VARIANTS))
+		return plan;
+	s0 = plan->sel[0];
+	s1 = plan->sel[1];
+	k.nr = fl->rec.nr;
+	if (s0 < ETRACE_MAX_ARGS)
+		k.v[0] = fl->rec.args[s0] & plan->sel_mask[0];
+	if (s1 < ETRACE_MAX_ARGS)
+		k.v[1] = fl->rec.args[s1] & plan->sel_mask[1];
+	v = bpf_map_lookup_elem(&variants, &k);
+	return v ? v : plan;
 }
 
 static __always_inline void capture_entry(struct inflight *fl, const struct etrace_plan *plan)
@@ -498,7 +549,7 @@ static __always_inline void capture_stack(struct inflight *fl, void *ctx)
 
 static __always_inline void capture_exit(struct inflight *fl, const struct etrace_plan *plan)
 {
-	__u32 mask = fl->reread | (fl->rec.ret >= 0 ? plan->exit_args : 0);
+	__u32 mask = fl->reread | (fl->rec.ret >= 0 ? plan->exit_args : plan->err_args);
 
 	if (!mask)
 		return;

@@ -26,6 +26,8 @@ enum etrace_kind *etrace_kind_type __attribute__((unused));
 enum etrace_when *etrace_when_type __attribute__((unused));
 enum etrace_size_src *etrace_size_src_type __attribute__((unused));
 enum etrace_plan_flags *etrace_plan_flags_type __attribute__((unused));
+enum etrace_sel *etrace_sel_type __attribute__((unused));
+struct etrace_variant_key *etrace_variant_key_type __attribute__((unused));
 enum etrace_record_flags *etrace_record_flags_type __attribute__((unused));
 enum etrace_chunk_flags *etrace_chunk_flags_type __attribute__((unused));
 enum etrace_stat *etrace_stat_type __attribute__((unused));
@@ -140,6 +142,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 	start_record(fl, regs, task, pid_tgid, nr);
+	plan = plan_of(plan, fl);
 	if (emit_events && capture_ctx && ctx_check(task, fl, (__u32)pid_tgid, 0) < 0)
 		fl->rec.flags |= ETRACE_R_CTX_LOST;
 	if (plan->flags & ETRACE_P_NORETURN) {
@@ -184,6 +187,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	plan = bpf_map_lookup_elem(&plans, &nr);
 	if (!plan)
 		return 0;
+	plan = plan_of(plan, fl);
 	if (failed_only && !(ret < 0 && ret >= -ETRACE_MAX_ERRNO))
 		return 0;
 	fl->rec.ret = ret;

@@ -53,6 +53,7 @@ enum etrace_kind {
 enum etrace_when {
 	ETRACE_W_ENTRY = 1,
 	ETRACE_W_EXIT = 2, /* only when the syscall returned >= 0 */
+	ETRACE_W_ERROR = 4, /* at exit, only when the syscall returned < 0 */
 };
 
 /* where a ETRACE_K_BUF size comes from */
@@ -60,6 +61,12 @@ enum etrace_size_src {
 	ETRACE_S_FIXED = 0, /* elem_size bytes */
 	ETRACE_S_ARG = 1, /* args[size_arg] * elem_size bytes */
 	ETRACE_S_RET = 2, /* ret * elem_size bytes */
+	ETRACE_S_ARGPTR = 3, /* (the u32 args[size_arg] points to) * elem_size bytes */
+	/*
+	 * _IOC_SIZE(args[size_arg]) bytes, read at entry when _IOC_DIR has _IOC_WRITE and at
+	 * exit when it has _IOC_READ (ioctl requests that encode their argument's size)
+	 */
+	ETRACE_S_IOC = 4,
 };
 
 struct etrace_arg_plan {
@@ -77,6 +84,17 @@ enum etrace_plan_flags {
 	ETRACE_P_NORETURN = 2, /* emit at entry: exit, exit_group never return */
 	ETRACE_P_EXEC = 4, /* execve / execveat: arms a launched command */
 	ETRACE_P_CTX = 8, /* can change the caller's context: compare it again at exit */
+	/*
+	 * what is read depends on the values of arguments sel[0] and sel[1]: the `variants` map,
+	 * keyed by struct etrace_variant_key, may hold another plan for them (fcntl by cmd, ioctl
+	 * by request, getsockopt by level and optname)
+	 */
+	ETRACE_P_VARIANTS = 16,
+};
+
+enum etrace_sel {
+	ETRACE_SEL_NONE = 0xff, /* etrace_plan.sel: no argument */
+	ETRACE_MAX_VARIANTS = 512, /* entries of the variants map */
 };
 
 struct etrace_plan {
@@ -86,6 +104,16 @@ struct etrace_plan {
 	__u8 exit_args; /* bit i: args[i] is read at exit */
 	__u8 fd_args; /* bit i: args[i] is a file descriptor (-y) */
 	__u8 fd_ret; /* 1: the return value is a file descriptor (-y) */
+	__u8 sel[2]; /* ETRACE_P_VARIANTS: the selecting arguments, or ETRACE_SEL_NONE */
+	__u8 err_args; /* bit i: args[i] is read at exit when the call failed */
+	__u8 pad;
+	__u32 sel_mask[2]; /* the bits of each selecting argument that choose (futex's op & 127) */
+};
+
+/* The key of a plan variant: the syscall and its selecting arguments, masked (sel_mask). */
+struct etrace_variant_key {
+	__u32 nr;
+	__u32 v[2]; /* 0 for ETRACE_SEL_NONE */
 };
 
 /*

@@ -65,6 +65,14 @@ struct {
 	__type(value, struct etrace_plan);
 } plans SEC(".maps");
 
+/* the plans of calls whose capture depends on their arguments (ETRACE_P_VARIANTS) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ETRACE_MAX_VARIANTS);
+	__type(key, struct etrace_variant_key);
+	__type(value, struct etrace_plan);
+} variants SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);

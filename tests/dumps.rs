@@ -495,6 +495,7 @@ fn synthetic_dump(arch: &str) -> Vec<u8> {
             noreturn: false,
             ret_hex: false,
         }],
+        ..Default::default()
     };
     let header = Header {
         arch: arch.into(),

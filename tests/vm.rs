@@ -83,15 +83,17 @@ fn etrace_on_debian_12s_stock_kernel() {
     let known = compile(out, "known", &["-O1", "-pthread"]);
     let signals = compile(out, "signals", &["-O1"]);
     let stack = compile(out, "stack", &["-O0", "-g", "-fno-omit-frame-pointer"]);
+    let argdep = compile(out, "argdep", &["-O1"]);
     let guest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/guest.sh");
     let script = format!(
-        "sh {} {} {} {} {} {}",
+        "sh {} {} {} {} {} {} {}",
         guest.display(),
         out.display(),
         ETRACE,
         known.display(),
         signals.display(),
-        stack.display()
+        stack.display(),
+        argdep.display()
     );
     let started = std::time::Instant::now();
     // vng runs virtme-run and friends from its own directory
@@ -223,6 +225,42 @@ fn etrace_on_debian_12s_stock_kernel() {
         ["inner_frame", "outer_frame", "main"],
         "{evs:?}"
     );
+    // capture variants: fcntl's struct flock, ioctl's winsize, SO_ERROR; the time left
+    assert_eq!(rc(out, "argdep"), 0, "{}", read(out, "argdep.err"));
+    let evs = syscalls(json(out, "argdep.json"));
+    let find = |name: &str, key: &str, val: &str| {
+        evs.iter()
+            .find(|e| e["syscall"] == name && e["sym"][key] == val)
+            .unwrap_or_else(|| panic!("no {name} {val}: {evs:?}"))
+    };
+    assert_eq!(
+        find("fcntl", "cmd", "F_SETLK")["sym"]["arg"]["l_type"],
+        "F_WRLCK"
+    );
+    assert_eq!(
+        find("ioctl", "cmd", "TIOCGWINSZ")["args"]["arg"]["ws_col"],
+        80
+    );
+    assert_eq!(
+        find("getsockopt", "optname", "SO_ERROR")["sym"]["optval"],
+        "ECONNREFUSED"
+    );
+    let sel = evs
+        .iter()
+        .find(|e| e["syscall"] == "pselect6" && e["ret"] == 1)
+        .expect("pselect6");
+    assert_eq!(
+        (
+            &sel["args"]["tsp"]["tv_sec"],
+            &sel["after"]["tsp"]["tv_sec"]
+        ),
+        (&5.into(), &4.into())
+    );
+    let sleep = evs
+        .iter()
+        .find(|e| e["syscall"] == "clock_nanosleep")
+        .expect("sleep");
+    assert_eq!(sleep["args"]["rmtp"]["tv_sec"], 4, "{sleep}");
     // -y: the path of the fd cat reads
     assert_eq!(rc(out, "fds"), 0, "{}", read(out, "fds.err"));
     let evs = syscalls(json(out, "fds.json"));

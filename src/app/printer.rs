@@ -87,11 +87,11 @@ impl<'s> Printer<'s> {
                 .values()
                 .filter(|sc| {
                     let a = &formats.abbrev;
-                    sc.args.iter().any(|p| {
-                        a.get(&sc.name, &p.name).is_some()
-                            || a.hide(&sc.name, &p.name).is_some()
-                            || a.dates(&sc.name, &p.name).is_some()
-                    })
+                    a.names_syscall(&sc.name)
+                        || sc.args.iter().any(|p| {
+                            a.get(&sc.name, &p.name).is_some()
+                                || a.dates(&sc.name, &p.name).is_some()
+                        })
                 })
                 .map(|sc| sc.nr)
                 .collect(),
@@ -184,6 +184,7 @@ impl<'s> Printer<'s> {
                 false => abbreviate(&mut ev, self.abbrev),
                 true => with_dates(&mut ev, self.abbrev),
             }
+            label_after(&mut ev, self.abbrev);
         }
         if let Some(st) = &mut self.stacks {
             ev.stack = st.frames(&self.maps, ev.pid, &rec.stack());
@@ -309,6 +310,24 @@ impl<'s> Printer<'s> {
     }
 }
 
+/// Text: what the call wrote back under the labels formats/abbrev.rules gives it (`left`),
+/// empty fd sets left out; a result of 0 as the rule's word (`Timeout`), as strace shows them.
+fn label_after<'s>(ev: &mut Event<'s>, rules: &'s Abbrevs) {
+    if ev.ret == Some(0) {
+        if let Some(word) = rules.zero(&ev.syscall) {
+            ev.after = vec![(word, Value::Omitted)];
+            return;
+        }
+    }
+    ev.after
+        .retain(|(_, v)| !matches!(v, Value::Sym { name, .. } if name == "[]"));
+    for (name, _) in ev.after.iter_mut() {
+        if let Some(label) = rules.after(&ev.syscall, name) {
+            *name = label;
+        }
+    }
+}
+
 /// Text without -v: the arguments formats/abbrev.rules shortens, shortened (JSON never is).
 fn abbreviate(ev: &mut Event<'_>, rules: &Abbrevs) {
     for (name, v) in ev.args.iter_mut() {
@@ -317,7 +336,13 @@ fn abbreviate(ev: &mut Event<'_>, rules: &Abbrevs) {
         };
         match (how, &mut *v) {
             (Abbrev::Count, Value::Array { items, .. }) => *v = Value::Count(items.len()),
-            (Abbrev::Members(keep), Value::Struct(fields)) => {
+            // a struct with none of the members is another type (ioctl's arg): as it is
+            (Abbrev::Members(keep), Value::Struct(fields))
+                if keep.iter().any(|k| {
+                    let k = k.strip_suffix('?').unwrap_or(k);
+                    fields.iter().any(|(n, _)| **n == *k)
+                }) =>
+            {
                 let mut shown: Vec<_> = keep
                     .iter()
                     .filter_map(|k| {
@@ -346,6 +371,8 @@ fn abbreviate(ev: &mut Event<'_>, rules: &Abbrevs) {
 struct HideRule {
     target: usize,
     other: usize,
+    /// the bits of the other argument that count
+    mask: u64,
     unless_bits: bool,
     values: Vec<u64>,
 }
@@ -363,21 +390,23 @@ fn resolve_hides(
             let Some(hide) = rules.hide(&sc.name, &a.name) else {
                 continue;
             };
-            let table = match xlat.arg(&sc.name, &hide.other) {
-                Some(crate::tables::xlat::Symbolic::Table(t)) => xlat.table_at(t),
-                _ => None,
+            // `op&0x7f`: only those bits of the other argument count
+            let Ok((bare, mask)) = crate::tables::split_mask(&hide.other) else {
+                continue;
             };
-            let (Some(other), Some(table)) = (idx(&hide.other), table) else {
+            let Some(other) = idx(bare) else {
                 continue;
             };
             let values = hide
                 .names
                 .iter()
-                .filter_map(|n| table.number_of(n))
+                .filter_map(|n| xlat.cond_value(&sc.name, bare, &[], n))
+                .map(|v| v & u64::from(mask))
                 .collect();
             out.entry(sc.nr).or_default().push(HideRule {
                 target,
                 other,
+                mask: u64::from(mask),
                 unless_bits: hide.unless_bits,
                 values,
             });
@@ -390,7 +419,7 @@ fn resolve_hides(
 /// rules of formats/abbrev.rules: `openat.mode hide unless flags & O_CREAT O_TMPFILE`).
 fn omit_unused(ev: &mut Event<'_>, hides: &[HideRule]) {
     for h in hides {
-        let other = ev.raw_args[h.other] & 0xffff_ffff;
+        let other = ev.raw_args[h.other] & h.mask;
         let omit = match h.unless_bits {
             // left out unless one of the flags (all of its bits) is set
             true => !h.values.iter().any(|&v| v != 0 && other & v == v),

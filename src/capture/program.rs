@@ -13,8 +13,8 @@ use crate::model::counters::KernelStats;
 use crate::schema::{Capture, Schema, SizeRef, Syscall};
 use crate::skel::types::{
     etrace_arg_plan, etrace_counts, etrace_kind as Kind, etrace_limits as Limit, etrace_pid_state,
-    etrace_plan, etrace_plan_flags as PlanFlag, etrace_size_src as Src, etrace_stat,
-    etrace_when as When,
+    etrace_plan, etrace_plan_flags as PlanFlag, etrace_sel as Sel, etrace_size_src as Src,
+    etrace_stat, etrace_variant_key, etrace_when as When,
 };
 use crate::skel::{EtraceSkel, EtraceSkelBuilder};
 
@@ -355,6 +355,8 @@ fn size_src(s: &SizeRef) -> (u8, u8, u32) {
         SizeRef::Ret => (Src::ETRACE_S_RET.0 as u8, 0, 1),
         SizeRef::Arg(i) => (Src::ETRACE_S_ARG.0 as u8, *i, 1),
         SizeRef::Fixed(n) => (Src::ETRACE_S_FIXED.0 as u8, 0, *n),
+        SizeRef::ArgPtr(i) => (Src::ETRACE_S_ARGPTR.0 as u8, *i, 1),
+        SizeRef::Ioc(i) => (Src::ETRACE_S_IOC.0 as u8, *i, 1),
     }
 }
 
@@ -365,6 +367,9 @@ fn when(dir: crate::tables::Dir) -> u8 {
     }
     if dir.at_exit() {
         w |= When::ETRACE_W_EXIT.0;
+    }
+    if dir == crate::tables::Dir::OnError {
+        w |= When::ETRACE_W_ERROR.0;
     }
     w as u8
 }
@@ -404,6 +409,53 @@ pub fn plan_for(sc: &Syscall, caps: ReadLimits, enabled: bool, ctx: bool) -> etr
     for (ap, a) in plan.args.iter_mut().zip(&sc.args) {
         *ap = arg_plan(&a.capture, caps);
     }
+    plan.sel = [Sel::ETRACE_SEL_NONE.0 as u8; 2];
+    if !sc.variants.is_empty() {
+        plan.flags |= PlanFlag::ETRACE_P_VARIANTS.0;
+        for (k, &(i, mask)) in sc.select.iter().enumerate().take(2) {
+            plan.sel[k] = i;
+            plan.sel_mask[k] = mask;
+        }
+    }
+    set_masks(&mut plan);
+    plan
+}
+
+/// The plans of a syscall's variants (Syscall::variants), each `base` with the variant's
+/// arguments read its way, keyed as the kernel looks them up.
+pub fn variant_plans(
+    sc: &Syscall,
+    base: &etrace_plan,
+    caps: ReadLimits,
+) -> Vec<(etrace_variant_key, etrace_plan)> {
+    let mut out: Vec<(etrace_variant_key, etrace_plan)> = Vec::new();
+    for v in &sc.variants {
+        let k = match out.iter().position(|(k, _)| k.v == v.key) {
+            Some(k) => k,
+            None => {
+                let key = etrace_variant_key {
+                    nr: sc.nr,
+                    v: v.key,
+                };
+                out.push((key, *base));
+                out.len() - 1
+            }
+        };
+        let plan = &mut out[k].1;
+        if let Some(ap) = plan.args.get_mut(usize::from(v.arg)) {
+            *ap = arg_plan(&v.capture, caps);
+        }
+        plan.flags &= !PlanFlag::ETRACE_P_VARIANTS.0;
+        set_masks(plan);
+    }
+    out
+}
+
+/// Which arguments a plan reads at entry and at exit.
+fn set_masks(plan: &mut etrace_plan) {
+    plan.entry_args = 0;
+    plan.exit_args = 0;
+    plan.err_args = 0;
     for (i, ap) in plan.args.iter().enumerate() {
         if ap.kind != Kind::ETRACE_K_NONE.0 as u8 {
             if ap.when & When::ETRACE_W_ENTRY.0 as u8 != 0 {
@@ -412,9 +464,11 @@ pub fn plan_for(sc: &Syscall, caps: ReadLimits, enabled: bool, ctx: bool) -> etr
             if ap.when & When::ETRACE_W_EXIT.0 as u8 != 0 {
                 plan.exit_args |= 1 << i;
             }
+            if ap.when & When::ETRACE_W_ERROR.0 as u8 != 0 {
+                plan.err_args |= 1 << i;
+            }
         }
     }
-    plan
 }
 
 /// What the kernel reads behind one argument, from its capture rule.
@@ -486,10 +540,22 @@ fn plan_bytes(plan: &etrace_plan) -> Vec<u8> {
     }
     out.extend_from_slice(&plan.flags.to_ne_bytes());
     out.extend_from_slice(&[plan.entry_args, plan.exit_args, plan.fd_args, plan.fd_ret]);
+    out.extend_from_slice(&[plan.sel[0], plan.sel[1], plan.err_args, 0]);
+    for m in plan.sel_mask {
+        out.extend_from_slice(&m.to_ne_bytes());
+    }
     out
 }
 const _: () = assert!(std::mem::size_of::<etrace_arg_plan>() == 12);
-const _: () = assert!(std::mem::size_of::<etrace_plan>() == 80);
+const _: () = assert!(std::mem::size_of::<etrace_plan>() == 92);
+
+/// A variant key's bytes as the kernel reads them (bpf/etrace.h).
+fn key_bytes(k: &etrace_variant_key) -> Vec<u8> {
+    [k.nr, k.v[0], k.v[1]]
+        .iter()
+        .flat_map(|w| w.to_ne_bytes())
+        .collect()
+}
 
 /// Write every syscall's plan into the kernel's plan array, enabled for the selected ones
 /// (the others still carry their flags: a disabled execve arms a launched command).
@@ -518,6 +584,12 @@ pub fn write_plans(
             .plans
             .update(&nr.to_ne_bytes(), &plan_bytes(&plan), MapFlags::ANY)
             .with_context(|| format!("writing the plan of {}", sc.name))?;
+        for (key, vp) in variant_plans(sc, &plan, caps) {
+            skel.maps
+                .variants
+                .update(&key_bytes(&key), &plan_bytes(&vp), MapFlags::ANY)
+                .with_context(|| format!("writing a capture variant of {}", sc.name))?;
+        }
         n += usize::from(enabled);
     }
     Ok(n)

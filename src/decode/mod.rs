@@ -19,7 +19,7 @@ use crate::model::event::{Event, Value};
 use crate::model::record::{AnyRecord, Chunk, Phase, Record};
 use crate::schema::{Capture, Schema};
 use crate::tables::xlat::{Num, Symbolic, Xlat};
-use crate::tables::{Errno, Formats, Shape};
+use crate::tables::{Dir, Errno, Formats, Shape};
 
 const RAW_ARG_NAMES: [&str; 6] = ["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"];
 /// Most values one event decodes to, whatever the schema says (a dump's header is untrusted
@@ -44,8 +44,13 @@ pub struct Decoder<'s> {
 }
 
 /// A conditional rule, resolved for one syscall: (the argument it decodes, None for the return
-/// value; the index of the argument that chooses it; the value that argument must have; how).
-type CondSym = (Option<usize>, usize, u64, Symbolic);
+/// value; the arguments that choose it, each with the value its masked bits must have, and the
+/// mask; how).
+type CondSym = (
+    Option<usize>,
+    smallvec::SmallVec<[(usize, u32, u32); 2]>,
+    Symbolic,
+);
 
 /// What decoding a value needs besides its bytes.
 pub struct Decoding<'x> {
@@ -77,6 +82,18 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
             name,
         };
     }
+    if how == Symbolic::Cpuset {
+        return match &v {
+            Value::Bytes { bytes, .. } => {
+                let name = shapes::cpuset_name(bytes);
+                Value::Sym {
+                    raw: Box::new(v),
+                    name,
+                }
+            }
+            _ => v,
+        };
+    }
     let n = match &v {
         Value::Int(i) => Num::from_i64(*i),
         // a pointer whose target was not read (wait4's status when the call failed) is an
@@ -86,7 +103,8 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
         _ => return v,
     };
     match how {
-        Symbolic::Sigset => v,
+        // needs the call's other arguments: Decoder::symbolize_arg
+        Symbolic::Sigset | Symbolic::Fdset | Symbolic::Cpuset => v,
         Symbolic::Wstatus => {
             let name = shapes::wstatus_name(n.bits as u32, xlat);
             Value::Sym {
@@ -96,6 +114,16 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
         }
         Symbolic::Hex => Value::Ptr(n.bits),
         Symbolic::Int => Value::Int(i64::from(n.bits as u32 as i32)),
+        Symbolic::FutexWakeOp(t) => Value::Sym {
+            raw: Box::new(v),
+            name: shapes::futex_wake_op_name(n.bits as u32, |k| xlat.format(t, Num::from_u64(k))),
+        },
+        Symbolic::Ioctl(t) => Value::Sym {
+            raw: Box::new(v),
+            name: xlat
+                .format(t, n)
+                .unwrap_or_else(|| shapes::ioc_name(n.bits as u32)),
+        },
         Symbolic::Table(t) => match xlat.format(t, n) {
             Some(name) => Value::Sym {
                 raw: Box::new(v),
@@ -168,12 +196,13 @@ impl<'s> Decoder<'s> {
                             "ret" => None,
                             p => Some(idx(p)?),
                         };
-                        let other = idx(&r.other)?;
-                        let table = match xlat.arg(&sc.name, &r.other)? {
-                            Symbolic::Table(t) => xlat.table_at(t)?,
-                            _ => return None,
-                        };
-                        Some((target, other, table.number_of(&r.name)?, r.how))
+                        let mut when = smallvec::SmallVec::<[(usize, u32, u32); 2]>::new();
+                        for (k, (other, name)) in r.conds.iter().enumerate() {
+                            let (bare, mask) = crate::tables::split_mask(other).ok()?;
+                            let v = xlat.cond_value(&sc.name, bare, &r.conds[..k], name)?;
+                            when.push((idx(bare)?, v as u32 & mask, mask));
+                        }
+                        Some((target, when, r.how))
                     })
                     .collect();
                 (!rules.is_empty()).then_some((sc.nr, rules))
@@ -188,6 +217,23 @@ impl<'s> Decoder<'s> {
             siginfo: &formats.siginfo,
             xlat,
             arg_syms,
+        }
+    }
+
+    /// An argument's symbolic form, for the call with the register values `args`.
+    fn symbolize_arg(&self, v: Value, how: Symbolic, args: &[u64; 6]) -> Value {
+        match how {
+            Symbolic::Fdset if matches!(v, Value::Struct(_) | Value::Array { .. }) => {
+                let mut words = Vec::new();
+                collect_uints(&v, &mut words);
+                let name = shapes::fdset_name(&words, args[0]);
+                Value::Sym {
+                    raw: Box::new(v),
+                    name,
+                }
+            }
+            Symbolic::Fdset => v,
+            how => symbolize(v, how, self.xlat),
         }
     }
 
@@ -229,6 +275,8 @@ impl<'s> Decoder<'s> {
         let duration_ns =
             (done && !rec.before_tracing()).then(|| h.ts_exit.saturating_sub(h.ts_enter));
         let mut cx = Decoding::new(self.xlat);
+        let boxed = std::cell::Cell::new(0u8);
+        let after = std::cell::RefCell::new(Vec::new());
         let syms = self.arg_syms.get(&h.nr);
         let (syscall, ret_hex, args) = match self.schema.get(h.nr) {
             Some(sc) => {
@@ -239,18 +287,35 @@ impl<'s> Decoder<'s> {
                     .take(6)
                     .map(|(i, a)| {
                         let raw = h.args[i];
-                        let plain = matches!(a.capture, Capture::None) || raw == 0;
+                        let capture = sc.capture_of(i, &h.args);
+                        let plain = matches!(capture, Capture::None) || raw == 0;
                         if plain && syms.and_then(|s| s[i]).is_none() {
                             // most arguments: a register, nothing read behind it
                             return (a.name.as_str(), scalar(raw, &a.value));
                         }
-                        let chunks: smallvec::SmallVec<[&Chunk<'_>; 4]> = rec
+                        let mut chunks: smallvec::SmallVec<[&Chunk<'_>; 4]> = rec
                             .chunks
                             .iter()
                             .filter(|c| usize::from(c.arg) == i)
                             .collect();
+                        // an argument the call updates shows as passed; what the call wrote
+                        // back goes to `after`
+                        if capture.dir() == Some(Dir::Updated) {
+                            let wrote = |c: &&Chunk<'_>| c.at_exit() && !c.reread();
+                            let back: smallvec::SmallVec<[&Chunk<'_>; 4]> =
+                                chunks.iter().copied().filter(wrote).collect();
+                            chunks.retain(|c| !wrote(c));
+                            if !back.is_empty() {
+                                let v = decode_arg(raw, &a.value, capture, &back, None, &mut cx);
+                                let v = match syms.and_then(|s| s[i]) {
+                                    Some(how) => self.symbolize_arg(v, how, &h.args),
+                                    None => v,
+                                };
+                                after.borrow_mut().push((a.name.as_str(), v));
+                            }
+                        }
                         // a value-result length says how much of a shaped buffer is meaningful
-                        let len = match &a.capture {
+                        let len = match capture {
                             Capture::Shaped { len: Some(j), .. } => rec
                                 .chunks
                                 .iter()
@@ -260,9 +325,18 @@ impl<'s> Decoder<'s> {
                                 .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
                             _ => None,
                         };
-                        let v = decode_arg(raw, &a.value, &a.capture, &chunks, len, &mut cx);
+                        let v = decode_arg(raw, &a.value, capture, &chunks, len, &mut cx);
+                        if let Capture::Fixed {
+                            layout: Layout::Int { .. } | Layout::Enum { .. },
+                            ..
+                        } = capture
+                        {
+                            if !matches!(v, Value::Ptr(_) | Value::Unreadable(_)) {
+                                boxed.set(boxed.get() | 1 << i);
+                            }
+                        }
                         let v = match syms.and_then(|s| s[i]) {
-                            Some(how) => symbolize(v, how, self.xlat),
+                            Some(how) => self.symbolize_arg(v, how, &h.args),
                             None => v,
                         };
                         (a.name.as_str(), v)
@@ -282,14 +356,23 @@ impl<'s> Decoder<'s> {
         };
         let mut args = args;
         let mut ret_cond = None;
-        for &(target, other, value, how) in self.cond_syms.get(&h.nr).into_iter().flatten() {
-            if h.args[other] & 0xffff_ffff != value {
+        for (target, when, how) in self.cond_syms.get(&h.nr).into_iter().flatten() {
+            let (target, how) = (*target, *how);
+            if when
+                .iter()
+                .any(|&(o, v, mask)| h.args[o] as u32 & mask != v)
+            {
                 continue;
             }
             match target {
                 Some(i) => {
                     if let Some((_, v)) = args.get_mut(i) {
-                        *v = symbolize(std::mem::replace(v, Value::UInt(0)), how, self.xlat);
+                        // in place of what an unconditional rule made of it
+                        let raw = match std::mem::replace(v, Value::UInt(0)) {
+                            Value::Sym { raw, .. } => *raw,
+                            other => other,
+                        };
+                        *v = self.symbolize_arg(raw, how, &h.args);
                     }
                 }
                 None => ret_cond = Some(how),
@@ -323,6 +406,8 @@ impl<'s> Decoder<'s> {
             phase,
             before_tracing: rec.before_tracing(),
             was_pending: false,
+            boxed_args: boxed.get(),
+            after: after.into_inner(),
             out_args: rec
                 .chunks
                 .iter()
@@ -762,6 +847,8 @@ mod tests {
             args,
             noreturn: false,
             ret_hex: false,
+            select: Vec::new(),
+            variants: Vec::new(),
         };
         let arg = |name: &str, value, capture| Arg {
             name: name.into(),

@@ -319,6 +319,83 @@ pub fn sigset_name(words: &[u64], xlat: &Xlat) -> String {
     format!("{}[{}]", if inverted { "~" } else { "" }, names.join(" "))
 }
 
+/// An ioctl request no table names, by its fields as strace shows them:
+/// `_IOC(_IOC_READ, 0x55, 0x1, 0x8)` (direction, type, number, size).
+pub fn ioc_name(req: u32) -> String {
+    let dir = match req >> 30 {
+        0 => "_IOC_NONE",
+        1 => "_IOC_WRITE",
+        2 => "_IOC_READ",
+        _ => "_IOC_READ|_IOC_WRITE",
+    };
+    // C's %#x: 0 stays 0
+    let x = |v: u32| match v {
+        0 => "0".to_string(),
+        v => format!("{v:#x}"),
+    };
+    let (ty, nr, size) = ((req >> 8) & 0xff, req & 0xff, (req >> 16) & 0x3fff);
+    format!("_IOC({dir}, {}, {}, {})", x(ty), x(nr), x(size))
+}
+
+/// The fds an fd_set holds, below `nfds` (what the kernel looks at), as strace lists them:
+/// `[3 4]`. `words`: the set's 64-bit words, as decoded.
+pub fn fdset_name(words: &[u64], nfds: u64) -> String {
+    let mut out = String::from("[");
+    let limit = nfds.min(words.len() as u64 * 64);
+    for fd in 0..limit {
+        if words[(fd / 64) as usize] >> (fd % 64) & 1 != 0 {
+            if out.len() > 1 {
+                out.push(' ');
+            }
+            out.push_str(&fd.to_string());
+        }
+    }
+    out.push(']');
+    out
+}
+
+/// The CPUs a CPU mask holds, as strace lists them: `[0 1]`.
+pub fn cpuset_name(bytes: &[u8]) -> String {
+    let mut out = String::from("[");
+    for (i, b) in bytes.iter().enumerate() {
+        for bit in 0..8 {
+            if b >> bit & 1 != 0 {
+                if out.len() > 1 {
+                    out.push(' ');
+                }
+                out.push_str(&(i * 8 + bit).to_string());
+            }
+        }
+    }
+    out.push(']');
+    out
+}
+
+/// FUTEX_WAKE_OP's val3 as strace shows it: `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1`
+/// (`name`: the futex_wake_op table, operations at 0..4 and comparisons at 0x10..).
+pub fn futex_wake_op_name(v: u32, name: impl Fn(u64) -> Option<String>) -> String {
+    // C's %#x: 0 stays 0
+    let x = |v: u32| match v {
+        0 => "0".to_string(),
+        v => format!("{v:#x}"),
+    };
+    let mut out = String::new();
+    if (v >> 28) & 8 != 0 {
+        out.push_str("FUTEX_OP_OPARG_SHIFT<<28|");
+    }
+    let op = (v >> 28) & 7;
+    let cmp = (v >> 24) & 0xf;
+    let named = |k: u32, raw: u32| name(u64::from(k)).unwrap_or_else(|| raw.to_string());
+    out.push_str(&format!(
+        "{}<<28|{}<<12|{}<<24|{}",
+        named(op, op),
+        x((v >> 12) & 0xfff),
+        named(0x10 + cmp, cmp),
+        x(v & 0xfff)
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

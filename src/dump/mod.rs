@@ -28,12 +28,13 @@ use crate::skel::types::etrace_limits as L;
 
 pub const MAGIC: [u8; 8] = *b"\x89ETRACE\n";
 /// The version written. 3 added record types (signals; copies of calls in flight) to 2's
-/// layout, which this etrace still reads: a version 2 dump simply has none of them.
-pub const FORMAT_VERSION: u32 = 3;
+/// layout, which this etrace still reads: a version 2 dump simply has none of them. 4 added
+/// the capture variants after the header value (a version 2 or 3 header has none).
+pub const FORMAT_VERSION: u32 = 4;
 /// The versions read.
 const READ_VERSIONS: std::ops::RangeInclusive<u32> = 2..=FORMAT_VERSION;
 /// The first etrace release that reads each format version.
-const READERS: &[(u32, &str)] = &[(1, "0.1.0"), (2, "0.2.0"), (3, "0.3.0")];
+const READERS: &[(u32, &str)] = &[(1, "0.1.0"), (2, "0.2.0"), (3, "0.3.0"), (4, "0.4.0")];
 const PREAMBLE_LEN: usize = 20;
 /// Largest header accepted. The running kernel's full schema takes about 36 KiB; the limit
 /// bounds what a hostile header can expand to while it is parsed (each byte of it can become
@@ -254,7 +255,9 @@ pub struct Writer<W: Write> {
 
 impl<W: Write> Writer<W> {
     pub fn new(mut w: W, header: &Header) -> io::Result<Self> {
-        let body = postcard::to_stdvec(header).map_err(io::Error::other)?;
+        let mut body = postcard::to_stdvec(header).map_err(io::Error::other)?;
+        // format 4: the capture variants follow the header value (see WireSchema::variants)
+        body.extend(postcard::to_stdvec(&header.schema.variants).map_err(io::Error::other)?);
         let mut pre = Vec::with_capacity(PREAMBLE_LEN);
         pre.extend_from_slice(&MAGIC);
         pre.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -484,8 +487,12 @@ impl<R: Read> Reader<R> {
     /// Read and check the preamble and header.
     pub fn open(mut src: R) -> Result<Reader<R>, DumpError> {
         let (len, body) = read_header(&mut src)?;
-        let header: Header =
-            postcard::from_bytes(&body).map_err(|e| DumpError::Header(e.to_string()))?;
+        let (mut header, rest): (Header, _) =
+            postcard::take_from_bytes(&body).map_err(|e| DumpError::Header(e.to_string()))?;
+        if !rest.is_empty() {
+            header.schema.variants =
+                postcard::from_bytes(rest).map_err(|e| DumpError::Header(e.to_string()))?;
+        }
         header.check()?;
         let schema = header
             .schema
@@ -890,7 +897,7 @@ mod tests {
         let m = msg(&v);
         assert!(
             m.starts_with("etrace dump format version 7 (written by etrace ")
-                && m.contains("reads format versions 2 to 3"),
+                && m.contains("reads format versions 2 to 4"),
             "{m}"
         );
         v[8] = 1;

@@ -102,6 +102,13 @@ pub struct Event<'s> {
     pub was_pending: bool,
     /// Bit i: argument i holds data read at exit (what a `<... resumed>` line shows).
     pub out_args: u8,
+    /// Bit i: argument i is an integer read behind a pointer, which text brackets as strace
+    /// does (`[1]`); JSON keeps the number.
+    pub boxed_args: u8,
+    /// What the call wrote back into the arguments it updates (capture direction `updated`):
+    /// a timeout's time left, select's ready sets. The arguments themselves show what was
+    /// passed.
+    pub after: Vec<(&'s str, Value)>,
     /// With -y: what the fd arguments (by parameter name) and the returned fd (`ret`) refer
     /// to, where the kernel described them.
     pub fds: Vec<(&'s str, crate::model::fds::FdDesc)>,

@@ -232,6 +232,21 @@ fn opt_num<I: itoa::Integer>(out: &mut Vec<u8>, v: Option<I>) {
     }
 }
 
+/// `,"key":{"name":value,...}` (`open`: up to the brace) of named values.
+fn named_values(out: &mut Vec<u8>, open: &[u8], values: &[(&str, Value)]) -> io::Result<()> {
+    out.extend_from_slice(open);
+    for (i, (k, v)) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_str(out, k)?;
+        out.push(b':');
+        json_value(out, v)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 /// `,"key":[names...]` of the arguments that `pick` selects, when there are any.
 fn name_list(
     out: &mut Vec<u8>,
@@ -298,16 +313,7 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
         out.extend_from_slice(b",\"ctx_exit\":");
         ctx_json(out, c);
     }
-    out.extend_from_slice(b",\"args\":{");
-    for (i, (k, v)) in e.args.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        json_str(out, k)?;
-        out.push(b':');
-        json_value(out, v)?;
-    }
-    out.push(b'}');
+    named_values(out, b",\"args\":{", &e.args)?;
     if e.args.iter().any(|(_, v)| has_sym(v)) || e.ret_sym.is_some() {
         out.extend_from_slice(b",\"sym\":");
         json(out, &SymArgs(&e.args, e.ret_sym.as_deref()))?;
@@ -333,6 +339,14 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
     if let Some(d) = e.duration_ns {
         out.extend_from_slice(b",\"duration_ns\":");
         num(out, d);
+    }
+    // what the call wrote back into the arguments it updates, and its symbolic forms
+    if !e.after.is_empty() {
+        named_values(out, b",\"after\":{", &e.after)?;
+        if e.after.iter().any(|(_, v)| has_sym(v)) {
+            out.extend_from_slice(b",\"after_sym\":");
+            json(out, &SymArgs(&e.after, None))?;
+        }
     }
     name_list(out, b",\"truncated\":[", &e.args, Value::is_truncated)?;
     name_list(out, b",\"unreadable\":[", &e.args, |v| {
@@ -536,6 +550,8 @@ mod tests {
             before_tracing: false,
             was_pending: false,
             out_args: 0,
+            boxed_args: 0,
+            after: Vec::new(),
             fds: vec![],
             stack: vec![],
         };
@@ -616,6 +632,8 @@ mod tests {
             before_tracing: false,
             was_pending: false,
             out_args: 0,
+            boxed_args: 0,
+            after: Vec::new(),
             fds: vec![],
             stack: vec![],
         };

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::model::event::{Event, Life, LifeEvent, Phase, Value};
 use crate::render::text::{
-    duration, fd_desc, outcome, ret_value, shown_args, signal, value, TextOptions,
+    after_values, duration, fd_desc, outcome, ret_value, shown_args, signal, value, TextOptions,
 };
 
 /// One event's line (without the newline). The values are written by render::text, which
@@ -33,6 +33,11 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
             Value::Count(c) => {
                 let _ = write!(out, "{raw:#x} /* {c} entries */");
             }
+            _ if (e.boxed_args >> i) & 1 != 0 => {
+                out.push('[');
+                value(out, v, o);
+                out.push(']');
+            }
             _ => value(out, v, o),
         }
         fd_desc(out, e, name);
@@ -48,6 +53,7 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
     out.extend(std::iter::repeat_n(' ', pad));
     out.push_str("= ");
     ret_value(out, e, o);
+    after_values(out, e, o);
     duration(out, e, o);
 }
 
@@ -115,6 +121,8 @@ mod tests {
             before_tracing: false,
             was_pending: false,
             out_args: 0,
+            boxed_args: 0,
+            after: Vec::new(),
             fds: vec![],
             stack: vec![],
         };

@@ -318,6 +318,26 @@ pub(crate) fn shown_args<'a, 's>(
         .filter(|(_, (_, v))| !matches!(v, Value::Omitted))
 }
 
+/// After the result: what the call wrote back into the arguments it updates, `(left {...})`,
+/// or the word its result stands for, `(Timeout)` (see app::printer::label_after).
+pub(crate) fn after_values(out: &mut String, e: &Event<'_>, o: &TextOptions) {
+    if e.after.is_empty() || e.errno.is_some() {
+        return;
+    }
+    out.push_str(" (");
+    for (k, (name, v)) in e.after.iter().enumerate() {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        if !matches!(v, Value::Omitted) {
+            out.push(' ');
+            value(out, v, o);
+        }
+    }
+    out.push(')');
+}
+
 /// What follows `= `: the value, an errno with its message (strace style: libc's -1), `?` for
 /// no value or a restart code (which never reaches the program).
 pub(crate) fn ret_value(out: &mut String, e: &Event<'_>, o: &TextOptions) {
@@ -453,7 +473,7 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         out.push_str(&e.syscall);
         out.push('(');
     }
-    for (n, (_, (name, v))) in shown_args(e).enumerate() {
+    for (n, (i, (name, v))) in shown_args(e).enumerate() {
         if n > 0 {
             out.push_str(", ");
         } else if resumed {
@@ -465,6 +485,11 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
             // the environment is long and rarely the point: its count, as strace shows it
             Value::Array { items, .. } if *name == "envp" && !o.env => {
                 let _ = write!(out, "[/* {} vars */]", items.len());
+            }
+            _ if (e.boxed_args >> i) & 1 != 0 => {
+                out.push('[');
+                value(out, v, o);
+                out.push(']');
             }
             _ => value(out, v, o),
         }
@@ -486,6 +511,7 @@ pub fn append_line(out: &mut String, e: &Event<'_>, o: &TextOptions) {
     }
     out.push_str(") = ");
     ret_value(out, e, o);
+    after_values(out, e, o);
     if e.payload_truncated {
         out.push_str(" (arguments truncated)");
     }
@@ -633,6 +659,8 @@ mod tests {
             before_tracing: false,
             was_pending: false,
             out_args: 0,
+            boxed_args: 0,
+            after: Vec::new(),
             fds: vec![],
             stack: vec![],
         }

@@ -171,6 +171,8 @@ mod tests {
                     args: vec![],
                     noreturn: false,
                     ret_hex: false,
+                    select: Vec::new(),
+                    variants: Vec::new(),
                 },
             );
         }
@@ -225,6 +227,8 @@ mod tests {
                 args: vec![],
                 noreturn: false,
                 ret_hex: false,
+                select: Vec::new(),
+                variants: Vec::new(),
             },
         );
         let t = summary(&schema, &BTreeMap::from([(0, s.clone())]));

@@ -27,6 +27,10 @@ pub enum SizeRef {
     Ret,
     Arg(u8),
     Fixed(u32),
+    /// What argument i points to (a value-result length), read with the buffer.
+    ArgPtr(u8),
+    /// The size ioctl request argument i encodes, moved the way it says.
+    Ioc(u8),
 }
 
 /// What is read behind an argument, and when. `L` is how a type is given: a Layout in the
@@ -77,6 +81,21 @@ pub enum Capture<L = Layout> {
 }
 
 impl<L> Capture<L> {
+    /// When it is read (None: never).
+    pub fn dir(&self) -> Option<Dir> {
+        match self {
+            Capture::None => None,
+            Capture::Str { dir }
+            | Capture::Bytes { dir, .. }
+            | Capture::Fixed { dir, .. }
+            | Capture::Array { dir, .. }
+            | Capture::StrArray { dir }
+            | Capture::Shaped { dir, .. }
+            | Capture::Iovec { dir, .. }
+            | Capture::Msghdr { dir, .. } => Some(*dir),
+        }
+    }
+
     /// The same capture with each type given another way (a layout interned to a table index,
     /// an index resolved to its layout).
     pub fn map<M, E>(&self, mut f: impl FnMut(&L) -> Result<M, E>) -> Result<Capture<M>, E> {
@@ -139,12 +158,53 @@ pub struct Syscall {
     pub args: Vec<Arg>,
     pub noreturn: bool,
     pub ret_hex: bool,
+    /// The arguments whose values choose among `variants` (one or two), each with the bits
+    /// of it that count (futex's op & 127).
+    pub select: Vec<Selector>,
+    /// What is read behind an argument for given values of the `select` arguments, in place of
+    /// its capture: fcntl's arg by cmd, ioctl's by request, getsockopt's optval by level and
+    /// optname.
+    pub variants: Vec<Variant>,
+}
+
+/// An argument that chooses among capture variants: its index, and the bits of it that count.
+pub type Selector = (u8, u32);
+
+/// An argument's capture when the selecting arguments have the values `key` (their low 32
+/// bits, in `select` order; 0 where there is no second one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub key: [u32; 2],
+    pub arg: u8,
+    pub capture: Capture,
 }
 
 impl Syscall {
     /// execve and execveat: they replace the caller's image.
     pub fn is_exec(&self) -> bool {
         self.name == "execve" || self.name == "execveat"
+    }
+
+    /// The key the selecting arguments make of the register values `args`.
+    pub fn variant_key(&self, args: &[u64; 6]) -> [u32; 2] {
+        let mut key = [0; 2];
+        for (k, &(i, mask)) in key.iter_mut().zip(&self.select) {
+            *k = args.get(usize::from(i)).map_or(0, |v| *v as u32 & mask);
+        }
+        key
+    }
+
+    /// What was read behind argument `i` of a call with the register values `args`.
+    pub fn capture_of(&self, i: usize, args: &[u64; 6]) -> &Capture {
+        let base = &self.args[i].capture;
+        if self.variants.is_empty() {
+            return base;
+        }
+        let key = self.variant_key(args);
+        self.variants
+            .iter()
+            .find(|v| usize::from(v.arg) == i && v.key == key)
+            .map_or(base, |v| &v.capture)
     }
 }
 
@@ -269,6 +329,7 @@ impl Schema {
             for p in &ev.params {
                 args.push(build_arg(&ev.name, p, &ev.params, btf, formats)?);
             }
+            let (select, variants) = build_variants(&ev.name, &ev.params, btf, formats)?;
             syscalls.insert(
                 nr,
                 Syscall {
@@ -277,6 +338,8 @@ impl Schema {
                     args,
                     noreturn: attrs.noreturn,
                     ret_hex: attrs.ret_hex,
+                    select,
+                    variants,
                 },
             );
         }
@@ -292,13 +355,98 @@ fn size_ref(
     Ok(match src {
         SizeSrc::Ret => SizeRef::Ret,
         SizeSrc::Fixed(n) => SizeRef::Fixed(*n),
-        SizeSrc::Param(p) => {
-            let i = params.iter().position(|q| &q.name == p).ok_or_else(|| {
-                SchemaError::Rule(format!("{sys} has no parameter `{p}` to size by"))
-            })?;
-            SizeRef::Arg(i as u8)
-        }
+        SizeSrc::Param(p) => SizeRef::Arg(param_index(sys, p, params)?),
+        SizeSrc::ParamPtr(p) => SizeRef::ArgPtr(param_index(sys, p, params)?),
+        SizeSrc::Ioc(p) => SizeRef::Ioc(param_index(sys, p, params)?),
     })
+}
+
+fn param_index(
+    sys: &str,
+    p: &str,
+    params: &[crate::kernel::tracefs::Param],
+) -> Result<u8, SchemaError> {
+    let i = params
+        .iter()
+        .position(|q| q.name == p)
+        .ok_or_else(|| SchemaError::Rule(format!("{sys} has no parameter `{p}`")))?;
+    Ok(i as u8)
+}
+
+/// The conditional rules of one syscall (`... when P = V [and Q = W]`): the selecting
+/// arguments and each variant. A rule whose type this kernel's BTF lacks is left out (logged):
+/// that argument is then read as its plain rule says.
+fn build_variants(
+    sys: &str,
+    params: &[crate::kernel::tracefs::Param],
+    btf: &KernelBtf,
+    formats: &Formats,
+) -> Result<(Vec<Selector>, Vec<Variant>), SchemaError> {
+    let mut select: Vec<Selector> = Vec::new();
+    let mut variants = Vec::new();
+    for v in formats.rules.variants.iter().filter(|v| v.syscall == sys) {
+        let at =
+            |msg: String| SchemaError::Rule(format!("line {}: {sys}.{}: {msg}", v.line, v.param));
+        let Some(p) = params.iter().find(|p| p.name == v.param) else {
+            return Err(at("no such parameter".into()));
+        };
+        let sel: Vec<Selector> = v
+            .when
+            .iter()
+            .map(|(q, _)| {
+                let (q, mask) = crate::tables::split_mask(q).map_err(at)?;
+                Ok((param_index(sys, q, params)?, mask))
+            })
+            .collect::<Result<_, SchemaError>>()?;
+        if select.is_empty() {
+            select = sel.clone();
+        } else if select != sel {
+            return Err(at(format!(
+                "its `when` names other parameters than the rules before it ({:?})",
+                v.when.iter().map(|w| &w.0).collect::<Vec<_>>()
+            )));
+        }
+        let mut key = [0u32; 2];
+        for (k, (q, name)) in v.when.iter().enumerate() {
+            let (bare, mask) = crate::tables::split_mask(q).map_err(at)?;
+            let value = formats
+                .xlat
+                .cond_value(sys, bare, &v.when[..k], name)
+                .ok_or_else(|| at(format!("`{name}` is no value of {bare}")))?;
+            key[k] = value as u32 & mask;
+        }
+        let pointee = match &v.rule.kind {
+            RuleKind::Typed(_) => None,
+            _ => btf
+                .resolve(&p.ctype)
+                .ok()
+                .and_then(|r| r.pointee)
+                .filter(|l| l.size().is_some_and(|s| s > 0)),
+        };
+        let capture = match rule_capture(sys, p, params, &v.rule, pointee, btf) {
+            Ok(c) => c,
+            Err(e) => {
+                log::debug!("{e}; that variant is left out");
+                continue;
+            }
+        };
+        if variants
+            .iter()
+            .any(|o: &Variant| o.key == key && usize::from(o.arg) == sel_index(p, params))
+        {
+            return Err(at(format!("two rules for the same values {:?}", v.when)));
+        }
+        variants.push(Variant {
+            key,
+            arg: sel_index(p, params) as u8,
+            capture,
+        });
+    }
+    Ok((select, variants))
+}
+
+fn sel_index(p: &crate::kernel::tracefs::Param, params: &[crate::kernel::tracefs::Param]) -> usize {
+    params.iter().position(|q| q.name == p.name).unwrap_or(0)
 }
 
 fn build_arg(
@@ -331,7 +479,7 @@ fn build_arg(
         .and_then(|r| r.pointee.clone())
         .filter(|l| l.size().is_some_and(|s| s > 0));
     let capture = match formats.rules.arg(sys, &p.name) {
-        Some(rule) => rule_capture(sys, p, params, rule, pointee)?,
+        Some(rule) => rule_capture(sys, p, params, rule, pointee, btf)?,
         None => default_capture(resolved.as_ref(), pointee),
     };
     Ok(Arg {
@@ -350,6 +498,7 @@ fn rule_capture(
     params: &[crate::kernel::tracefs::Param],
     rule: &crate::tables::ArgRule,
     mut pointee: Option<Layout>,
+    btf: &KernelBtf,
 ) -> Result<Capture, SchemaError> {
     let dir = rule.dir;
     // the rules that read a type need one with a size
@@ -389,6 +538,21 @@ fn rule_capture(
             dir,
             layout: sized("msghdr", "pointee")?,
         },
+        RuleKind::Typed(ctype) => {
+            // a type an older kernel lacks (sigset_argpack): the pointer is shown
+            match btf
+                .resolve(&format!("{ctype} *"))
+                .ok()
+                .and_then(|r| r.pointee)
+                .filter(|l| l.size().is_some_and(|s| s > 0))
+            {
+                Some(layout) => Capture::Fixed { dir, layout },
+                None => {
+                    log::debug!("{sys}.{}: this kernel's BTF has no sized `{ctype}`", p.name);
+                    Capture::None
+                }
+            }
+        }
         RuleKind::Iovec(s) => Capture::Iovec {
             dir,
             count: size_ref(sys, s, params)?,
@@ -567,6 +731,8 @@ pub(crate) mod tests {
                     args: vec![],
                     noreturn: false,
                     ret_hex: false,
+                    select: Vec::new(),
+                    variants: Vec::new(),
                 },
             );
         }

@@ -50,7 +50,14 @@ pub enum WireError {
     BadArgRef { nr: u32, arg: usize, id: u32 },
     #[error("{what} {name:?} is not a plain name (only printable ASCII is)")]
     BadName { what: &'static str, name: String },
+    #[error("the capture variants of syscall {0} do not fit it")]
+    BadVariants(u32),
+    #[error("more than {MAX_VARIANTS} capture variants")]
+    TooManyVariants,
 }
+
+/// Most capture variants in all (the kernel's map holds 512).
+const MAX_VARIANTS: usize = 512;
 
 /// A name from the header must be printable ASCII: every name a kernel gives (C identifiers,
 /// C types) is, and such a name can reach a terminal as it is.
@@ -137,6 +144,26 @@ pub struct WireSyscall {
 pub struct WireSchema {
     pub types: Vec<WireType>,
     pub syscalls: Vec<WireSyscall>,
+    /// The syscalls' capture variants (Syscall::variants). Not part of the header's own
+    /// postcard value: a dump of format 4 carries them right after it (dump::Writer), so that
+    /// a header of format 2 or 3, which ends where the header value ends, still reads.
+    #[serde(skip)]
+    pub variants: Vec<WireVariants>,
+}
+
+/// One syscall's capture variants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireVariants {
+    pub nr: u32,
+    pub select: Vec<(u8, u32)>,
+    pub variants: Vec<WireVariant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireVariant {
+    pub key: [u32; 2],
+    pub arg: u8,
+    pub capture: WireCapture,
 }
 
 /// Builds the type table, each distinct layout once.
@@ -147,6 +174,13 @@ struct Interner {
 }
 
 impl Interner {
+    fn capture(&mut self, c: &Capture) -> WireCapture {
+        match c.map(|l| Ok::<_, Infallible>(self.intern(l))) {
+            Ok(c) => c,
+            Err(never) => match never {},
+        }
+    }
+
     fn intern(&mut self, l: &Layout) -> u32 {
         if let Some(&id) = self.ids.get(l) {
             return id;
@@ -211,33 +245,45 @@ impl WireSchema {
     /// The wire form of `schema`, keeping only the syscalls `keep` accepts.
     pub fn from_schema(schema: &Schema, keep: &dyn Fn(&Syscall) -> bool) -> WireSchema {
         let mut t = Interner::default();
-        let syscalls = schema
-            .syscalls
-            .values()
-            .filter(|s| keep(s))
-            .map(|s| WireSyscall {
+        let (mut syscalls, mut variants) = (Vec::new(), Vec::new());
+        for s in schema.syscalls.values().filter(|s| keep(s)) {
+            let args = s
+                .args
+                .iter()
+                .map(|a| WireArg {
+                    name: a.name.clone(),
+                    ctype: a.ctype.clone(),
+                    value: t.intern(&a.value),
+                    capture: t.capture(&a.capture),
+                })
+                .collect();
+            syscalls.push(WireSyscall {
                 nr: s.nr,
                 name: s.name.clone(),
                 noreturn: s.noreturn,
                 ret_hex: s.ret_hex,
-                args: s
-                    .args
-                    .iter()
-                    .map(|a| WireArg {
-                        name: a.name.clone(),
-                        ctype: a.ctype.clone(),
-                        value: t.intern(&a.value),
-                        capture: match a.capture.map(|l| Ok::<_, Infallible>(t.intern(l))) {
-                            Ok(c) => c,
-                            Err(never) => match never {},
-                        },
-                    })
-                    .collect(),
-            })
-            .collect();
+                args,
+            });
+            if !s.variants.is_empty() {
+                variants.push(WireVariants {
+                    nr: s.nr,
+                    select: s.select.clone(),
+                    variants: s
+                        .variants
+                        .iter()
+                        .map(|v| WireVariant {
+                            key: v.key,
+                            arg: v.arg,
+                            capture: t.capture(&v.capture),
+                        })
+                        .collect(),
+                });
+            }
+        }
         WireSchema {
             types: t.types,
             syscalls,
+            variants,
         }
     }
 
@@ -258,6 +304,34 @@ impl WireSchema {
         for s in &self.syscalls {
             if syscalls.insert(s.nr, x.syscall(s)?).is_some() {
                 return Err(WireError::Duplicate(s.nr));
+            }
+        }
+        let total: usize = self.variants.iter().map(|v| v.variants.len()).sum();
+        if total > MAX_VARIANTS {
+            return Err(WireError::TooManyVariants);
+        }
+        for v in &self.variants {
+            let bad = || WireError::BadVariants(v.nr);
+            let sc: &mut Syscall = syscalls.get_mut(&v.nr).ok_or_else(bad)?;
+            let nargs = sc.args.len();
+            if !sc.variants.is_empty()
+                || v.select.is_empty()
+                || v.select.len() > 2
+                || v.select.iter().any(|&(i, _)| usize::from(i) >= nargs)
+            {
+                return Err(bad());
+            }
+            sc.select = v.select.clone();
+            for w in &v.variants {
+                if usize::from(w.arg) >= nargs {
+                    return Err(bad());
+                }
+                let capture = w.capture.map(|&id| x.take(v.nr, w.arg.into(), id))?;
+                sc.variants.push(crate::schema::Variant {
+                    key: w.key,
+                    arg: w.arg,
+                    capture,
+                });
             }
         }
         Ok(Schema { syscalls })
@@ -435,6 +509,8 @@ impl Expander {
             args,
             noreturn: s.noreturn,
             ret_hex: s.ret_hex,
+            select: Vec::new(),
+            variants: Vec::new(),
         })
     }
 }
@@ -512,6 +588,8 @@ mod tests {
                     ],
                     noreturn: false,
                     ret_hex: nr == 35,
+                    select: Vec::new(),
+                    variants: Vec::new(),
                 },
             );
         }
@@ -536,6 +614,7 @@ mod tests {
         let fwd = WireSchema {
             types: vec![WireType::Array { elem: 0, len: 1 }],
             syscalls: vec![],
+            variants: vec![],
         };
         assert_eq!(fwd.to_schema().unwrap_err(), WireError::BadRef(0, 0));
 
@@ -546,6 +625,7 @@ mod tests {
         let w = WireSchema {
             types: deep,
             syscalls: vec![],
+            variants: vec![],
         };
         assert_eq!(
             w.to_schema().unwrap_err(),
@@ -571,6 +651,7 @@ mod tests {
         let w = WireSchema {
             types: blow,
             syscalls: vec![],
+            variants: vec![],
         };
         assert!(matches!(w.to_schema(), Err(WireError::TooLarge(_))));
     }

@@ -40,6 +40,10 @@ pub struct Abbrevs {
     dates_any: HashMap<String, Vec<String>>,
     dates: BySyscall<Vec<String>>,
     hides: BySyscall<Hide>,
+    /// what the call wrote back (Event::after) shows under this label
+    afters: BySyscall<String>,
+    /// syscall -> the word a result of 0 shows as (`Timeout`)
+    zeros: HashMap<String, String>,
 }
 
 fn by_syscall<'a, T>(m: &'a BySyscall<T>, syscall: &str, param: &str) -> Option<&'a T> {
@@ -61,6 +65,25 @@ impl Abbrevs {
     /// When `param` of `syscall` is left out.
     pub fn hide(&self, syscall: &str, param: &str) -> Option<&Hide> {
         by_syscall(&self.hides, syscall, param)
+    }
+
+    /// The label of what `syscall` wrote back into `param` (`left`).
+    pub fn after(&self, syscall: &str, param: &str) -> Option<&str> {
+        by_syscall(&self.afters, syscall, param).map(String::as_str)
+    }
+
+    /// The word a result of 0 shows as (`Timeout`).
+    pub fn zero(&self, syscall: &str) -> Option<&str> {
+        self.zeros.get(syscall).map(String::as_str)
+    }
+
+    /// Whether any rule names `syscall` for itself (not through `*`).
+    pub fn names_syscall(&self, syscall: &str) -> bool {
+        self.args.contains_key(syscall)
+            || self.hides.contains_key(syscall)
+            || self.dates.contains_key(syscall)
+            || self.afters.contains_key(syscall)
+            || self.zeros.contains_key(syscall)
     }
 
     /// -v: which members of `param` of `syscall` are seconds since the epoch.
@@ -90,6 +113,20 @@ pub fn parse(text: &str) -> Result<Abbrevs, FormatError> {
                 ))
             })?;
         let rest: Vec<String> = words.map(String::from).collect();
+        match (param, rest.as_slice()) {
+            ("ret", [z, word]) if z == "zero" && sys != "*" => {
+                out.zeros.insert(sys.to_string(), word.clone());
+                continue;
+            }
+            (_, [a, label]) if a == "after" && sys != "*" => {
+                insert(&mut out.afters, sys, param, label.clone());
+                continue;
+            }
+            ("ret", _) | (_, [_, _]) if rest[0] == "after" || rest[0] == "zero" => {
+                return Err(err(format!("cannot parse `{l}`")));
+            }
+            _ => {}
+        }
         if rest.first().is_some_and(|w| w == "hide") {
             let hide = match rest.iter().map(String::as_str).collect::<Vec<_>>()[..] {
                 ["hide", "unless", other, "&", ref names @ ..] if !names.is_empty() => Hide {

@@ -40,6 +40,10 @@ pub enum SizeSrc {
     Param(String),
     /// A constant.
     Fixed(u32),
+    /// What another parameter points to (a value-result length, `*optlen`), when read.
+    ParamPtr(String),
+    /// The size an ioctl request encodes (`_IOC_SIZE(cmd)`), moved the way it says.
+    Ioc(String),
 }
 
 /// When an argument is read.
@@ -47,15 +51,23 @@ pub enum SizeSrc {
 pub enum Dir {
     In,
     Out,
+    /// Read at entry and at exit; shown as read at exit.
     InOut,
+    /// Read at entry and at exit; shown as passed, and what the call wrote back shown beside
+    /// the result (a timeout's time left, select's ready sets): Event::after.
+    Updated,
+    /// Read at exit only when the call failed (clock_nanosleep's time left, written only
+    /// when a signal interrupted it).
+    OnError,
 }
 
 impl Dir {
     pub fn at_entry(self) -> bool {
-        matches!(self, Dir::In | Dir::InOut)
+        matches!(self, Dir::In | Dir::InOut | Dir::Updated)
     }
+    /// Read at exit when the call succeeded.
     pub fn at_exit(self) -> bool {
-        matches!(self, Dir::Out | Dir::InOut)
+        matches!(self, Dir::Out | Dir::InOut | Dir::Updated)
     }
 }
 
@@ -93,6 +105,9 @@ pub enum RuleKind {
     Iovec(SizeSrc),
     /// A struct user_msghdr with its name, iovecs and control data.
     Msghdr,
+    /// The pointee read as the named C type, whatever the parameter is declared as
+    /// (`struct(flock)`: fcntl's `unsigned long arg`).
+    Typed(String),
     None,
 }
 
@@ -111,12 +126,27 @@ pub struct SyscallAttrs {
     pub ctx: bool,
 }
 
+/// A rule that applies only when other parameters have given values (`... when cmd =
+/// F_SETLK`): the kernel chooses it at entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariantRule {
+    pub syscall: String,
+    pub param: String,
+    pub rule: ArgRule,
+    /// (parameter, value): a name of the parameter's symbolic table, or a number; at most two
+    pub when: Vec<(String, String)>,
+    /// the line in capture.rules, for errors
+    pub line: usize,
+}
+
 /// The parsed capture rules.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     /// (syscall, parameter) -> rule
     pub args: HashMap<(String, String), ArgRule>,
     pub syscalls: HashMap<String, SyscallAttrs>,
+    /// the conditional rules, in file order
+    pub variants: Vec<VariantRule>,
 }
 
 impl Rules {
@@ -194,7 +224,14 @@ pub fn parse_errno(text: &str) -> Result<HashMap<i64, Errno>, FormatError> {
 }
 
 fn parse_size(s: &str) -> SizeSrc {
-    if s == "ret" {
+    if let Some(p) = s.strip_prefix('*') {
+        SizeSrc::ParamPtr(p.to_string())
+    } else if let Some(p) = s
+        .strip_prefix("_IOC_SIZE(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        SizeSrc::Ioc(p.to_string())
+    } else if s == "ret" {
         SizeSrc::Ret
     } else if let Ok(n) = s.parse() {
         SizeSrc::Fixed(n)
@@ -231,11 +268,43 @@ fn parse_kind(s: &str) -> Option<RuleKind> {
                 RuleKind::Shaped(Shape::Sockaddr, parse_size(size), len)
             } else if let Some(inner) = call("dirents") {
                 RuleKind::Shaped(Shape::Dirents, parse_size(inner), None)
+            } else if let Some(inner) = call("struct") {
+                RuleKind::Typed(format!("struct {inner}"))
+            } else if let Some(inner) = call("type") {
+                RuleKind::Typed(inner.to_string())
             } else {
                 return None;
             }
         }
     })
+}
+
+/// A condition's parameter, `param` or `param&MASK` (futex's `op&0x7f`): the name and the
+/// bits that count (all 32 without a mask).
+pub fn split_mask(p: &str) -> Result<(&str, u32), String> {
+    match p.split_once('&') {
+        None => Ok((p, u32::MAX)),
+        Some((name, m)) => crate::tables::xlat::parse_number(m)
+            .and_then(|m| u32::try_from(m).ok())
+            .filter(|m| *m != 0)
+            .map(|m| (name, m))
+            .ok_or_else(|| format!("bad mask in `{p}`")),
+    }
+}
+
+/// The conditions after `when`: `P = V` or `P = V and Q = W`.
+fn parse_when(words: &[&str]) -> Result<Vec<(String, String)>, String> {
+    let bad = || {
+        format!("expected `when <param> = <value> [and <param> = <value>]` after the rule, got `when {}`", words.join(" "))
+    };
+    let mut out = Vec::new();
+    for (k, cond) in words.split(|w| *w == "and").enumerate() {
+        match cond {
+            [p, "=", v] if k < 2 => out.push((p.to_string(), v.to_string())),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
 }
 
 /// Parse the capture rules file.
@@ -248,12 +317,17 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
         let target = words.next().unwrap_or_default();
         let rest: Vec<&str> = words.collect();
         if let Some((sys, param)) = target.split_once('.') {
-            let (kind, dir) = match rest.as_slice() {
+            // `... when P = V [and Q = W]`
+            let (rest, when) = match rest.iter().position(|w| *w == "when") {
+                Some(k) => (&rest[..k], parse_when(&rest[k + 1..]).map_err(err)?),
+                None => (&rest[..], Vec::new()),
+            };
+            let (kind, dir) = match rest {
                 [k] => (*k, None),
                 [k, d] => (*k, Some(*d)),
                 _ => {
                     return Err(err(format!(
-                        "expected `<syscall>.<param> <kind> [in|out|inout]`, got `{l}`"
+                        "expected `<syscall>.<param> <kind> [in|out|inout] [when ...]`, got `{l}`"
                     )))
                 }
             };
@@ -262,7 +336,13 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
                 Some("in") => Dir::In,
                 Some("out") => Dir::Out,
                 Some("inout") => Dir::InOut,
-                Some(d) => return Err(err(format!("unknown direction `{d}` (in, out or inout)"))),
+                Some("updated") => Dir::Updated,
+                Some("onerror") => Dir::OnError,
+                Some(d) => {
+                    return Err(err(format!(
+                        "unknown direction `{d}` (in, out, inout, updated or onerror)"
+                    )))
+                }
                 None => match &kind {
                     RuleKind::Bytes(SizeSrc::Ret)
                     | RuleKind::Array(SizeSrc::Ret)
@@ -270,6 +350,24 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
                     _ => Dir::In,
                 },
             };
+            if let Some(((last, values), first)) = when.split_last() {
+                // `when cmd = A,B,C`: one rule per value
+                for v in values.split(',') {
+                    let mut w = first.to_vec();
+                    w.push((last.clone(), v.to_string()));
+                    rules.variants.push(VariantRule {
+                        syscall: sys.to_string(),
+                        param: param.to_string(),
+                        rule: ArgRule {
+                            kind: kind.clone(),
+                            dir,
+                        },
+                        when: w,
+                        line,
+                    });
+                }
+                continue;
+            }
             let key = (sys.to_string(), param.to_string());
             if rules.args.insert(key, ArgRule { kind, dir }).is_some() {
                 return Err(err(format!("`{target}` has two rules")));

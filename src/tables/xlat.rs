@@ -18,6 +18,7 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "arch_prctl",
     "at_flags",
     "bus_code",
+    "capability",
     "cld_code",
     "clockid",
     "clone3_flags",
@@ -29,12 +30,15 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "epoll_events",
     "epoll_flags",
     "epoll_op",
+    "fadvise_advice",
     "fcntl_cmd",
     "fcntl_fd_flags",
     "fd_flags",
+    "flock_type",
     "fpe_code",
     "futex_op",
     "futex_val3",
+    "futex_wake_op",
     "getrandom_flags",
     "ill_code",
     "inotify_flags",
@@ -46,9 +50,11 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "mremap_flags",
     "msg_flags",
     "msync_flags",
+    "netlink_proto",
     "open_flags",
     "poll_code",
     "poll_events",
+    "pr_dumpable",
     "prctl_option",
     "prot",
     "rlim",
@@ -66,14 +72,25 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "sigprocmask_how",
     "sock_flags",
     "socket_type",
+    "sockopt_ip",
+    "sockopt_ipv6",
+    "sockopt_netlink",
+    "sockopt_socket",
+    "sockopt_tcp",
     "statx_attr",
     "statx_flags",
     "statx_mask",
     "sys_code",
+    "termios_cflag",
+    "termios_iflag",
+    "termios_lflag",
+    "termios_line",
+    "termios_oflag",
     "tfd_flags",
     "tfd_settime_flags",
     "timer_flags",
     "trap_code",
+    "utime_nsec",
     "wait_options",
     "whence",
 );
@@ -146,6 +163,16 @@ pub enum Symbolic {
     Wstatus,
     /// Names from a table (index into the tables).
     Table(usize),
+    /// An fd_set of as many fds as the call's first argument says: `[3 4]`.
+    Fdset,
+    /// A CPU mask (bytes): the CPUs in it, `[0 1]`.
+    Cpuset,
+    /// FUTEX_WAKE_OP's val3, its fields by the table:
+    /// `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1`.
+    FutexWakeOp(usize),
+    /// An ioctl request: its name in the table, or its _IOC fields
+    /// (`_IOC(_IOC_READ, 0x55, 0x1, 0x8)`).
+    Ioctl(usize),
 }
 
 /// A rule that applies when another parameter has a value: `fcntl.ret open_flags when cmd =
@@ -154,9 +181,9 @@ pub enum Symbolic {
 pub struct CondRule {
     /// The parameter it decodes, or `ret`.
     pub param: String,
-    /// The parameter whose value chooses it, and that value's name (in that parameter's table).
-    pub other: String,
-    pub name: String,
+    /// The parameters whose values choose it, and those values' names (each in its
+    /// parameter's table, or a number): one, or two joined by `and`.
+    pub conds: Vec<(String, String)>,
     pub how: Symbolic,
 }
 
@@ -372,6 +399,18 @@ impl Xlat {
                 (name, own.map_or(text, |t| t.2))
             })
             .collect();
+        // errno names, from formats/errno.tbl: a value such as SO_ERROR's shown by its name
+        let errno: String = std::iter::once("values\n".to_string())
+            .chain(
+                crate::tables::data_lines(crate::tables::ERRNO).filter_map(|(_, l)| {
+                    let mut w = l.split_whitespace();
+                    let (n, name) = (w.next()?, w.next()?);
+                    Some(format!("{name} {n}\n"))
+                }),
+            )
+            .collect();
+        let mut tables = tables;
+        tables.push(("errno", &errno));
         Xlat::parse(&tables, SYMBOL_RULES)
     }
 
@@ -389,9 +428,21 @@ impl Xlat {
             let (target, table, is_struct, cond) = match words[..] {
                 ["struct", target, table] => (target, table, true, None),
                 [target, table] => (target, table, false, None),
-                [target, table, "when", other, "=", name] => {
-                    (target, table, false, Some((other, name)))
-                }
+                [target, table, "when", other, "=", name] => (
+                    target,
+                    table,
+                    false,
+                    Some(vec![(other.to_string(), name.to_string())]),
+                ),
+                [target, table, "when", o1, "=", n1, "and", o2, "=", n2] => (
+                    target,
+                    table,
+                    false,
+                    Some(vec![
+                        (o1.to_string(), n1.to_string()),
+                        (o2.to_string(), n2.to_string()),
+                    ]),
+                ),
                 _ => return Err(err(FILE, n, format!("cannot parse `{line}`"))),
             };
             let how = match table {
@@ -399,6 +450,20 @@ impl Xlat {
                 "int" => Symbolic::Int,
                 "sigset" => Symbolic::Sigset,
                 "wstatus" => Symbolic::Wstatus,
+                "fdset" => Symbolic::Fdset,
+                "cpuset" => Symbolic::Cpuset,
+                "futex_wake_op" => {
+                    Symbolic::FutexWakeOp(resolve("futex_wake_op").ok_or_else(|| {
+                        err(FILE, n, "the `futex_wake_op` built-in needs its table")
+                    })?)
+                }
+                "ioctl" => Symbolic::Ioctl(resolve("ioctl_request").ok_or_else(|| {
+                    err(
+                        FILE,
+                        n,
+                        "the `ioctl` built-in needs the table ioctl_request",
+                    )
+                })?),
                 t => Symbolic::Table(
                     resolve(t).ok_or_else(|| err(FILE, n, format!("no table `{t}`")))?,
                 ),
@@ -406,19 +471,24 @@ impl Xlat {
             let (owner, field) = target
                 .split_once('.')
                 .ok_or_else(|| err(FILE, n, format!("`{target}` is not owner.field")))?;
-            if let Some((other, name)) = cond {
+            if let Some(conds) = cond {
                 if owner == "*" {
                     return Err(err(FILE, n, "a `when` rule names its syscall"));
                 }
-                x.conds
-                    .entry(owner.to_string())
-                    .or_default()
-                    .push(CondRule {
-                        param: field.to_string(),
-                        other: other.to_string(),
-                        name: name.to_string(),
-                        how,
-                    });
+                // `when op = A,B`: a rule per value
+                let (last, first) = conds.split_last().expect("one condition at least");
+                for value in last.1.split(',') {
+                    let mut conds = first.to_vec();
+                    conds.push((last.0.clone(), value.to_string()));
+                    x.conds
+                        .entry(owner.to_string())
+                        .or_default()
+                        .push(CondRule {
+                            param: field.to_string(),
+                            conds,
+                            how,
+                        });
+                }
                 continue;
             }
             let dup = match (is_struct, owner) {
@@ -457,6 +527,31 @@ impl Xlat {
     /// The conditional rules of a syscall (`... when OTHER = NAME`).
     pub fn cond_rules(&self, syscall: &str) -> &[CondRule] {
         self.conds.get(syscall).map_or(&[], Vec::as_slice)
+    }
+
+    /// The number `name` stands for as a value of `syscall`'s parameter `param`, where the
+    /// conditions `prior` hold (optname's names depend on level): a number as it is, or a name
+    /// of the table a conditional rule whose conditions are among `prior` gives the parameter,
+    /// or of its plain table.
+    pub fn cond_value(
+        &self,
+        syscall: &str,
+        param: &str,
+        prior: &[(String, String)],
+        name: &str,
+    ) -> Option<u64> {
+        if let Some(n) = parse_number(name) {
+            return Some(n as u64);
+        }
+        let in_table = |how: Symbolic| match how {
+            Symbolic::Table(t) | Symbolic::Ioctl(t) => self.tables.get(t)?.number_of(name),
+            _ => None,
+        };
+        self.cond_rules(syscall)
+            .iter()
+            .filter(|r| r.param == param && r.conds.iter().all(|c| prior.contains(c)))
+            .find_map(|r| in_table(r.how))
+            .or_else(|| in_table(self.arg(syscall, param)?))
     }
 
     /// How one syscall's parameter (or `ret`) is shown, from a rule naming that syscall only.

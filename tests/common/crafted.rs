@@ -97,7 +97,14 @@ pub fn header_blowup() -> Vec<u8> {
             syscall(nr, &format!("s{nr}"), vec![a("a"), a("b"), a("c")])
         })
         .collect();
-    dump(&header(WireSchema { types, syscalls }), None)
+    dump(
+        &header(WireSchema {
+            types,
+            syscalls,
+            ..Default::default()
+        }),
+        None,
+    )
 }
 
 /// The largest header accepted, all of it one-byte `Void` entries.
@@ -107,6 +114,7 @@ pub fn header_voids() -> Vec<u8> {
         &header(WireSchema {
             types: vec![WireType::Void; n],
             syscalls: vec![],
+            ..Default::default()
         }),
         None,
     )
@@ -148,6 +156,7 @@ pub fn header_enum_names() -> Vec<u8> {
         &header(WireSchema {
             types,
             syscalls: vec![],
+            ..Default::default()
         }),
         None,
     )
@@ -178,6 +187,7 @@ pub fn trailer_wrap() -> Vec<u8> {
     let schema = WireSchema {
         types: vec![],
         syscalls: read_write(),
+        ..Default::default()
     };
     dump(&header(schema), Some(&t))
 }
@@ -193,6 +203,7 @@ pub fn terminal_syscall_name() -> Vec<u8> {
         &header(WireSchema {
             types: vec![],
             syscalls,
+            ..Default::default()
         }),
         None,
     )
@@ -219,6 +230,7 @@ pub fn bad_type_ref() -> Vec<u8> {
         &header(WireSchema {
             types: vec![int()],
             syscalls,
+            ..Default::default()
         }),
         None,
     )

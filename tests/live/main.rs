@@ -15,6 +15,7 @@ pub use serde_json::Value;
 
 mod capture;
 mod context;
+mod decoding;
 mod dump;
 mod fds;
 mod filters;

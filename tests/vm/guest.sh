@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs inside the VM that tests/vm.rs boots (an older stock kernel): every etrace run the host
-# then checks. usage: guest.sh OUT ETRACE KNOWN SIGNALS STACK   (OUT: a directory shared with the host)
+# then checks. usage: guest.sh OUT ETRACE KNOWN SIGNALS STACK ARGDEP   (OUT: a directory shared with the host)
 set -u
-OUT=$1 E=$2 KNOWN=$3 SIGNALS=$4 STACK=$5
+OUT=$1 E=$2 KNOWN=$3 SIGNALS=$4 STACK=$5 ARGDEP=$6
 cd "$OUT" || exit 1
 uname -r > kernel.txt
 # run NAME CMD...: stdout, stderr and exit status of CMD in NAME.out, NAME.err, NAME.rc
@@ -12,7 +12,7 @@ run() {
 	"$@" > "$name.out" 2> "$name.err"
 	echo $? > "$name.rc"
 }
-mkdir -p s-known s-forced s-summary
+mkdir -p s-known s-forced s-summary s-argdep
 run features "$E" -l debug --summary -- true
 run known "$E" --json -o known.json --also-raw known.raw -- "$KNOWN" "$OUT/s-known"
 run forced env ETRACE_FORCE_FALLBACKS=1 "$E" --json -o forced.json -- "$KNOWN" "$OUT/s-forced"
@@ -21,6 +21,8 @@ run summary "$E" --summary -- "$KNOWN" "$OUT/s-summary"
 # signals and their siginfo; a call blocked while traced (pending, then resumed)
 run signals "$E" --json -o signals.json -- "$SIGNALS"
 run pending "$E" -o pending.txt -- sh -c 'sleep 1; echo x'
+# arguments read by another argument's value (capture variants), timeouts and the time left
+run argdep "$E" -s fcntl,ioctl,getsockopt,pselect6,clock_nanosleep --json -o argdep.json -- "$ARGDEP" "$OUT/s-argdep"
 # -y: what fds refer to, resolved in the kernel
 run fds "$E" -y -s openat,read,close --json -o fds.json -- cat /etc/hostname
 # -k: a stack known in advance

@@ -1,0 +1,143 @@
+//! Arguments whose meaning depends on another argument (issue 22), traced from
+//! tests/progs/argdep.c and compared with strace's own forms, which `--style strace` writes:
+//! fcntl locks, terminal ioctls, socket options, timeouts with the time left, utimensat's two
+//! times, and a sleep's time left when a signal interrupts it.
+
+use super::*;
+
+/// argdep's lines in `--style strace` (thread ids cut off) and its JSON events.
+fn trace_argdep() -> (Vec<String>, Vec<Value>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = compile_prog(tmp.path(), "argdep");
+    let scratch = tmp.path().join("s");
+    std::fs::create_dir(&scratch).unwrap();
+    let text = tmp.path().join("out.txt");
+    let raw = tmp.path().join("out.raw");
+    let o = run(&[
+        "--style",
+        "strace",
+        "-s",
+        "fcntl,ioctl,setsockopt,getsockopt,pselect6,select,utimensat,clock_nanosleep",
+        "-o",
+        text.to_str().unwrap(),
+        "--also-raw",
+        raw.to_str().unwrap(),
+        "--",
+        prog.to_str().unwrap(),
+        scratch.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = std::fs::read_to_string(&text)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.split_once(' ')
+                .map_or(l, |(_, r)| r)
+                .trim_start()
+                .to_string()
+        })
+        .collect();
+    // the same capture decoded offline: the variants travel in the dump
+    let json = tmp.path().join("out.json");
+    let o = run(&[
+        "--input",
+        raw.to_str().unwrap(),
+        "--json",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (lines, json_all(&json))
+}
+
+/// The line that starts with `start`, with its result column squeezed to one space.
+fn line<'a>(lines: &'a [String], start: &str) -> String {
+    let l: &'a String = lines
+        .iter()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no line starting `{start}` in {lines:#?}"));
+    let (call, ret) = l
+        .rsplit_once(") ")
+        .map_or((l.as_str(), ""), |(c, r)| (c, r));
+    format!("{call}) {}", ret.trim_start())
+}
+
+#[test]
+fn arguments_decode_by_the_value_of_another_as_strace_shows_them() {
+    require_root();
+    let (lines, evs) = trace_argdep();
+    for want in [
+        // fcntl: struct flock by command
+        "fcntl(3, F_SETLK, {l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=10, l_pid=0}) = 0",
+        "fcntl(3, F_GETLK, {l_type=F_UNLCK, l_whence=SEEK_SET, l_start=0, l_len=10, l_pid=0}) = 0",
+        "fcntl(3, F_OFD_SETLKW, {l_type=F_UNLCK, l_whence=SEEK_CUR, l_start=4, l_len=0, l_pid=0}) = 0",
+        "fcntl(6, F_SETFL, O_RDWR|O_NONBLOCK) = 0",
+        // terminal ioctls on a pty: termios (key members without -v), winsize, ints
+        "ioctl(4, TIOCGPTN, [0]) = 0",
+        "ioctl(5, TCGETS, {c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, \
+         c_cflag=B38400|CS8|CREAD, c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, \
+         ...}) = 0",
+        "ioctl(5, TCSETSW, {c_iflag=ICRNL|IXON, ",
+        "ioctl(5, TIOCSWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}) = 0",
+        "ioctl(5, TIOCGWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}) = 0",
+        "ioctl(4, FIONREAD, [0]) = 0",
+        "ioctl(5, FIONBIO, [1]) = 0",
+        // a request no table names: its _IOC fields
+        "ioctl(5, _IOC(_IOC_READ, 0x55, 0x1, 0x8), 0x",
+        // socket options by level and name; a refused connection's reason
+        "setsockopt(6, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0",
+        "setsockopt(6, SOL_TCP, TCP_NODELAY, [1], 4) = 0",
+        "setsockopt(6, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=5}, 8) = 0",
+        "getsockopt(6, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0",
+        // the timeout asked for, and what was left
+        "pselect6(0, NULL, NULL, NULL, {tv_sec=0, tv_nsec=20000000}, {p=NULL, size=8}) = 0 (Timeout)",
+        "pselect6(8, [7], NULL, NULL, {tv_sec=5, tv_nsec=0}, NULL) = 1 (in [7], left {tv_sec=4, tv_nsec=",
+        "utimensat(AT_FDCWD, \"",
+        // the sleep's time left: written (and shown) only because a signal interrupted it
+        "clock_nanosleep(CLOCK_MONOTONIC, 0, {tv_sec=5, tv_nsec=0}, {tv_sec=4, tv_nsec=",
+    ] {
+        let (start, _) = want.split_once('(').unwrap();
+        let found = lines
+            .iter()
+            .filter(|l| l.starts_with(&format!("{start}(")))
+            .map(|l| line(&lines, l))
+            .any(|l| l.starts_with(want));
+        assert!(found, "no line `{want}...` in {lines:#?}");
+    }
+    let utime = line(&lines, "utimensat(");
+    assert!(
+        utime.ends_with("[{tv_sec=1, tv_nsec=0}, {tv_sec=2, tv_nsec=0}], 0) = 0"),
+        "{utime}"
+    );
+    let sleep = line(&lines, "clock_nanosleep(");
+    assert!(
+        sleep.ends_with("= ? ERESTART_RESTARTBLOCK (Interrupted by signal)"),
+        "{sleep}"
+    );
+
+    // JSON, from the dump: numbers in args, names beside them, what was written back in `after`
+    let get = |name: &str, pick: &dyn Fn(&Value) -> bool| -> Value {
+        evs.iter()
+            .find(|e| e["syscall"] == name && pick(e))
+            .unwrap_or_else(|| panic!("no {name} event"))
+            .clone()
+    };
+    let so = get("getsockopt", &|_| true);
+    assert_eq!(so["args"]["optval"], 111, "ECONNREFUSED");
+    assert_eq!(so["sym"]["optval"], "ECONNREFUSED");
+    assert_eq!(so["sym"]["optname"], "SO_ERROR");
+    let lk = get("fcntl", &|e| e["sym"]["cmd"] == "F_SETLK");
+    assert_eq!(lk["args"]["arg"]["l_type"], 1);
+    assert_eq!(lk["sym"]["arg"]["l_type"], "F_WRLCK");
+    assert_eq!(lk["args"]["arg"]["l_len"], 10);
+    let sel = get("pselect6", &|e| e["args"]["n"] != 0);
+    assert_eq!(sel["args"]["tsp"]["tv_sec"], 5, "the timeout asked for");
+    assert_eq!(sel["after"]["tsp"]["tv_sec"], 4, "the time left");
+    assert_eq!(sel["sym"]["inp"], "[7]");
+    assert_eq!(sel["after_sym"]["inp"], "[7]");
+    let ws = get("ioctl", &|e| e["sym"]["cmd"] == "TIOCGWINSZ");
+    assert_eq!(
+        (&ws["args"]["arg"]["ws_row"], &ws["args"]["arg"]["ws_col"]),
+        (&Value::from(24), &Value::from(80))
+    );
+}
