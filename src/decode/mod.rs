@@ -104,7 +104,7 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
     };
     match how {
         // needs the call's other arguments: Decoder::symbolize_arg
-        Symbolic::Sigset | Symbolic::Fdset | Symbolic::Cpuset => v,
+        Symbolic::Sigset | Symbolic::Fdset | Symbolic::Cpuset | Symbolic::Numbers => v,
         Symbolic::Wstatus => {
             let name = shapes::wstatus_name(n.bits as u32, xlat);
             Value::Sym {
@@ -786,7 +786,17 @@ fn decode_members(
         if rest.len() < size {
             break; // a short read: members past the end are not shown
         }
-        let v = decode_layout(&rest[..size], &m.layout, cx);
+        let v = match rules.and_then(|r| r.get(&*m.name)) {
+            // bytes as numbers (termios' c_cc): not a string
+            Some(Symbolic::Numbers) => Value::Array {
+                items: rest[..size]
+                    .iter()
+                    .map(|&c| Value::UInt(c.into()))
+                    .collect(),
+                truncated: false,
+            },
+            _ => decode_layout(&rest[..size], &m.layout, cx),
+        };
         match (m.name.is_empty(), v) {
             (true, Value::Struct(inner)) => out.extend(inner),
             (_, v) => out.push((m.name.clone(), sym(cx, m, v))),

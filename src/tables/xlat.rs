@@ -44,6 +44,7 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "inotify_flags",
     "ioctl_request",
     "ip_proto",
+    "itimer_which",
     "madvise",
     "mmap_flags",
     "mode",
@@ -167,6 +168,8 @@ pub enum Symbolic {
     Fdset,
     /// A CPU mask (bytes): the CPUs in it, `[0 1]`.
     Cpuset,
+    /// A char array member shown as its numbers, not a string (termios' c_cc).
+    Numbers,
     /// FUTEX_WAKE_OP's val3, its fields by the table:
     /// `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1`.
     FutexWakeOp(usize),
@@ -452,6 +455,7 @@ impl Xlat {
                 "wstatus" => Symbolic::Wstatus,
                 "fdset" => Symbolic::Fdset,
                 "cpuset" => Symbolic::Cpuset,
+                "numbers" => Symbolic::Numbers,
                 "futex_wake_op" => {
                     Symbolic::FutexWakeOp(resolve("futex_wake_op").ok_or_else(|| {
                         err(FILE, n, "the `futex_wake_op` built-in needs its table")
