@@ -416,12 +416,17 @@ __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap
 			   __u32 flags)
 {
 	const void *ptr;
+	__u32 cap;
 
 	if (!fl || !ap || i >= ETRACE_MAX_ARGS)
 		return 0;
+	cap = ap->max_len;
 	ptr = (const void *)fl->rec.args[i];
 	if (!ptr) /* NULL: the register value says it all */
 		return 0;
+	/* a netlink socket's messages are read whole (up to the chunk cap), to be decoded */
+	if (fl->netlink && cap < ETRACE_ARG_MAX)
+		cap = ETRACE_ARG_MAX;
 	switch (ap->kind) {
 	case ETRACE_K_STR:
 		return append_mem(fl, SPEC(i, flags, RD_USER_STR), ptr, ap->max_len, ap->max_len);
@@ -431,7 +436,7 @@ __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap
 		/* a request that moves nothing this way, or an unreadable length: no chunk */
 		if (!n && (ap->size_src == ETRACE_S_IOC || ap->size_src == ETRACE_S_ARGPTR))
 			return 0;
-		return append_mem(fl, SPEC(i, flags, RD_USER), ptr, n, ap->max_len);
+		return append_mem(fl, SPEC(i, flags, RD_USER), ptr, n, cap);
 	}
 	case ETRACE_K_STRARRAY:
 		return append_strarray(fl, i, flags, ptr, ap->max_len);
@@ -442,8 +447,8 @@ __noinline int capture_arg(struct inflight *fl, const struct etrace_arg_plan *ap
 
 		if (ap->kind == ETRACE_K_IOVEC)
 			return append_iovec(fl, SPEC(i, flags, 0), ptr,
-					    iov_cc(plan_size(ap, fl, flags), ap->max_len), total);
-		return append_msghdr(fl, SPEC(i, flags, 0), ptr, total, ap->max_len);
+					    iov_cc(plan_size(ap, fl, flags), cap), total);
+		return append_msghdr(fl, SPEC(i, flags, 0), ptr, total, cap);
 	}
 	}
 	return 0;

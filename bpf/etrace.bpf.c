@@ -28,6 +28,7 @@ enum etrace_size_src *etrace_size_src_type __attribute__((unused));
 enum etrace_plan_flags *etrace_plan_flags_type __attribute__((unused));
 enum etrace_sel *etrace_sel_type __attribute__((unused));
 struct etrace_variant_key *etrace_variant_key_type __attribute__((unused));
+struct etrace_sockinfo *etrace_sockinfo_type __attribute__((unused));
 enum etrace_record_flags *etrace_record_flags_type __attribute__((unused));
 enum etrace_chunk_flags *etrace_chunk_flags_type __attribute__((unused));
 enum etrace_stat *etrace_stat_type __attribute__((unused));
@@ -99,6 +100,7 @@ static __always_inline void start_record(struct inflight *fl, struct pt_regs *re
 	fl->rec.nchunks = 0;
 	task_comm(task, fl->rec.comm);
 	fl->reread = 0;
+	fl->netlink = 0;
 	if (filter_pids)
 		fl->in_pid_set = 1;
 }
@@ -158,6 +160,9 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	}
 	if (emit_events) {
+		/* a socket read by its family: which family, while the fd still names it */
+		if (plan->flags & ETRACE_P_SOCK)
+			sock_info(fl, (__s32)fl->rec.args[0]);
 		capture_entry(fl, plan);
 		if (stack_depth)
 			capture_stack(fl, ctx);
@@ -512,6 +517,7 @@ int iter_attach(struct bpf_iter__task *ctx)
 	fl->rec.nchunks = 0;
 	task_comm(task, fl->rec.comm);
 	fl->reread = 0;
+	fl->netlink = 0;
 	if (filter_pids)
 		fl->in_pid_set = 1;
 	fl->active = 2;

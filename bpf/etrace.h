@@ -27,6 +27,7 @@ enum etrace_limits {
 	ETRACE_PATH_MAX = 4096,     /* most bytes of an fd's path (-y); a power of two */
 	ETRACE_PATH_DEPTH = 32,     /* most components of an fd's path */
 	ETRACE_STACK_ARG = 15,      /* the chunk `arg` of a user stack (-k): u64 addresses */
+	ETRACE_SOCK_ARG = 14,       /* the chunk `arg` of a struct etrace_sockinfo */
 	ETRACE_STACK_MAX = 32,      /* most frames of a user stack */
 };
 
@@ -90,6 +91,17 @@ enum etrace_plan_flags {
 	 * by request, getsockopt by level and optname)
 	 */
 	ETRACE_P_VARIANTS = 16,
+	/*
+	 * args[0] is a socket whose data is read by its family (a netlink socket's messages): an
+	 * ETRACE_SOCK_ARG chunk says which, at entry
+	 */
+	ETRACE_P_SOCK = 32,
+};
+
+/* what an ETRACE_SOCK_ARG chunk holds: the socket's family and protocol */
+struct etrace_sockinfo {
+	__u16 family;
+	__u16 protocol;
 };
 
 enum etrace_sel {

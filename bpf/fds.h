@@ -14,6 +14,7 @@
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_NETLINK 16
 #define AT_FDCWD -100
 #define NAME_MASK (ETRACE_PATH_MAX - 1)
 /* keeps the compiler from dropping a mask it can prove redundant (the verifier cannot) */
@@ -283,6 +284,46 @@ __noinline int fd_send(struct inflight *fl, __u32 tgid, __s32 fd)
 	fl->fd_memo[slot].file = (__u64)file;
 	fl->fd_memo[slot].dentry = (__u64)dentry;
 	fl->fd_memo[slot].sock = sock;
+	return 0;
+}
+
+/*
+ * ETRACE_P_SOCK: the family and protocol of the socket fd names, as an ETRACE_SOCK_ARG chunk
+ * (none when fd is no socket). A global function, checked once.
+ */
+__noinline int sock_info(struct inflight *fl, __s32 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct etrace_sockinfo info = {};
+	struct file *file = NULL;
+	struct etrace_chunk *c;
+	struct socket *sock;
+	struct sock *sk;
+	__u32 room = 0;
+
+	if (!fl || fd < 0)
+		return 0;
+	{
+		struct fdtable *fdt = task->files->fdt;
+		struct file **fds = fdt->fd;
+
+		if ((__u32)fd < fdt->max_fds)
+			bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	}
+	if (!file || BPF_CORE_READ(file, f_path.dentry, d_sb, s_magic) != SOCKFS_MAGIC)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return 0;
+	info.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	info.protocol = BPF_CORE_READ(sk, sk_protocol);
+	fl->netlink = info.family == AF_NETLINK;
+	c = chunk_start(fl, &room);
+	if (!c || room < sizeof(info))
+		return 0;
+	__builtin_memcpy((void *)(c + 1), &info, sizeof(info));
+	chunk_finish(fl, c, ETRACE_SOCK_ARG, 0, sizeof(info));
 	return 0;
 }
 

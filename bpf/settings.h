@@ -194,7 +194,12 @@ struct inflight {
 	 * storage ends with its threads.
 	 */
 	__u8 in_pid_set;
-	__u16 pad;
+	/*
+	 * this call's socket is a netlink socket (ETRACE_P_SOCK): its buffers are read up to
+	 * ETRACE_ARG_MAX whatever --bytes says, so that whole messages can be decoded
+	 */
+	__u8 netlink;
+	__u8 pad;
 	/*
 	 * The context last sent for this thread, identified by the kernel objects it was read
 	 * from: credentials and namespace sets are replaced, never changed in place, so equal

@@ -84,16 +84,18 @@ fn etrace_on_debian_12s_stock_kernel() {
     let signals = compile(out, "signals", &["-O1"]);
     let stack = compile(out, "stack", &["-O0", "-g", "-fno-omit-frame-pointer"]);
     let argdep = compile(out, "argdep", &["-O1"]);
+    let netlink = compile(out, "netlink", &["-O1"]);
     let guest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/guest.sh");
     let script = format!(
-        "sh {} {} {} {} {} {} {}",
+        "sh {} {} {} {} {} {} {} {}",
         guest.display(),
         out.display(),
         ETRACE,
         known.display(),
         signals.display(),
         stack.display(),
-        argdep.display()
+        argdep.display(),
+        netlink.display()
     );
     let started = std::time::Instant::now();
     // vng runs virtme-run and friends from its own directory
@@ -261,6 +263,14 @@ fn etrace_on_debian_12s_stock_kernel() {
         .find(|e| e["syscall"] == "clock_nanosleep")
         .expect("sleep");
     assert_eq!(sleep["args"]["rmtp"]["tv_sec"], 4, "{sleep}");
+    // netlink: the error answering the request, by name
+    assert_eq!(rc(out, "netlink"), 0, "{}", read(out, "netlink.err"));
+    let evs = syscalls(json(out, "netlink.json"));
+    let err = evs
+        .iter()
+        .find(|e| e["syscall"] == "recvmsg")
+        .map(|e| e["sym"]["msg"]["msg_iov"][0]["iov_base"][1]["error"].clone());
+    assert_eq!(err, Some("-ENODEV".into()), "{evs:?}");
     // -y: the path of the fd cat reads
     assert_eq!(rc(out, "fds"), 0, "{}", read(out, "fds.err"));
     let evs = syscalls(json(out, "fds.json"));

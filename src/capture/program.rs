@@ -572,7 +572,11 @@ pub fn write_plans(
             continue;
         }
         let enabled = selected(sc);
-        let mut plan = plan_for(sc, caps, enabled, formats.rules.attrs(&sc.name).ctx);
+        let attrs = formats.rules.attrs(&sc.name);
+        let mut plan = plan_for(sc, caps, enabled, attrs.ctx);
+        if attrs.sock {
+            plan.flags |= PlanFlag::ETRACE_P_SOCK.0;
+        }
         // which values are file descriptors (the kernel describes them with -y)
         for (i, a) in sc.args.iter().take(6).enumerate() {
             if formats.fds.is_fd_arg(&sc.name, &a.name) {

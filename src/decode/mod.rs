@@ -3,6 +3,7 @@
 //! truncated and unreadable user memory.
 
 pub mod lifecycle;
+pub mod netlink;
 pub mod shapes;
 pub mod signal;
 pub mod stacks;
@@ -38,9 +39,10 @@ pub struct Decoder<'s> {
     fd_positions: rustc_hash::FxHashMap<u32, (u8, bool)>,
     /// syscall number -> how its return value is shown symbolically (`<syscall>.ret` rules)
     ret_syms: rustc_hash::FxHashMap<u32, Symbolic>,
-    /// syscall number -> its conditional rules, resolved: (argument index or None for the
-    /// return value, the other argument's index, the value it must have, how)
+    /// syscall number -> its conditional rules, resolved (see CondSym)
     cond_syms: rustc_hash::FxHashMap<u32, Vec<CondSym>>,
+    /// how a netlink socket's messages are read
+    netlink: &'s crate::tables::netlink::Netlink,
 }
 
 /// A conditional rule, resolved for one syscall: (the argument it decodes, None for the return
@@ -134,6 +136,15 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
     }
 }
 
+/// A buffer's bytes as the netlink messages they hold, where they hold any.
+fn netlink_buffer(v: &mut Value, m: &netlink::Messages<'_>, cx: &mut Decoding<'_>) {
+    if let Value::Bytes { bytes, .. } = v {
+        if let Some(msgs) = m.decode(bytes, cx) {
+            *v = msgs;
+        }
+    }
+}
+
 /// Every unsigned integer inside a value, in order (the words of a sigset_t).
 fn collect_uints(v: &Value, out: &mut Vec<u64>) {
     match v {
@@ -217,6 +228,57 @@ impl<'s> Decoder<'s> {
             siginfo: &formats.siginfo,
             xlat,
             arg_syms,
+            netlink: &formats.netlink,
+        }
+    }
+
+    /// On a netlink socket (the kernel's ETRACE_SOCK_ARG chunk says so), the data buffers as
+    /// the messages they hold: a buffer argument itself, or a msghdr's iovec buffers.
+    fn netlink_buffers(&self, rec: &Record<'_>, args: &mut [(&str, Value)], cx: &mut Decoding<'_>) {
+        const AF_NETLINK: u16 = 16;
+        let sock = crate::skel::types::etrace_limits::ETRACE_SOCK_ARG.0 as u8;
+        let Some(info) = rec
+            .chunks
+            .iter()
+            .find(|c| c.arg == sock && !c.fault())
+            .and_then(|c| c.data.get(..4))
+        else {
+            return;
+        };
+        let family = u16::from_ne_bytes([info[0], info[1]]);
+        if family != AF_NETLINK {
+            return;
+        }
+        let m = netlink::Messages {
+            tables: self.netlink,
+            structs: &self.schema.structs,
+            protocol: u16::from_ne_bytes([info[2], info[3]]),
+        };
+        let Some(sc) = self.schema.get(rec.hdr.nr) else {
+            return;
+        };
+        for (i, (_, v)) in args.iter_mut().enumerate() {
+            match sc.capture_of(i, &rec.hdr.args) {
+                Capture::Bytes { .. } => netlink_buffer(v, &m, cx),
+                Capture::Msghdr { .. } => {
+                    if let Value::Struct(fields) = v {
+                        for (name, f) in fields.iter_mut() {
+                            if let ("msg_iov", Value::Array { items, .. }) = (&**name, f) {
+                                for iov in items {
+                                    if let Value::Struct(parts) = iov {
+                                        for (n, b) in parts.iter_mut() {
+                                            if &**n == "iov_base" {
+                                                netlink_buffer(b, &m, cx);
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
     }
 
@@ -355,6 +417,7 @@ impl<'s> Decoder<'s> {
             ),
         };
         let mut args = args;
+        self.netlink_buffers(rec, &mut args, &mut cx);
         let mut ret_cond = None;
         for (target, when, how) in self.cond_syms.get(&h.nr).into_iter().flatten() {
             let (target, how) = (*target, *how);

@@ -256,8 +256,10 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     pub fn new(mut w: W, header: &Header) -> io::Result<Self> {
         let mut body = postcard::to_stdvec(header).map_err(io::Error::other)?;
-        // format 4: the capture variants follow the header value (see WireSchema::variants)
-        body.extend(postcard::to_stdvec(&header.schema.variants).map_err(io::Error::other)?);
+        // format 4: the capture variants and named structs follow the header value (see
+        // WireSchema::variants)
+        let ext = (&header.schema.variants, &header.schema.structs);
+        body.extend(postcard::to_stdvec(&ext).map_err(io::Error::other)?);
         let mut pre = Vec::with_capacity(PREAMBLE_LEN);
         pre.extend_from_slice(&MAGIC);
         pre.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -490,7 +492,7 @@ impl<R: Read> Reader<R> {
         let (mut header, rest): (Header, _) =
             postcard::take_from_bytes(&body).map_err(|e| DumpError::Header(e.to_string()))?;
         if !rest.is_empty() {
-            header.schema.variants =
+            (header.schema.variants, header.schema.structs) =
                 postcard::from_bytes(rest).map_err(|e| DumpError::Header(e.to_string()))?;
         }
         header.check()?;

@@ -211,6 +211,10 @@ impl Syscall {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
     pub syscalls: BTreeMap<u32, Syscall>,
+    /// Structs read inside buffers rather than behind an argument (netlink's headers), by
+    /// name: what formats/netlink names and this kernel's BTF has.
+    #[serde(default)]
+    pub structs: BTreeMap<String, Layout>,
 }
 
 impl Schema {
@@ -343,7 +347,22 @@ impl Schema {
                 },
             );
         }
-        Ok(Schema { syscalls })
+        let structs = formats
+            .netlink
+            .structs()
+            .filter_map(|name| {
+                let layout = btf
+                    .resolve(&format!("struct {name} *"))
+                    .ok()
+                    .and_then(|r| r.pointee)
+                    .filter(|l| l.size().is_some_and(|s| s > 0));
+                if layout.is_none() {
+                    log::debug!("this kernel's BTF has no `struct {name}`");
+                }
+                Some((name.to_string(), layout?))
+            })
+            .collect();
+        Ok(Schema { syscalls, structs })
     }
 }
 

@@ -54,6 +54,8 @@ pub enum WireError {
     BadVariants(u32),
     #[error("more than {MAX_VARIANTS} capture variants")]
     TooManyVariants,
+    #[error("more than {MAX_STRUCTS} named structs")]
+    TooManyStructs,
 }
 
 /// Most capture variants in all (the kernel's map holds 512).
@@ -149,7 +151,14 @@ pub struct WireSchema {
     /// a header of format 2 or 3, which ends where the header value ends, still reads.
     #[serde(skip)]
     pub variants: Vec<WireVariants>,
+    /// Schema::structs, each a type of the table: carried after the header value, as
+    /// `variants` are.
+    #[serde(skip)]
+    pub structs: Vec<(String, u32)>,
 }
+
+/// Most named structs a header may carry.
+const MAX_STRUCTS: usize = 256;
 
 /// One syscall's capture variants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,10 +289,16 @@ impl WireSchema {
                 });
             }
         }
+        let structs = schema
+            .structs
+            .iter()
+            .map(|(name, l)| (name.clone(), t.intern(l)))
+            .collect();
         WireSchema {
             types: t.types,
             syscalls,
             variants,
+            structs,
         }
     }
 
@@ -334,7 +349,15 @@ impl WireSchema {
                 });
             }
         }
-        Ok(Schema { syscalls })
+        if self.structs.len() > MAX_STRUCTS {
+            return Err(WireError::TooManyStructs);
+        }
+        let mut structs = BTreeMap::new();
+        for (name, id) in &self.structs {
+            plain("a struct name", name)?;
+            structs.insert(name.clone(), x.take(0, 0, *id)?);
+        }
+        Ok(Schema { syscalls, structs })
     }
 }
 
@@ -615,6 +638,7 @@ mod tests {
             types: vec![WireType::Array { elem: 0, len: 1 }],
             syscalls: vec![],
             variants: vec![],
+            structs: vec![],
         };
         assert_eq!(fwd.to_schema().unwrap_err(), WireError::BadRef(0, 0));
 
@@ -626,6 +650,7 @@ mod tests {
             types: deep,
             syscalls: vec![],
             variants: vec![],
+            structs: vec![],
         };
         assert_eq!(
             w.to_schema().unwrap_err(),
@@ -652,6 +677,7 @@ mod tests {
             types: blow,
             syscalls: vec![],
             variants: vec![],
+            structs: vec![],
         };
         assert!(matches!(w.to_schema(), Err(WireError::TooLarge(_))));
     }

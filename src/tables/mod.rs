@@ -3,6 +3,7 @@
 
 pub mod abbrev;
 pub mod fds;
+pub mod netlink;
 pub mod siginfo;
 pub mod xlat;
 
@@ -124,6 +125,8 @@ pub struct SyscallAttrs {
     pub ret_hex: bool,
     /// the call can change its caller's process context: compared again at its exit
     pub ctx: bool,
+    /// its first argument is a socket whose data is read by its family (netlink)
+    pub sock: bool,
 }
 
 /// A rule that applies only when other parameters have given values (`... when cmd =
@@ -375,7 +378,7 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
         } else {
             if rest.is_empty() {
                 return Err(err(format!(
-                    "`{target}` needs an attribute (noreturn, ret=hex, ctx)"
+                    "`{target}` needs an attribute (noreturn, ret=hex, ctx, sock)"
                 )));
             }
             let attrs = rules.syscalls.entry(target.to_string()).or_default();
@@ -384,6 +387,7 @@ pub fn parse_rules(text: &str) -> Result<Rules, FormatError> {
                     "noreturn" => attrs.noreturn = true,
                     "ret=hex" => attrs.ret_hex = true,
                     "ctx" => attrs.ctx = true,
+                    "sock" => attrs.sock = true,
                     _ => return Err(err(format!("unknown attribute `{a}`"))),
                 }
             }
@@ -428,6 +432,8 @@ pub struct Formats {
     pub fds: fds::Fds,
     /// What text shows of an argument without -v.
     pub abbrev: abbrev::Abbrevs,
+    /// How a netlink socket's messages are read.
+    pub netlink: netlink::Netlink,
 }
 
 impl Formats {
@@ -452,6 +458,7 @@ impl Formats {
             siginfo: siginfo::parse(siginfo::SIGINFO, &xlat)?,
             fds: fds::parse(fds::FDS)?,
             abbrev: abbrev::parse(abbrev::ABBREV)?,
+            netlink: netlink::parse(netlink::NETLINK, &xlat)?,
             xlat,
             classes: parse_classes(SYSCALL_CLASSES)?,
         })
@@ -469,6 +476,7 @@ impl Formats {
             siginfo::SIGINFO,
             fds::FDS,
             abbrev::ABBREV,
+            netlink::NETLINK,
         ] {
             h.update(t.as_bytes());
         }

@@ -16,6 +16,7 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "access_mode",
     "address_family",
     "arch_prctl",
+    "arphrd",
     "at_flags",
     "bus_code",
     "capability",
@@ -40,6 +41,10 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "futex_val3",
     "futex_wake_op",
     "getrandom_flags",
+    "ifa_attr",
+    "ifa_flags",
+    "iff_flags",
+    "ifla_attr",
     "ill_code",
     "inotify_flags",
     "ioctl_request",
@@ -51,7 +56,13 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "mremap_flags",
     "msg_flags",
     "msync_flags",
+    "nda_attr",
     "netlink_proto",
+    "nlmsg_flags",
+    "nlmsg_flags_get",
+    "nlmsg_flags_new",
+    "nlmsg_type",
+    "nlmsg_type_route",
     "open_flags",
     "poll_code",
     "poll_events",
@@ -61,6 +72,11 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "rlim",
     "rlim64",
     "rlimit_resource",
+    "rt_scope",
+    "rt_table",
+    "rta_attr",
+    "rtm_protocol",
+    "rtm_type",
     "rusage_who",
     "sa_flags",
     "sa_handler",
@@ -514,6 +530,11 @@ impl Xlat {
     /// The table a Symbolic::Table names.
     pub fn table_at(&self, i: usize) -> Option<&Table> {
         self.tables.get(i)
+    }
+
+    /// The index of the table `name`, for Symbolic::Table.
+    pub fn table_index(&self, name: &str) -> Option<usize> {
+        self.tables.iter().position(|t| t.name == name)
     }
 
     pub fn table(&self, name: &str) -> Option<&Table> {

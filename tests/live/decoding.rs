@@ -141,3 +141,53 @@ fn arguments_decode_by_the_value_of_another_as_strace_shows_them() {
         (&Value::from(24), &Value::from(80))
     );
 }
+
+#[test]
+fn netlink_messages_decode_with_their_headers_as_strace_shows_them() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = compile_prog(tmp.path(), "netlink");
+    let text = tmp.path().join("out.txt");
+    let o = run(&[
+        "--style",
+        "strace",
+        "-s",
+        "sendto,recvmsg",
+        "-o",
+        text.to_str().unwrap(),
+        "--",
+        prog.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&text).unwrap();
+    let pid = text.split_whitespace().next().unwrap().to_string();
+    for want in [
+        // the request, its fixed header (padding left out) and flags by message type
+        "sendto(3, [{nlmsg_len=32, nlmsg_type=RTM_GETLINK, nlmsg_flags=NLM_F_REQUEST, \
+         nlmsg_seq=1, nlmsg_pid=0}, {ifi_family=AF_UNSPEC, ifi_type=ARPHRD_NETROM, \
+         ifi_index=2147483647, ifi_flags=0, ifi_change=0}], 32, 0,"
+            .to_string(),
+        // the error, with the request it answers
+        format!(
+            "msg_iov=[{{iov_base=[{{nlmsg_len=52, nlmsg_type=NLMSG_ERROR, nlmsg_flags=0, \
+             nlmsg_seq=1, nlmsg_pid={pid}}}, {{error=-ENODEV, msg=[{{nlmsg_len=32, \
+             nlmsg_type=RTM_GETLINK, nlmsg_flags=NLM_F_REQUEST, nlmsg_seq=1, nlmsg_pid=0}}, \
+             {{ifi_family=AF_UNSPEC, ifi_type=ARPHRD_NETROM, ifi_index=2147483647, ifi_flags=0, \
+             ifi_change=0}}]}}], iov_len=32768}}]"
+        ),
+        "nlmsg_type=RTM_GETADDR, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=2".to_string(),
+        // the dump: lo's address, its attributes by type, then the end of the dump
+        "nlmsg_type=RTM_NEWADDR, nlmsg_flags=NLM_F_MULTI, nlmsg_seq=2".to_string(),
+        "{ifa_family=AF_INET, ifa_prefixlen=8, ifa_flags=IFA_F_PERMANENT, \
+         ifa_scope=RT_SCOPE_HOST, ifa_index=1}, [[{nla_len=8, nla_type=IFA_ADDRESS}, \
+         \"\\177\\0\\0\\1\"]"
+            .to_string(),
+        "[{nla_len=7, nla_type=IFA_LABEL}, \"lo\\0\"]".to_string(),
+        format!(
+            "iov_base=[{{nlmsg_len=20, nlmsg_type=NLMSG_DONE, nlmsg_flags=NLM_F_MULTI, \
+             nlmsg_seq=2, nlmsg_pid={pid}}}, 0]"
+        ),
+    ] {
+        assert!(text.contains(&want), "no `{want}` in {text}");
+    }
+}

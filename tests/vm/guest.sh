@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs inside the VM that tests/vm.rs boots (an older stock kernel): every etrace run the host
-# then checks. usage: guest.sh OUT ETRACE KNOWN SIGNALS STACK ARGDEP   (OUT: a directory shared with the host)
+# then checks. usage: guest.sh OUT ETRACE KNOWN SIGNALS STACK ARGDEP NETLINK   (OUT: a directory shared with the host)
 set -u
-OUT=$1 E=$2 KNOWN=$3 SIGNALS=$4 STACK=$5 ARGDEP=$6
+OUT=$1 E=$2 KNOWN=$3 SIGNALS=$4 STACK=$5 ARGDEP=$6 NETLINK=$7
 cd "$OUT" || exit 1
 uname -r > kernel.txt
 # run NAME CMD...: stdout, stderr and exit status of CMD in NAME.out, NAME.err, NAME.rc
@@ -23,6 +23,8 @@ run signals "$E" --json -o signals.json -- "$SIGNALS"
 run pending "$E" -o pending.txt -- sh -c 'sleep 1; echo x'
 # arguments read by another argument's value (capture variants), timeouts and the time left
 run argdep "$E" -s fcntl,ioctl,getsockopt,pselect6,clock_nanosleep --json -o argdep.json -- "$ARGDEP" "$OUT/s-argdep"
+# a netlink socket's messages (the kernel says which sockets are netlink ones)
+run netlink "$E" -s sendto,recvmsg --json -o netlink.json -- "$NETLINK"
 # -y: what fds refer to, resolved in the kernel
 run fds "$E" -y -s openat,read,close --json -o fds.json -- cat /etc/hostname
 # -k: a stack known in advance
