@@ -809,11 +809,13 @@ fn decode_members(
     cx: &mut Decoding<'_>,
 ) {
     let rules = cx.xlat.member_rules(struct_name);
-    let sym = |cx: &Decoding<'_>, m: &Member, v: Value| match rules.and_then(|r| r.get(&*m.name)) {
-        Some(how) => symbolize(v, *how, cx.xlat),
+    let sym = |cx: &Decoding<'_>, how: Option<Symbolic>, v: Value| match how {
+        Some(how) => symbolize(v, how, cx.xlat),
         None => v,
     };
     for m in members {
+        // the member's rule, looked up once (a struct without rules looks up nothing)
+        let how = rules.and_then(|r| r.get(&*m.name)).copied();
         if cx.budget == 0 {
             break;
         }
@@ -840,7 +842,7 @@ fn decode_members(
                 m.bit_size.div_ceil(8).max(1),
                 signed && m.bit_size % 8 == 0,
             );
-            out.push((m.name.clone(), sym(cx, m, v)));
+            out.push((m.name.clone(), sym(cx, how, v)));
             continue;
         }
         let start = (m.bit_offset / 8) as usize;
@@ -849,7 +851,7 @@ fn decode_members(
         if rest.len() < size {
             break; // a short read: members past the end are not shown
         }
-        let v = match rules.and_then(|r| r.get(&*m.name)) {
+        let v = match how {
             // bytes as numbers (termios' c_cc): not a string
             Some(Symbolic::Numbers) => Value::Array {
                 items: rest[..size]
@@ -862,7 +864,7 @@ fn decode_members(
         };
         match (m.name.is_empty(), v) {
             (true, Value::Struct(inner)) => out.extend(inner),
-            (_, v) => out.push((m.name.clone(), sym(cx, m, v))),
+            (_, v) => out.push((m.name.clone(), sym(cx, how, v))),
         }
     }
 }

@@ -215,7 +215,8 @@ pub struct Xlat {
     /// parameter -> how, for every syscall
     any_syscall: HashMap<String, Symbolic>,
     /// struct name -> member -> how
-    members: HashMap<String, HashMap<String, Symbolic>>,
+    /// (FxHash: looked up for every struct decoded)
+    members: rustc_hash::FxHashMap<String, rustc_hash::FxHashMap<String, Symbolic>>,
     /// syscall -> its conditional rules, in file order
     conds: HashMap<String, Vec<CondRule>>,
 }
@@ -587,7 +588,10 @@ impl Xlat {
     }
 
     /// How each member of a struct is shown, when rules name any of them.
-    pub fn member_rules(&self, struct_name: &str) -> Option<&HashMap<String, Symbolic>> {
+    pub fn member_rules(
+        &self,
+        struct_name: &str,
+    ) -> Option<&rustc_hash::FxHashMap<String, Symbolic>> {
         self.members.get(struct_name)
     }
 
