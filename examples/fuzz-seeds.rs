@@ -48,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let bytes = std::fs::read(path)?;
         let mut reader = Reader::open(&bytes[..])?;
         while let Some(frame) = reader.next_record()? {
+            let at = frame.offset;
             let Ok(rec) = parse_any(frame.record) else {
                 continue;
             };
@@ -56,6 +57,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut key = match (name.starts_with("hostile"), syscall) {
                 (true, true) => format!("{name}-{}", kind(&rec)),
                 (true, false) => continue,
+                // calls read by another argument's value: each record (they differ by it)
+                (false, true) if name == "decoding" => {
+                    format!("{name}-{}-{at}", kind(&rec))
+                }
                 (false, _) => kind(&rec),
             };
             if name == "shapes" && syscall {

@@ -47,7 +47,18 @@ done
 cc -O1 -o "$WORK/signals" tests/progs/signals.c
 "$ETRACE" --raw -o "$WORK/inflight.raw" -yy --stats=false -l warn -- \
     sh -c "$WORK/signals; sleep 2 & sleep 0.5" > /dev/null
+# calls read by another argument's value (capture variants), timeouts, netlink messages: a
+# checked-in dump whose header also gives the record fuzz target these syscalls' variants
+cc -O1 -w -o "$WORK/argdep" tests/progs/argdep.c
+cc -O1 -w -o "$WORK/netlink" tests/progs/netlink.c
+mkdir -p "$WORK/argdep-dir"
+rm -f "$OUT/decoding.raw"
+env -i PATH=/usr/bin:/bin "$ETRACE" --raw -o "$OUT/decoding.raw" --stats=false -l warn \
+    -s fcntl,ioctl,getsockopt,setsockopt,pselect6,select,utimensat,clock_nanosleep,sendto,recvmsg,socket,prctl,futex \
+    -- sh -c "$WORK/argdep $WORK/argdep-dir; $WORK/netlink"
+chmod 0644 "$OUT/decoding.raw"
 cargo run --release --example fuzz-seeds -- testdata/fuzz known="$OUT/known.raw" dd="$OUT/dd.raw" \
     shapes="$WORK/shapes.raw" hostile-cmsg-1="$WORK/hostile-cmsg-1.raw" \
-    hostile-cmsg-2="$WORK/hostile-cmsg-2.raw" inflight="$WORK/inflight.raw"
+    hostile-cmsg-2="$WORK/hostile-cmsg-2.raw" inflight="$WORK/inflight.raw" \
+    decoding="$OUT/decoding.raw"
 ls -l "$OUT"

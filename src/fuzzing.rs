@@ -15,6 +15,9 @@ use crate::tables::Formats;
 
 /// A dump captured on a real kernel; its header gives the record target a real schema.
 const KNOWN_DUMP: &[u8] = include_bytes!("../testdata/dumps/known.raw");
+/// A dump of calls read by other arguments' values (tests/progs/argdep.c, netlink.c): its
+/// syscalls, with their capture variants, and the netlink structs join that schema.
+const DECODING_DUMP: &[u8] = include_bytes!("../testdata/dumps/decoding.raw");
 
 /// Read a whole dump and decode every record (to JSON or text, by the last byte).
 pub fn dump(data: &[u8]) {
@@ -25,9 +28,13 @@ pub fn dump(data: &[u8]) {
 fn context() -> &'static (Schema, Formats) {
     static CTX: OnceLock<(Schema, Formats)> = OnceLock::new();
     CTX.get_or_init(|| {
-        let schema = Reader::open(KNOWN_DUMP)
+        let mut schema = Reader::open(KNOWN_DUMP)
             .map(|r| r.schema)
             .unwrap_or_default();
+        if let Ok(r) = Reader::open(DECODING_DUMP) {
+            schema.syscalls.extend(r.schema.syscalls);
+            schema.structs = r.schema.structs;
+        }
         let formats = Formats::embedded().expect("the embedded tables parse");
         (schema, formats)
     })

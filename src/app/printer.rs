@@ -313,6 +313,7 @@ impl<'s> Printer<'s> {
 /// Text: what the call wrote back under the labels formats/abbrev.rules gives it (`left`),
 /// empty fd sets left out; a result of 0 as the rule's word (`Timeout`), as strace shows them.
 fn label_after<'s>(ev: &mut Event<'s>, rules: &'s Abbrevs) {
+    ev.ret_flags = rules.ret_flags(&ev.syscall);
     if ev.ret == Some(0) {
         if let Some(word) = rules.zero(&ev.syscall) {
             ev.after = vec![(word, Value::Omitted)];

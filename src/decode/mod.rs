@@ -115,6 +115,15 @@ pub fn symbolize(v: Value, how: Symbolic, xlat: &Xlat) -> Value {
             }
         }
         Symbolic::Hex => Value::Ptr(n.bits),
+        // hex as an address is (JSON keeps the number, with no symbolic form); 0 stays 0
+        Symbolic::Xint if n.bits == 0 => v,
+        Symbolic::Xint => Value::Ptr(n.bits),
+        // a device number; 0 (no device: a regular file's st_rdev) as it is
+        Symbolic::Makedev if n.bits == 0 => v,
+        Symbolic::Makedev => Value::Sym {
+            raw: Box::new(v),
+            name: shapes::makedev_name(n.bits),
+        },
         Symbolic::Int => Value::Int(i64::from(n.bits as u32 as i32)),
         Symbolic::FutexWakeOp(t) => Value::Sym {
             raw: Box::new(v),
@@ -470,6 +479,7 @@ impl<'s> Decoder<'s> {
             before_tracing: rec.before_tracing(),
             was_pending: false,
             boxed_args: boxed.get(),
+            ret_flags: false,
             after: after.into_inner(),
             out_args: rec
                 .chunks

@@ -182,6 +182,8 @@ pub fn iovecs(array: &[u8], array_truncated: bool, bufs: &[(&[u8], bool, bool)])
         let word = |at: usize| u64::from_le_bytes(e[at..at + 8].try_into().unwrap_or([0; 8]));
         let (base, len) = (word(0), word(8));
         let base = match bufs.get(k) {
+            // NULL, as strace shows it (a zero-length MSG_PEEK), not an empty buffer
+            _ if base == 0 => Value::Ptr(0),
             Some((_, _, true)) => Value::Unreadable(base),
             Some((data, truncated, false)) => Value::Bytes {
                 bytes: data.to_vec(),
@@ -394,6 +396,18 @@ pub fn futex_wake_op_name(v: u32, name: impl Fn(u64) -> Option<String>) -> Strin
         x(v & 0xfff)
     ));
     out
+}
+
+/// A device number as stat gives it (the kernel's new_encode_dev), as strace writes it:
+/// `makedev(0x1, 0x3)`.
+pub fn makedev_name(dev: u64) -> String {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & 0xffff_ff00);
+    let x = |v: u64| match v {
+        0 => "0".to_string(),
+        v => format!("{v:#x}"),
+    };
+    format!("makedev({}, {})", x(major), x(minor))
 }
 
 #[cfg(test)]

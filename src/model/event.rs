@@ -105,6 +105,9 @@ pub struct Event<'s> {
     /// Bit i: argument i is an integer read behind a pointer, which text brackets as strace
     /// does (`[1]`); JSON keeps the number.
     pub boxed_args: u8,
+    /// `--style strace`: the result is written as strace writes a flag result, `0x8002 (flags
+    /// O_RDWR|O_LARGEFILE)` (formats/abbrev.rules' `<syscall>.ret flags`; fcntl).
+    pub ret_flags: bool,
     /// What the call wrote back into the arguments it updates (capture direction `updated`):
     /// a timeout's time left, select's ready sets. The arguments themselves show what was
     /// passed.

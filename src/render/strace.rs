@@ -122,6 +122,7 @@ mod tests {
             was_pending: false,
             out_args: 0,
             boxed_args: 0,
+            ret_flags: false,
             after: Vec::new(),
             fds: vec![],
             stack: vec![],

@@ -239,6 +239,8 @@ pub(crate) fn value(out: &mut String, v: &Value, o: &TextOptions) {
         }
         Value::Str { bytes, truncated } => quoted(out, bytes, None, *truncated),
         Value::Bytes { bytes, truncated } => quoted(out, bytes, Some(o.bytes), *truncated),
+        // a socket address (decode::shapes::sockaddr), in strace's own form
+        Value::Struct(fields) if o.strace_style && strace_sockaddr(out, fields, o) => {}
         Value::Struct(fields) => {
             out.push('{');
             for (i, (name, v)) in fields.iter().enumerate() {
@@ -294,6 +296,74 @@ pub(crate) fn value(out: &mut String, v: &Value, o: &TextOptions) {
             let _ = write!(out, "{p:#x} <unreadable>");
         }
     }
+}
+
+/// `--style strace`: a socket address as strace writes it, `{sa_family=AF_INET,
+/// sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}`; false (nothing written) for a struct
+/// that is no decoded socket address.
+fn strace_sockaddr(
+    out: &mut String,
+    fields: &[(std::sync::Arc<str>, Value)],
+    o: &TextOptions,
+) -> bool {
+    let get = |k: &str| fields.iter().find(|(n, _)| &**n == k).map(|(_, v)| v);
+    let (Some(family), Some(Value::Sym { name: fam, .. })) = (fields.first(), get("family")) else {
+        return false;
+    };
+    if &*family.0 != "family" {
+        return false;
+    }
+    let text = |v: Option<&Value>| match v {
+        Some(Value::Str { bytes, .. }) => String::from_utf8_lossy(bytes).into_owned(),
+        _ => String::new(),
+    };
+    let num = |v: Option<&Value>| v.and_then(Value::raw_int).unwrap_or(0);
+    let _ = write!(out, "{{sa_family={fam}");
+    match fam.as_str() {
+        "AF_UNIX" => {
+            out.push_str(", sun_path=");
+            match get("path") {
+                Some(v) => value(out, v, o),
+                None => out.push_str("\"\""),
+            }
+        }
+        "AF_INET" => {
+            let _ = write!(
+                out,
+                ", sin_port=htons({}), sin_addr=inet_addr(\"{}\")",
+                num(get("port")),
+                text(get("addr"))
+            );
+        }
+        "AF_INET6" => {
+            let _ = write!(
+                out,
+                ", sin6_port=htons({}), sin6_flowinfo=htonl({}), inet_pton(AF_INET6, \"{}\", \
+                 &sin6_addr), sin6_scope_id={}",
+                num(get("port")),
+                num(get("flowinfo")),
+                text(get("addr")),
+                num(get("scope_id"))
+            );
+        }
+        "AF_NETLINK" => {
+            let _ = write!(
+                out,
+                ", nl_pid={}, nl_groups={:08x}",
+                num(get("pid")),
+                num(get("groups"))
+            );
+        }
+        _ => {
+            // another family: its members as they are
+            for (name, v) in &fields[1..] {
+                let _ = write!(out, ", {name}=");
+                value(out, v, o);
+            }
+        }
+    }
+    out.push('}');
+    true
 }
 
 /// Between a member's name and its value: `name: value`, or strace's `name=value`.
@@ -359,6 +429,17 @@ pub(crate) fn ret_value(out: &mut String, e: &Event<'_>, o: &TextOptions) {
         (Some(r), None) if e.ret_hex => {
             let _ = write!(out, "{:#x}", r as u64);
         }
+        // strace writes a flag result in hex, its names after it (a 0 as 0)
+        (Some(r), None) if o.strace_style && e.ret_flags && e.ret_sym.is_some() => match r {
+            0 => out.push('0'),
+            r => {
+                let _ = write!(
+                    out,
+                    "{r:#x} (flags {})",
+                    e.ret_sym.as_deref().unwrap_or_default()
+                );
+            }
+        },
         (Some(_), None) if e.ret_sym.is_some() => {
             out.push_str(e.ret_sym.as_deref().unwrap_or_default());
         }
@@ -660,6 +741,7 @@ mod tests {
             was_pending: false,
             out_args: 0,
             boxed_args: 0,
+            ret_flags: false,
             after: Vec::new(),
             fds: vec![],
             stack: vec![],

@@ -44,6 +44,8 @@ pub struct Abbrevs {
     afters: BySyscall<String>,
     /// syscall -> the word a result of 0 shows as (`Timeout`)
     zeros: HashMap<String, String>,
+    /// syscalls whose symbolic result strace writes as `0x8002 (flags ...)`
+    ret_flags: std::collections::HashSet<String>,
 }
 
 fn by_syscall<'a, T>(m: &'a BySyscall<T>, syscall: &str, param: &str) -> Option<&'a T> {
@@ -72,6 +74,11 @@ impl Abbrevs {
         by_syscall(&self.afters, syscall, param).map(String::as_str)
     }
 
+    /// Whether `--style strace` writes the symbolic result of `syscall` as `0x.. (flags ...)`.
+    pub fn ret_flags(&self, syscall: &str) -> bool {
+        self.ret_flags.contains(syscall)
+    }
+
     /// The word a result of 0 shows as (`Timeout`).
     pub fn zero(&self, syscall: &str) -> Option<&str> {
         self.zeros.get(syscall).map(String::as_str)
@@ -84,6 +91,7 @@ impl Abbrevs {
             || self.dates.contains_key(syscall)
             || self.afters.contains_key(syscall)
             || self.zeros.contains_key(syscall)
+            || self.ret_flags.contains(syscall)
     }
 
     /// -v: which members of `param` of `syscall` are seconds since the epoch.
@@ -114,6 +122,10 @@ pub fn parse(text: &str) -> Result<Abbrevs, FormatError> {
             })?;
         let rest: Vec<String> = words.map(String::from).collect();
         match (param, rest.as_slice()) {
+            ("ret", [f]) if f == "flags" && sys != "*" => {
+                out.ret_flags.insert(sys.to_string());
+                continue;
+            }
             ("ret", [z, word]) if z == "zero" && sys != "*" => {
                 out.zeros.insert(sys.to_string(), word.clone());
                 continue;

@@ -37,6 +37,7 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "fd_flags",
     "flock_type",
     "fpe_code",
+    "fs_magic",
     "futex_op",
     "futex_val3",
     "futex_wake_op",
@@ -94,6 +95,7 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "sockopt_netlink",
     "sockopt_socket",
     "sockopt_tcp",
+    "statfs_flags",
     "statx_attr",
     "statx_flags",
     "statx_mask",
@@ -186,6 +188,10 @@ pub enum Symbolic {
     Cpuset,
     /// A char array member shown as its numbers, not a string (termios' c_cc).
     Numbers,
+    /// An integer strace writes in hex (`%#x`: 0 stays 0): mmap's offset.
+    Xint,
+    /// A device number as the kernel encodes it for user space: `makedev(0x1, 0x3)`.
+    Makedev,
     /// FUTEX_WAKE_OP's val3, its fields by the table:
     /// `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1`.
     FutexWakeOp(usize),
@@ -473,6 +479,8 @@ impl Xlat {
                 "fdset" => Symbolic::Fdset,
                 "cpuset" => Symbolic::Cpuset,
                 "numbers" => Symbolic::Numbers,
+                "xint" => Symbolic::Xint,
+                "makedev" => Symbolic::Makedev,
                 "futex_wake_op" => {
                     Symbolic::FutexWakeOp(resolve("futex_wake_op").ok_or_else(|| {
                         err(FILE, n, "the `futex_wake_op` built-in needs its table")
