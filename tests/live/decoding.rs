@@ -191,3 +191,70 @@ fn netlink_messages_decode_with_their_headers_as_strace_shows_them() {
         assert!(text.contains(&want), "no `{want}` in {text}");
     }
 }
+
+#[test]
+fn futex_prctl_affinity_and_socket_protocols_show_what_each_command_uses() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = compile_prog(tmp.path(), "procctl");
+    let text = tmp.path().join("out.txt");
+    let o = run(&[
+        "--style",
+        "strace",
+        "-s",
+        "futex,prctl,sched_setaffinity,sched_getaffinity,socket,fadvise64",
+        "-o",
+        text.to_str().unwrap(),
+        "--",
+        prog.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&text).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            l.split_once(' ')
+                .map_or(l, |(_, r)| r)
+                .trim_start()
+                .to_string()
+        })
+        .collect();
+    for want in [
+        // futex: the arguments each command uses
+        "FUTEX_WAKE_PRIVATE, 1) = 0",
+        "FUTEX_WAIT_PRIVATE, 0, {tv_sec=0, tv_nsec=1000000}) = -1 EAGAIN",
+        "FUTEX_WAIT_PRIVATE, 1, {tv_sec=0, tv_nsec=1000000}) = -1 ETIMEDOUT",
+        "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, {tv_sec=0, tv_nsec=1000000}, \
+         FUTEX_BITSET_MATCH_ANY) = -1 EAGAIN",
+        "FUTEX_WAKE_OP_PRIVATE, 1, 1, 0x",
+        ", FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1) = 0",
+        "FUTEX_CMP_REQUEUE_PRIVATE, 1, 2, 0x",
+        // prctl: arg2 by option, the unused ones left out
+        "prctl(PR_SET_NAME, \"procctl-x\") = 0",
+        "prctl(PR_GET_NAME, \"procctl-x\") = 0",
+        "prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) = 1",
+        "prctl(PR_GET_DUMPABLE) = 1",
+        "prctl(PR_SET_PDEATHSIG, SIGTERM) = 0",
+        "prctl(PR_GET_PDEATHSIG, [SIGTERM]) = 0",
+        "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) = 0",
+        // CPU masks as lists
+        "sched_setaffinity(0, 128, [0]) = 0",
+        "sched_getaffinity(0, 128, [0]) = ",
+        // a socket's protocol by its family
+        "socket(AF_UNIX, SOCK_STREAM, 0) = 3",
+        "socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE) = 3",
+        "socket(AF_INET6, SOCK_DGRAM, IPPROTO_IP) = 3",
+        "socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3",
+        "POSIX_FADV_SEQUENTIAL) = 0",
+    ] {
+        // the result column squeezed to one space
+        let found = lines.iter().any(|l| {
+            let squeezed = match l.rsplit_once(") ") {
+                Some((c, r)) => format!("{c}) {}", r.trim_start()),
+                None => l.clone(),
+            };
+            squeezed.contains(want)
+        });
+        assert!(found, "no `{want}` in {text}");
+    }
+}
