@@ -951,7 +951,9 @@ fn render(table: &BTreeMap<String, Tally>, events: usize, same: usize, pct: f64)
          with SCM_RIGHTS, pipes, poll/epoll, eventfd, timerfd), `argdep.c` (fcntl locks, \
          terminal ioctls on a pty, socket options with a refused connection's SO_ERROR, \
          select/pselect6 timeouts, utimensat, an interrupted sleep), `procctl.c` (futex \
-         commands, prctl options, CPU affinity, socket protocols by family, fadvise), `ids.c` \
+         commands, prctl options, CPU affinity, socket protocols by family, fadvise, a signal \
+         stack, sched_setattr, NUMA memory policies, siginfo_t from rt_sigtimedwait and \
+         waitid), `ids.c` \
          (umask, fchown -1, arguments a call does not use), `netlink.c` (a NETLINK_ROUTE \
          error and address dump) and `ls -la /usr/share/doc/bash /etc/ssh` run under \
          `strace -ff -v -s 4096` and under `etrace --json --bytes 4096`, both with ASLR off \
@@ -1019,10 +1021,17 @@ const KNOWN: &str = "
 - **clone3** shows every member of struct clone_args (`pidfd`, `set_tid`, `cgroup` when zero
   or unused); strace shows the ones the flags use.
 - **bpf(2)** shows `union bpf_attr` whole, every member of every command's struct, whatever
-  the command; strace shows the command's own. Not decoded per command yet either:
-  `set_mempolicy`/`mbind` node masks, `sigaltstack`, `rt_sigtimedwait`/`waitid` siginfo,
-  `sched_setattr`, and the ioctls of devices other than terminals, sockets and files (shown by
-  their `_IOC` fields, their argument read at the size the request encodes).
+  the command; strace shows the command's own. The ioctls of devices other than terminals,
+  sockets and files show by their `_IOC` fields, their argument read at the size the request
+  encodes, where strace may know the device's structs.
+- **NUMA node masks** (`set_mempolicy`, `mbind`, `get_mempolicy`) show their first word in hex
+  (`[0x1]`); strace shows every word the node count covers, zero-padded
+  (`[0x00000000000001]`).
+- **Results strace annotates**: `rt_sigtimedwait` `= 10` (strace: `= 10 (SIGUSR1)`), and
+  `sched_getscheduler`'s policy, are shown as numbers.
+- **Signals a process ignores** (SIGCHLD with the default action): strace shows
+  `--- SIGCHLD ... ---` because its ptrace makes the kernel queue the signal; untraced, the
+  kernel drops it when it is sent, and etrace, which does not ptrace, sees no delivery.
 
 ## Differences of style (not counted as differences)
 

@@ -59,6 +59,8 @@ pub struct Decoding<'x> {
     /// Values left to produce (see MAX_VALUES).
     pub budget: u32,
     pub xlat: &'x Xlat,
+    /// The siginfo members by si_code, for a siginfo_t argument.
+    pub siginfo: Option<&'x crate::tables::siginfo::Siginfo>,
 }
 
 impl<'x> Decoding<'x> {
@@ -66,6 +68,7 @@ impl<'x> Decoding<'x> {
         Decoding {
             budget: MAX_VALUES,
             xlat,
+            siginfo: None,
         }
     }
 }
@@ -346,6 +349,7 @@ impl<'s> Decoder<'s> {
         let duration_ns =
             (done && !rec.before_tracing()).then(|| h.ts_exit.saturating_sub(h.ts_enter));
         let mut cx = Decoding::new(self.xlat);
+        cx.siginfo = Some(self.siginfo);
         let boxed = std::cell::Cell::new(0u8);
         let after = std::cell::RefCell::new(Vec::new());
         let syms = self.arg_syms.get(&h.nr);
@@ -578,6 +582,13 @@ fn decode_arg(
             match shape {
                 Shape::Sockaddr => shapes::sockaddr(data, c.truncated(), cx.xlat),
                 Shape::Dirents => shapes::dirents(data, c.truncated(), cx.xlat),
+                Shape::Siginfo => match cx.siginfo {
+                    Some(t) => signal::siginfo_value(data, t, cx.xlat),
+                    None => Value::Bytes {
+                        bytes: data.to_vec(),
+                        truncated: c.truncated(),
+                    },
+                },
             }
         }
         Capture::Array { elem, .. } => {

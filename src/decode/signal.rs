@@ -65,20 +65,20 @@ fn member_value(
     }
 }
 
-/// The signal event of a signal record, with the thread's latest context.
-pub fn signal<'s>(
-    s: &etrace_signal,
+/// The members a siginfo shows, by name.
+type Members<'s> = Vec<(&'s str, Value)>;
+
+/// A siginfo's si_code by name and the members strace shows for it (formats/siginfo.tbl).
+fn members_of<'s>(
+    info: &[u8],
+    sig: i32,
     siginfo: &'s Siginfo,
     xlat: &Xlat,
     errno: &dyn Fn(i64) -> Option<String>,
-    contexts: &Contexts,
-) -> LifeEvent<'s> {
-    let info = &s.info[..];
-    let (code, members) = if u32::from(s.flags) & SF::ETRACE_SIG_NOINFO.0 != 0 {
-        (None, &[][..])
-    } else {
+) -> (Option<(i32, String)>, Members<'s>) {
+    let (code, members) = {
         let code = int_at(info, 8);
-        let by_signal = siginfo.by_signal.get(&s.sig);
+        let by_signal = siginfo.by_signal.get(&sig);
         // a positive code other than SI_KERNEL is the signal's own (CLD_EXITED, SEGV_MAPERR)
         let (name, members) = match (code > 0 && code != SI_KERNEL, by_signal) {
             (true, Some((table, m))) => (named(xlat, table, i64::from(code)), &m[..]),
@@ -102,6 +102,49 @@ pub fn signal<'s>(
             (m.name.as_str(), v)
         })
         .collect();
+    (code, shown)
+}
+
+/// A siginfo_t a call reads or fills (rt_sigtimedwait, waitid), as strace shows it:
+/// `{si_signo: SIGUSR1, si_code: SI_USER, si_pid: 1234, si_uid: 0}`.
+pub fn siginfo_value(info: &[u8], siginfo: &Siginfo, xlat: &Xlat) -> Value {
+    let sig = int_at(info, 0);
+    let errno_table = xlat.table_index("errno");
+    let errno = |e: i64| errno_table.and_then(|t| xlat.format(t, Num::from_i64(e)));
+    let (code, members) = members_of(info, sig, siginfo, xlat, &errno);
+    let mut fields: Vec<(std::sync::Arc<str>, Value)> = vec![(
+        "si_signo".into(),
+        Value::Sym {
+            raw: Box::new(Value::Int(i64::from(sig))),
+            name: signal_name(sig as u32, xlat),
+        },
+    )];
+    if let Some((c, name)) = code {
+        fields.push((
+            "si_code".into(),
+            Value::Sym {
+                raw: Box::new(Value::Int(i64::from(c))),
+                name,
+            },
+        ));
+    }
+    fields.extend(members.into_iter().map(|(n, v)| (n.into(), v)));
+    Value::Struct(fields)
+}
+
+/// The signal event of a signal record, with the thread's latest context.
+pub fn signal<'s>(
+    s: &etrace_signal,
+    siginfo: &'s Siginfo,
+    xlat: &Xlat,
+    errno: &dyn Fn(i64) -> Option<String>,
+    contexts: &Contexts,
+) -> LifeEvent<'s> {
+    let info = &s.info[..];
+    let (code, shown) = match u32::from(s.flags) & SF::ETRACE_SIG_NOINFO.0 != 0 {
+        true => (None, Vec::new()),
+        false => members_of(info, s.sig, siginfo, xlat, errno),
+    };
     let ctx = contexts.current(s.tid);
     LifeEvent {
         ts: s.ts,

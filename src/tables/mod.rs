@@ -79,6 +79,8 @@ pub enum Shape {
     Sockaddr,
     /// getdents64 records (struct linux_dirent64).
     Dirents,
+    /// A siginfo_t (rt_sigtimedwait, waitid): its members by si_code (formats/siginfo.tbl).
+    Siginfo,
 }
 
 impl Shape {
@@ -87,6 +89,7 @@ impl Shape {
         match self {
             Shape::Sockaddr => 128,
             Shape::Dirents => 8192,
+            Shape::Siginfo => 128,
         }
     }
 }
@@ -271,6 +274,8 @@ fn parse_kind(s: &str) -> Option<RuleKind> {
                 RuleKind::Shaped(Shape::Sockaddr, parse_size(size), len)
             } else if let Some(inner) = call("dirents") {
                 RuleKind::Shaped(Shape::Dirents, parse_size(inner), None)
+            } else if let Some(inner) = call("siginfo") {
+                RuleKind::Shaped(Shape::Siginfo, parse_size(inner), None)
             } else if let Some(inner) = call("struct") {
                 RuleKind::Typed(format!("struct {inner}"))
             } else if let Some(inner) = call("type") {

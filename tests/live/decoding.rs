@@ -202,7 +202,8 @@ fn futex_prctl_affinity_and_socket_protocols_show_what_each_command_uses() {
         "--style",
         "strace",
         "-s",
-        "futex,prctl,sched_setaffinity,sched_getaffinity,socket,fadvise64",
+        "futex,prctl,sched_setaffinity,sched_getaffinity,socket,fadvise64,sigaltstack,\
+         sched_setattr,rt_sigtimedwait,waitid",
         "-o",
         text.to_str().unwrap(),
         "--",
@@ -246,6 +247,15 @@ fn futex_prctl_affinity_and_socket_protocols_show_what_each_command_uses() {
         "socket(AF_INET6, SOCK_DGRAM, IPPROTO_IP) = 3",
         "socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 3",
         "POSIX_FADV_SEQUENTIAL) = 0",
+        // a signal stack, a scheduling attribute, a siginfo_t filled by the call
+        "sigaltstack({ss_sp=0x",
+        ", ss_flags=0, ss_size=16384}, NULL) = 0",
+        "sched_setattr(0, {size=56, sched_policy=SCHED_OTHER, sched_flags=0, sched_nice=0,",
+        "rt_sigtimedwait([USR1], {si_signo=SIGUSR1, si_code=SI_USER, si_pid=",
+        "{tv_sec=0, tv_nsec=1000000}, 8) = 10",
+        "waitid(P_PID, ",
+        "{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=",
+        ", si_uid=0, si_status=3, si_utime=0, si_stime=0}, WEXITED, NULL) = 0",
     ] {
         // the result column squeezed to one space
         let found = lines.iter().any(|l| {

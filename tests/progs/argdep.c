@@ -86,6 +86,11 @@ int main(int argc, char **argv)
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
 	select(p[0] + 1, &r, NULL, NULL, &tv);
+	pf.fd = p[0];
+	pf.events = POLLIN;
+	ts.tv_sec = 1;
+	ts.tv_nsec = 0;
+	ppoll(&pf, 1, &ts, NULL);
 
 	utimensat(AT_FDCWD, path, times, 0);
 

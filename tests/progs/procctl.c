@@ -1,7 +1,8 @@
 /*
- * procctl.c - futex commands, prctl options, CPU affinity, socket protocols by family and
- * fadvise, for the strace comparison (tests/strace_compat.rs): calls whose arguments strace
- * shows by another argument's value. usage: procctl DIR (unused)
+ * procctl.c - futex commands, prctl options, CPU affinity, socket protocols by family, fadvise,
+ * a signal stack, sched_setattr, NUMA memory policies, and siginfo_t filled by
+ * rt_sigtimedwait and waitid, for the strace comparison (tests/strace_compat.rs) and the live
+ * test tests/live/decoding.rs. usage: procctl [DIR] (unused)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -14,8 +15,19 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* include/uapi/linux/sched/types.h, which clashes with glibc's sched.h */
+struct sched_attr {
+	uint32_t size, sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+	uint32_t sched_util_min, sched_util_max;
+};
 
 int main(void)
 {
@@ -56,5 +68,32 @@ int main(void)
 	fd = open("/etc/hostname", O_RDONLY);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	close(fd);
+
+	{
+		static char altstack[16384];
+		stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) }, old;
+		struct sched_attr attr = { .size = sizeof(attr), .sched_policy = SCHED_OTHER };
+		unsigned long nodes = 1, got = 0;
+		int policy = -1;
+		sigset_t usr1;
+		siginfo_t si;
+		pid_t child;
+
+		sigaltstack(&ss, NULL);
+		sigaltstack(NULL, &old);
+		syscall(SYS_sched_setattr, 0, &attr, 0);
+		syscall(SYS_set_mempolicy, 2 /* MPOL_BIND */, &nodes, 2);
+		syscall(SYS_get_mempolicy, &policy, &got, 64, 0, 0);
+		syscall(SYS_set_mempolicy, 0 /* MPOL_DEFAULT */, NULL, 0);
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, NULL);
+		kill(getpid(), SIGUSR1);
+		sigtimedwait(&usr1, &si, &ts);
+		child = fork();
+		if (child == 0)
+			_exit(3);
+		waitid(P_PID, child, &si, WEXITED);
+	}
 	return 0;
 }
