@@ -1020,8 +1020,10 @@ const KNOWN: &str = "
 - **prctl(PR_GET_DUMPABLE)** shows `= 1`; strace adds the name, `= 1 (SUID_DUMP_USER)`.
 - **clone3** shows every member of struct clone_args (`pidfd`, `set_tid`, `cgroup` when zero
   or unused); strace shows the ones the flags use.
-- **bpf(2)** shows `union bpf_attr` whole, every member of every command's struct, whatever
-  the command; strace shows the command's own. The ioctls of devices other than terminals,
+- **bpf(2)** reads `union bpf_attr` as the command's own member (BPF_PROG_LOAD's struct for
+  BPF_PROG_LOAD), but its members stay numbers (`prog_type: 1`; strace names them), an inner
+  union shows every alternative (`start_id`, `prog_id`, `map_id`...), and the member is read
+  whole even when the call's `size` is smaller. The ioctls of devices other than terminals,
   sockets and files show by their `_IOC` fields, their argument read at the size the request
   encodes, where strace may know the device's structs.
 - **NUMA node masks** (`set_mempolicy`, `mbind`, `get_mempolicy`) show their first word in hex

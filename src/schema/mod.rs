@@ -557,6 +557,20 @@ fn rule_capture(
             dir,
             layout: sized("msghdr", "pointee")?,
         },
+        RuleKind::UnionMember(union, member) => {
+            let picked = btf
+                .resolve(&format!("union {union} *"))
+                .ok()
+                .and_then(|r| r.pointee)
+                .and_then(|l| union_member(&l, member));
+            match picked {
+                Some(layout) => Capture::Fixed { dir, layout },
+                None => {
+                    log::debug!("{sys}.{}: union {union} has no member {member}", p.name);
+                    Capture::None
+                }
+            }
+        }
         RuleKind::Typed(ctype) => {
             // a type an older kernel lacks (sigset_argpack): the pointer is shown
             match btf
@@ -583,6 +597,27 @@ fn rule_capture(
             elem: sized("array", "element type")?,
         },
     })
+}
+
+/// The member of union `u` named `name`, or the anonymous struct in it with a member of that
+/// name (looked for in its anonymous members too).
+fn union_member(u: &Layout, name: &str) -> Option<Layout> {
+    fn has(l: &Layout, name: &str) -> bool {
+        match l {
+            Layout::Struct { members, .. } => members
+                .iter()
+                .any(|m| &*m.name == name || (m.name.is_empty() && has(&m.layout, name))),
+            _ => false,
+        }
+    }
+    let Layout::Struct { members, .. } = u else {
+        return None;
+    };
+    members
+        .iter()
+        .find(|m| &*m.name == name || (m.name.is_empty() && has(&m.layout, name)))
+        .map(|m| m.layout.clone())
+        .filter(|l| l.size().is_some_and(|s| s > 0))
 }
 
 /// The defaults from the declared type alone (see the head of formats/capture.rules).

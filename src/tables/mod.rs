@@ -112,6 +112,9 @@ pub enum RuleKind {
     /// The pointee read as the named C type, whatever the parameter is declared as
     /// (`struct(flock)`: fcntl's `unsigned long arg`).
     Typed(String),
+    /// The pointee read as one member of a union: the member of that name, or the anonymous
+    /// struct that has a member of that name (`union(bpf_attr/prog_type)`: BPF_PROG_LOAD's).
+    UnionMember(String, String),
     None,
 }
 
@@ -280,6 +283,8 @@ fn parse_kind(s: &str) -> Option<RuleKind> {
                 RuleKind::Typed(format!("struct {inner}"))
             } else if let Some(inner) = call("type") {
                 RuleKind::Typed(inner.to_string())
+            } else if let Some((u, m)) = call("union").and_then(|i| i.split_once('/')) {
+                RuleKind::UnionMember(u.to_string(), m.to_string())
             } else {
                 return None;
             }

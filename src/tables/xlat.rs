@@ -18,6 +18,7 @@ pub const TABLES: &[(&str, &str)] = tables!(
     "arch_prctl",
     "arphrd",
     "at_flags",
+    "bpf_cmd",
     "bus_code",
     "capability",
     "cld_code",
