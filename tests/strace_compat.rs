@@ -1006,8 +1006,6 @@ const KNOWN: &str = "
 
 ## Differences the comparison above does not see (text only, or outside the battery)
 
-- **fcntl's struct flock** shows `l_pid` for the F_SETLK commands too (strace shows it for
-  F_GETLK only); the kernel's struct has it either way.
 - **pselect6's last argument** is the kernel's `struct sigset_argpack` (`{p=NULL, size=8}`,
   members named as the kernel names them); strace names them `sigmask`, `sigsetsize` and
   follows `sigmask` to the set. Kernels without that type in BTF (before 5.17) show the pointer.

@@ -374,6 +374,8 @@ struct HideRule {
     other: usize,
     /// the bits of the other argument that count
     mask: u64,
+    /// only this member of the argument is left out
+    member: Option<std::sync::Arc<str>>,
     unless_bits: bool,
     values: Vec<u64>,
 }
@@ -388,29 +390,29 @@ fn resolve_hides(
     for sc in schema.syscalls.values() {
         let idx = |p: &str| sc.args.iter().take(6).position(|a| a.name == p);
         for (target, a) in sc.args.iter().take(6).enumerate() {
-            let Some(hide) = rules.hide(&sc.name, &a.name) else {
-                continue;
-            };
-            // `op&0x7f`: only those bits of the other argument count
-            let Ok((bare, mask)) = crate::tables::split_mask(&hide.other) else {
-                continue;
-            };
-            let Some(other) = idx(bare) else {
-                continue;
-            };
-            let values = hide
-                .names
-                .iter()
-                .filter_map(|n| xlat.cond_value(&sc.name, bare, &[], n))
-                .map(|v| v & u64::from(mask))
-                .collect();
-            out.entry(sc.nr).or_default().push(HideRule {
-                target,
-                other,
-                mask: u64::from(mask),
-                unless_bits: hide.unless_bits,
-                values,
-            });
+            for hide in rules.hides(&sc.name, &a.name) {
+                // `op&0x7f`: only those bits of the other argument count
+                let Ok((bare, mask)) = crate::tables::split_mask(&hide.other) else {
+                    continue;
+                };
+                let Some(other) = idx(bare) else {
+                    continue;
+                };
+                let values = hide
+                    .names
+                    .iter()
+                    .filter_map(|n| xlat.cond_value(&sc.name, bare, &[], n))
+                    .map(|v| v & u64::from(mask))
+                    .collect();
+                out.entry(sc.nr).or_default().push(HideRule {
+                    target,
+                    other,
+                    mask: u64::from(mask),
+                    member: hide.member.as_deref().map(std::sync::Arc::from),
+                    unless_bits: hide.unless_bits,
+                    values,
+                });
+            }
         }
     }
     out
@@ -426,8 +428,10 @@ fn omit_unused(ev: &mut Event<'_>, hides: &[HideRule]) {
             true => !h.values.iter().any(|&v| v != 0 && other & v == v),
             false => h.values.contains(&other),
         };
-        if let (true, Some((_, v))) = (omit, ev.args.get_mut(h.target)) {
-            *v = Value::Omitted;
+        match (omit, ev.args.get_mut(h.target), &h.member) {
+            (true, Some((_, Value::Struct(fields))), Some(m)) => fields.retain(|(n, _)| n != m),
+            (true, Some((_, v)), None) => *v = Value::Omitted,
+            _ => {}
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct Hide {
     /// `other` is one of the values `names` name.
     pub unless_bits: bool,
     pub names: Vec<String>,
+    /// Only this member of the argument (a struct) is left out, not the argument.
+    pub member: Option<String>,
 }
 
 /// How an argument is shortened.
@@ -39,7 +41,7 @@ pub struct Abbrevs {
     /// -v: members that are seconds since the epoch, by parameter (as the rules above)
     dates_any: HashMap<String, Vec<String>>,
     dates: BySyscall<Vec<String>>,
-    hides: BySyscall<Hide>,
+    hides: BySyscall<Vec<Hide>>,
     /// what the call wrote back (Event::after) shows under this label
     afters: BySyscall<String>,
     /// syscall -> the word a result of 0 shows as (`Timeout`)
@@ -64,9 +66,9 @@ impl Abbrevs {
         by_syscall(&self.args, syscall, param).or_else(|| self.any.get(param))
     }
 
-    /// When `param` of `syscall` is left out.
-    pub fn hide(&self, syscall: &str, param: &str) -> Option<&Hide> {
-        by_syscall(&self.hides, syscall, param)
+    /// When `param` of `syscall` (or a member of it) is left out.
+    pub fn hides(&self, syscall: &str, param: &str) -> &[Hide] {
+        by_syscall(&self.hides, syscall, param).map_or(&[], Vec::as_slice)
     }
 
     /// The label of what `syscall` wrote back into `param` (`left`).
@@ -140,23 +142,37 @@ pub fn parse(text: &str) -> Result<Abbrevs, FormatError> {
             _ => {}
         }
         if rest.first().is_some_and(|w| w == "hide") {
-            let hide = match rest.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-                ["hide", "unless", other, "&", ref names @ ..] if !names.is_empty() => Hide {
+            // `hide member M ...`: that member of the struct, not the argument
+            let words: Vec<&str> = rest.iter().map(String::as_str).collect();
+            let (member, cond) = match words[..] {
+                ["hide", "member", m, ref cond @ ..] => (Some(m.to_string()), cond),
+                ["hide", ref cond @ ..] => (None, cond),
+                _ => (None, &[][..]),
+            };
+            let hide = match cond {
+                ["unless", other, "&", names @ ..] if !names.is_empty() => Hide {
                     other: other.to_string(),
                     unless_bits: true,
                     names: names.iter().map(|n| n.to_string()).collect(),
+                    member,
                 },
-                ["hide", "when", other, ref names @ ..] if !names.is_empty() => Hide {
+                ["when", other, names @ ..] if !names.is_empty() => Hide {
                     other: other.to_string(),
                     unless_bits: false,
                     names: names.iter().map(|n| n.to_string()).collect(),
+                    member,
                 },
                 _ => return Err(err(format!("cannot parse `{l}`"))),
             };
             if sys == "*" {
                 return Err(err(format!("`{target}`: hide rules name their syscall")));
             }
-            insert(&mut out.hides, sys, param, hide);
+            out.hides
+                .entry(sys.to_string())
+                .or_default()
+                .entry(param.to_string())
+                .or_default()
+                .push(hide);
             continue;
         }
         if let Some((_, members)) = rest.split_first().filter(|(f, _)| *f == "date") {
@@ -202,10 +218,12 @@ mod tests {
         assert_eq!(a.get("getdents64", "dirent"), Some(&Abbrev::Count));
         assert!(a.get("read", "buf").is_none());
         assert_eq!(a.dates("newstat", "statbuf").unwrap()[0], "st_atime");
-        let h = a.hide("openat", "mode").unwrap();
+        let h = &a.hides("openat", "mode")[0];
         assert_eq!((h.other.as_str(), h.unless_bits), ("flags", true));
         assert_eq!(h.names, ["O_CREAT", "O_TMPFILE"]);
-        assert!(!a.hide("fcntl", "arg").unwrap().unless_bits);
+        let f = a.hides("fcntl", "arg");
+        assert!(f.iter().any(|h| !h.unless_bits && h.member.is_none()));
+        assert!(f.iter().any(|h| h.member.as_deref() == Some("l_pid")));
         assert!(parse("openat.mode hide unless flags O_CREAT").is_err());
         assert!(parse("*.mode hide when flags X").is_err());
         assert!(parse("read.buf").is_err());
