@@ -517,7 +517,7 @@ fn synthetic_dump(arch: &str) -> Vec<u8> {
 fn a_dump_from_an_aarch64_machine_decodes_with_its_tables() {
     let tmp = tempfile::tempdir().unwrap();
     for (arch, want) in [
-        ("aarch64", "O_RDONLY|O_DIRECTORY|O_CLOEXEC"),
+        ("aarch64", "O_RDONLY|O_CLOEXEC|O_DIRECTORY"),
         ("x86_64", "O_RDONLY|O_DIRECT|O_CLOEXEC"),
     ] {
         let p = tmp.path().join(format!("{arch}.raw"));
