@@ -132,6 +132,18 @@ pub struct Cli {
     #[arg(short = 'k', long = "stack-trace")]
     pub stacks: bool,
 
+    /// Write a flamegraph (SVG) of the calls' user stacks, each call as the leaf
+    #[arg(long, value_name = "FILE")]
+    pub flamegraph: Option<PathBuf>,
+
+    /// Weigh the stacks by time spent in the calls, or by their number
+    #[arg(long, value_name = "BY", value_enum, default_value = "time")]
+    pub flamegraph_by: crate::render::folded::Weight,
+
+    /// Write the stacks folded (`comm;frame;...;call weight`), for other tools
+    #[arg(long, value_name = "FILE")]
+    pub folded: Option<PathBuf>,
+
     /// Show only the calls that touch PATH (repeatable), as strace -P: as a path argument
     /// (a relative one taken from the call's dfd or the working directory) or through an fd
     /// that refers to it
@@ -227,6 +239,7 @@ impl Cli {
             && !self.raw
             && self.output.is_none()
             && self.also_raw.is_none()
+            && !self.folding()
     }
 
     /// How text output is shaped; `realtime_offset_ns` converts event times to wall-clock time,
@@ -263,6 +276,16 @@ impl Cli {
     }
 
     /// -y: 1, -yy: 2, none: 0.
+    /// A flamegraph or folded stacks are asked for.
+    pub fn folding(&self) -> bool {
+        self.flamegraph.is_some() || self.folded.is_some()
+    }
+
+    /// ... and no other output: the events themselves are not written.
+    pub fn folding_only(&self) -> bool {
+        self.folding() && self.output.is_none() && !self.stdout && !self.json
+    }
+
     pub fn show_fds(&self) -> u8 {
         self.fds.min(2)
     }

@@ -346,7 +346,7 @@ fn config(cli: &Cli, formats: &Formats, ring: u32) -> Result<Config> {
         signal_mask: cli.signal_mask(&formats.xlat)?,
         pending_ns: cli.pending_after.saturating_mul(1_000_000),
         show_fds: cli.fd_records(),
-        stack_depth: if cli.stacks {
+        stack_depth: if cli.stacks || cli.folding() {
             crate::skel::types::etrace_limits::ETRACE_STACK_MAX.0
         } else {
             0
@@ -391,13 +391,19 @@ fn open_outputs<'s>(
     if let Some(w) = &raw {
         new_files.add(w.get_ref());
     }
-    let printer = match cli.raw || cli.summary_only() {
-        true => None,
-        false => {
+    let (svg, folded) = open_folded(cli, new_files)?;
+    let text = cli.text_options(host::realtime_offset_ns(), host::own_namespaces());
+    let printer = match (cli.raw || cli.summary_only(), cli.folding()) {
+        (true, false) => None,
+        // a dump or the summary only, and a flamegraph: a printer that writes nothing else
+        (true, true) => Some(Printer::new(Sink::discard(), schema, formats, true, text)),
+        (false, _) => {
             let temp = (cli.json && !cli.stdout).then_some(".json");
-            let sink = sink::open(cli.output.as_deref(), temp)?;
+            let sink = match cli.folding_only() {
+                true => Sink::discard(),
+                false => sink::open(cli.output.as_deref(), temp)?,
+            };
             new_files.add(&sink);
-            let text = cli.text_options(host::realtime_offset_ns(), host::own_namespaces());
             Some(
                 Printer::new(sink, schema, formats, cli.json, text)
                     .with_fds(cli.show_fds(), cli.path_filter())
@@ -405,6 +411,7 @@ fn open_outputs<'s>(
             )
         }
     };
+    let printer = printer.map(|p| p.with_folded(cli.flamegraph_by, svg, folded));
     Ok(Consumer {
         printer,
         raw,
@@ -412,8 +419,24 @@ fn open_outputs<'s>(
         cgroups_seen: HashSet::new(),
         error: None,
         malformed: 0,
-        stack_maps: cli.stacks.then(Default::default),
+        stack_maps: (cli.stacks || cli.folding()).then(Default::default),
     })
+}
+
+/// The --flamegraph and --folded files, created now (O_EXCL, 0600) so that a bad path fails
+/// before tracing; written at the end.
+pub fn open_folded(cli: &Cli, new_files: &mut NewFiles) -> Result<(Option<Sink>, Option<Sink>)> {
+    let mut open = |p: &Option<std::path::PathBuf>| -> Result<Option<Sink>> {
+        match p {
+            Some(p) => {
+                let s = sink::open(Some(p), None)?;
+                new_files.add(&s);
+                Ok(Some(s))
+            }
+            None => Ok(None),
+        }
+    };
+    Ok((open(&cli.flamegraph)?, open(&cli.folded)?))
 }
 
 /// Consume the ring buffer until something ends tracing; why it ended.
@@ -620,6 +643,11 @@ fn finish(
         }
     }
     c.flush();
+    if let Some(p) = &mut c.printer {
+        for name in p.write_folded().context("writing the flamegraph")? {
+            log::info!("stacks written to {name}");
+        }
+    }
     let report = report::Tables {
         stats: cli.stats && !cli.summary_only(),
         summary: cli.summary,

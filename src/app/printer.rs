@@ -12,6 +12,7 @@ use crate::model::event::{Event, Value};
 use crate::model::fds::{FdTable, AT_FDCWD};
 use crate::model::record::{self, AnyRecord, Phase, Record, RecordError};
 use crate::model::stacks::ProcessMaps;
+use crate::render::folded::{Folded, Weight};
 use crate::render::sink::Sink;
 use crate::render::text::TextOptions;
 use crate::render::{json, text};
@@ -56,6 +57,10 @@ pub struct Printer<'s> {
     /// -k: the processes' file mappings, and the symbolizer (None: stacks not shown).
     maps: ProcessMaps,
     stacks: Option<StackSymbolizer>,
+    /// -k: events show their stacks
+    show_stacks: bool,
+    /// --flamegraph, --folded: the folded stacks, and where they go
+    folded: Option<(Folded, Option<Sink>, Option<Sink>)>,
 }
 
 impl<'s> Printer<'s> {
@@ -98,6 +103,8 @@ impl<'s> Printer<'s> {
             hides: resolve_hides(schema, &formats.abbrev, &formats.xlat),
             maps: ProcessMaps::default(),
             stacks: None,
+            show_stacks: false,
+            folded: None,
         }
     }
 
@@ -127,7 +134,40 @@ impl<'s> Printer<'s> {
     /// -k: show each event's user stack, symbolized.
     pub fn with_stacks(mut self, on: bool) -> Self {
         self.stacks = on.then(StackSymbolizer::default);
+        self.show_stacks = on;
         self
+    }
+
+    /// --flamegraph, --folded: fold the calls' stacks (symbolized: stacks are turned on) into
+    /// these outputs, written by `write_folded` at the end.
+    pub fn with_folded(mut self, weight: Weight, svg: Option<Sink>, folded: Option<Sink>) -> Self {
+        if svg.is_some() || folded.is_some() {
+            self.stacks.get_or_insert_with(StackSymbolizer::default);
+            self.folded = Some((Folded::new(weight), svg, folded));
+        }
+        self
+    }
+
+    /// Write the flamegraph and the folded stacks, when asked for; the files written.
+    pub fn write_folded(&mut self) -> io::Result<Vec<String>> {
+        let Some((stacks, svg, folded)) = &mut self.folded else {
+            return Ok(Vec::new());
+        };
+        if stacks.is_empty() {
+            log::warn!("no call had a user stack: the flamegraph is empty (trace with -k)");
+        }
+        let mut written = Vec::new();
+        if let Some(s) = folded {
+            stacks.write_folded(&mut s.w)?;
+            s.w.flush()?;
+            written.push(s.name());
+        }
+        if let Some(s) = svg {
+            stacks.write_svg(&mut s.w)?;
+            s.w.flush()?;
+            written.push(s.name());
+        }
+        Ok(written)
     }
 
     /// A process's file mappings (read on this machine, or from a dump's maps frame).
@@ -188,6 +228,13 @@ impl<'s> Printer<'s> {
         }
         if let Some(st) = &mut self.stacks {
             ev.stack = st.frames(&self.maps, ev.pid, &rec.stack());
+        }
+        if let (Some((f, ..)), Phase::Done) = (&mut self.folded, phase) {
+            f.add(&ev);
+        }
+        // symbolized for the flamegraph only, not shown without -k
+        if !self.show_stacks {
+            ev.stack.clear();
         }
         if self.json {
             self.line.clear();

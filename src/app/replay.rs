@@ -413,12 +413,19 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     let histograms = report::histogram_syscalls(&schema, &cli.histogram)
         .map_err(|e| not_in_dump(e, &cli.histogram, &formats, options))?;
     let temp = (cli.json && !cli.stdout).then_some(".json");
-    let sink = sink::open(cli.output.as_deref(), temp)?;
+    let sink = match cli.folding_only() {
+        true => Sink::discard(),
+        false => sink::open(cli.output.as_deref(), temp)?,
+    };
+    let mut created = crate::render::sink::NewFiles::default();
+    let (svg, folded) = crate::app::live::open_folded(cli, &mut created)?;
+    created.keep();
     let h = &reader.header;
     let text = cli.text_options(h.realtime_offset_ns, h.host_ns);
     let mut printer = Printer::new(sink, &schema, &formats, cli.json, text)
         .with_fds(cli.show_fds(), cli.path_filter())
-        .with_stacks(cli.stacks);
+        .with_stacks(cli.stacks)
+        .with_folded(cli.flamegraph_by, svg, folded);
     let wanted = Wanted {
         events: !cli.summary_only(),
         summary: cli.counting(),
@@ -436,6 +443,9 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
         histograms: &histograms,
     };
     tables.print(&schema, &counts, &reads, reader.trailer.is_some(), &sums);
+    for file in printer.write_folded().context("writing the flamegraph")? {
+        log::info!("stacks written to {file}");
+    }
     let lost = reader
         .trailer
         .as_ref()

@@ -155,11 +155,12 @@ impl Sink {
             created: true,
         }
     }
-    /// A sink that discards everything (benchmarks, fuzzing).
+    /// A sink that discards everything (benchmarks, fuzzing, a flamegraph's events); named
+    /// /dev/null in messages.
     pub fn discard() -> Sink {
         Sink {
             w: BufWriter::with_capacity(1 << 16, Box::new(io::sink())),
-            path: None,
+            path: Some(PathBuf::from("/dev/null")),
             created: false,
         }
     }
