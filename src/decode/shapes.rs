@@ -343,7 +343,8 @@ pub fn ioc_name(req: u32) -> String {
 /// `[3 4]`. `words`: the set's 64-bit words, as decoded.
 pub fn fdset_name(words: &[u64], nfds: u64) -> String {
     let mut out = String::from("[");
-    let limit = nfds.min(words.len() as u64 * 64);
+    // a dump's layout could make the set huge: at most 65536 fds are looked at
+    let limit = nfds.min(words.len() as u64 * 64).min(1 << 16);
     for fd in 0..limit {
         if words[(fd / 64) as usize] >> (fd % 64) & 1 != 0 {
             if out.len() > 1 {
@@ -632,5 +633,34 @@ mod tests {
         assert_eq!(sigset_name(&[(1 << 16) | (1 << 14)], &x), "[TERM CHLD]");
         assert_eq!(sigset_name(&[u64::MAX], &x), "~[]");
         assert_eq!(sigset_name(&[!(3u64 << 31)], &x), "~[RTMIN RT_1]");
+    }
+
+    #[test]
+    fn argument_forms_strace_writes_from_their_abi_values() {
+        // what strace printed for the same values (tests/progs/argdep.c, ls -la, procctl.c)
+        assert_eq!(ioc_name(0x8008_5501), "_IOC(_IOC_READ, 0x55, 0x1, 0x8)");
+        assert_eq!(ioc_name(0x5499), "_IOC(_IOC_NONE, 0x54, 0x99, 0)");
+        assert_eq!(makedev_name(0x103), "makedev(0x1, 0x3)"); // /dev/null
+                                                              // glibc's makedev(0x8800, 0x3): the high major bits above bit 32
+        assert_eq!(makedev_name(0x8000_0008_0003), "makedev(0x8800, 0x3)");
+        // an fd_set: only the fds below nfds count
+        assert_eq!(fdset_name(&[0b1000_1000], 8), "[3 7]");
+        assert_eq!(fdset_name(&[0b1000_1000], 4), "[3]");
+        assert_eq!(fdset_name(&[0, 1], 128), "[64]");
+        assert_eq!(cpuset_name(&[1, 0x80]), "[0 15]");
+        // FUTEX_OP(FUTEX_OP_SET, 0, FUTEX_OP_CMP_GT, 1)
+        let names = |k: u64| match k {
+            0 => Some("FUTEX_OP_SET".to_string()),
+            0x14 => Some("FUTEX_OP_CMP_GT".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            futex_wake_op_name(0x0400_0001, names),
+            "FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1"
+        );
+        assert_eq!(
+            futex_wake_op_name(0x8700_2003, names),
+            "FUTEX_OP_OPARG_SHIFT<<28|FUTEX_OP_SET<<28|0x2<<12|7<<24|0x3"
+        );
     }
 }
