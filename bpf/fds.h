@@ -139,6 +139,18 @@ static __noinline __u32 fd_path(struct fd_scratch *s, struct vfsmount *vmnt,
 	return pos;
 }
 
+/* The file fd (not negative) names in task's fd table; NULL when none. */
+static __always_inline struct file *fd_file(struct task_struct *task, __s32 fd)
+{
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds = fdt->fd;
+	struct file *file = NULL;
+
+	if ((__u32)fd < fdt->max_fds)
+		bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
 /*
  * -yy: a socket's family, type, protocol and endpoints (AF_INET, AF_INET6: addresses and
  * ports; AF_UNIX: the bound path in the name, the peer's inode number in raddr); their digest.
@@ -216,11 +228,7 @@ __noinline int fd_send(struct inflight *fl, __u32 tgid, __s32 fd)
 
 		bpf_core_read(&path, sizeof(path), &fs->pwd);
 	} else {
-		struct fdtable *fdt = task->files->fdt;
-		struct file **fds = fdt->fd;
-
-		if ((__u32)fd < fdt->max_fds)
-			bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+		file = fd_file(task, fd);
 		if (file)
 			bpf_core_read(&path, sizeof(path), &file->f_path);
 	}
@@ -295,21 +303,15 @@ __noinline int sock_info(struct inflight *fl, __s32 fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct etrace_sockinfo info = {};
-	struct file *file = NULL;
 	struct etrace_chunk *c;
+	struct file *file;
 	struct socket *sock;
 	struct sock *sk;
 	__u32 room = 0;
 
 	if (!fl || fd < 0)
 		return 0;
-	{
-		struct fdtable *fdt = task->files->fdt;
-		struct file **fds = fdt->fd;
-
-		if ((__u32)fd < fdt->max_fds)
-			bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	}
+	file = fd_file(task, fd);
 	if (!file || BPF_CORE_READ(file, f_path.dentry, d_sb, s_magic) != SOCKFS_MAGIC)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);

@@ -321,6 +321,14 @@ pub fn sigset_name(words: &[u64], xlat: &Xlat) -> String {
     format!("{}[{}]", if inverted { "~" } else { "" }, names.join(" "))
 }
 
+/// A number as C's `%#x` writes it, as strace does: hex, and 0 as `0`.
+pub fn c_hex(v: u64) -> String {
+    match v {
+        0 => "0".into(),
+        v => format!("{v:#x}"),
+    }
+}
+
 /// An ioctl request no table names, by its fields as strace shows them:
 /// `_IOC(_IOC_READ, 0x55, 0x1, 0x8)` (direction, type, number, size).
 pub fn ioc_name(req: u32) -> String {
@@ -330,12 +338,8 @@ pub fn ioc_name(req: u32) -> String {
         2 => "_IOC_READ",
         _ => "_IOC_READ|_IOC_WRITE",
     };
-    // C's %#x: 0 stays 0
-    let x = |v: u32| match v {
-        0 => "0".to_string(),
-        v => format!("{v:#x}"),
-    };
     let (ty, nr, size) = ((req >> 8) & 0xff, req & 0xff, (req >> 16) & 0x3fff);
+    let x = |v: u32| c_hex(v.into());
     format!("_IOC({dir}, {}, {}, {})", x(ty), x(nr), x(size))
 }
 
@@ -377,11 +381,7 @@ pub fn cpuset_name(bytes: &[u8]) -> String {
 /// FUTEX_WAKE_OP's val3 as strace shows it: `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1`
 /// (`name`: the futex_wake_op table, operations at 0..4 and comparisons at 0x10..).
 pub fn futex_wake_op_name(v: u32, name: impl Fn(u64) -> Option<String>) -> String {
-    // C's %#x: 0 stays 0
-    let x = |v: u32| match v {
-        0 => "0".to_string(),
-        v => format!("{v:#x}"),
-    };
+    let x = |v: u32| c_hex(v.into());
     let mut out = String::new();
     if (v >> 28) & 8 != 0 {
         out.push_str("FUTEX_OP_OPARG_SHIFT<<28|");
@@ -404,11 +404,7 @@ pub fn futex_wake_op_name(v: u32, name: impl Fn(u64) -> Option<String>) -> Strin
 pub fn makedev_name(dev: u64) -> String {
     let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
     let minor = (dev & 0xff) | ((dev >> 12) & 0xffff_ff00);
-    let x = |v: u64| match v {
-        0 => "0".to_string(),
-        v => format!("{v:#x}"),
-    };
-    format!("makedev({}, {})", x(major), x(minor))
+    format!("makedev({}, {})", c_hex(major), c_hex(minor))
 }
 
 #[cfg(test)]

@@ -37,22 +37,25 @@ pub struct Folded {
     stacks: HashMap<String, u64>,
 }
 
-/// A frame's name in a folded line: the function, else the file and offset, else the address;
-/// `;` (the separator) and control characters replaced.
-fn frame_name(f: &Frame, out: &mut String) {
-    let name = match (&f.function, &f.module) {
-        (Some((func, _)), _) => func.clone(),
-        (None, Some((path, off))) => {
-            let base = path.rsplit('/').next().unwrap_or(path);
-            format!("{base}+{off:#x}")
-        }
-        (None, None) => format!("{:#x}", f.addr),
-    };
+/// A name in a folded line: `;` (the separator) and control characters replaced.
+fn push_name(name: &str, out: &mut String) {
     out.extend(name.chars().map(|c| match c {
         ';' => ':',
         c if c.is_control() => '?',
         c => c,
     }));
+}
+
+/// A frame's name: the function, else the file and offset, else the address.
+fn frame_name(f: &Frame, out: &mut String) {
+    match (&f.function, &f.module) {
+        (Some((func, _)), _) => push_name(func, out),
+        (None, Some((path, off))) => {
+            push_name(path.rsplit('/').next().unwrap_or(path), out);
+            out.push_str(&format!("+{off:#x}"));
+        }
+        (None, None) => out.push_str(&format!("{:#x}", f.addr)),
+    }
 }
 
 impl Folded {
@@ -76,15 +79,7 @@ impl Folded {
             return;
         }
         let mut key = String::with_capacity(256);
-        frame_name(
-            &Frame {
-                addr: 0,
-                module: None,
-                function: Some((String::from_utf8_lossy(&ev.comm).into_owned(), 0)),
-                source: None,
-            },
-            &mut key,
-        );
+        push_name(&String::from_utf8_lossy(&ev.comm), &mut key);
         for f in ev.stack.iter().rev() {
             key.push(';');
             frame_name(f, &mut key);

@@ -351,11 +351,7 @@ impl Schema {
             .netlink
             .structs()
             .filter_map(|name| {
-                let layout = btf
-                    .resolve(&format!("struct {name} *"))
-                    .ok()
-                    .and_then(|r| r.pointee)
-                    .filter(|l| l.size().is_some_and(|s| s > 0));
+                let layout = sized_pointee(btf, &format!("struct {name} *"));
                 if layout.is_none() {
                     log::debug!("this kernel's BTF has no `struct {name}`");
                 }
@@ -406,42 +402,28 @@ fn build_variants(
     for v in formats.rules.variants.iter().filter(|v| v.syscall == sys) {
         let at =
             |msg: String| SchemaError::Rule(format!("line {}: {sys}.{}: {msg}", v.line, v.param));
-        let Some(p) = params.iter().find(|p| p.name == v.param) else {
-            return Err(at("no such parameter".into()));
-        };
-        let sel: Vec<Selector> = v
-            .when
-            .iter()
-            .map(|(q, _)| {
-                let (q, mask) = crate::tables::split_mask(q).map_err(at)?;
-                Ok((param_index(sys, q, params)?, mask))
-            })
-            .collect::<Result<_, SchemaError>>()?;
-        if select.is_empty() {
-            select = sel.clone();
-        } else if select != sel {
-            return Err(at(format!(
-                "its `when` names other parameters than the rules before it ({:?})",
-                v.when.iter().map(|w| &w.0).collect::<Vec<_>>()
-            )));
-        }
-        let mut key = [0u32; 2];
+        let arg = param_index(sys, &v.param, params)?;
+        let p = &params[usize::from(arg)];
+        // the selecting parameters (with their masks) and the values this rule wants
+        let (mut sel, mut key) = (Vec::<Selector>::new(), [0u32; 2]);
         for (k, (q, name)) in v.when.iter().enumerate() {
             let (bare, mask) = crate::tables::split_mask(q).map_err(at)?;
+            sel.push((param_index(sys, bare, params)?, mask));
             let value = formats
                 .xlat
                 .cond_value(sys, bare, &v.when[..k], name)
                 .ok_or_else(|| at(format!("`{name}` is no value of {bare}")))?;
             key[k] = value as u32 & mask;
         }
-        let pointee = match &v.rule.kind {
-            RuleKind::Typed(_) => None,
-            _ => btf
-                .resolve(&p.ctype)
-                .ok()
-                .and_then(|r| r.pointee)
-                .filter(|l| l.size().is_some_and(|s| s > 0)),
-        };
+        if select.is_empty() {
+            select = sel;
+        } else if select != sel {
+            return Err(at(format!(
+                "its `when` names other parameters than the rules before it ({:?})",
+                v.when.iter().map(|w| &w.0).collect::<Vec<_>>()
+            )));
+        }
+        let pointee = sized_pointee(btf, &p.ctype);
         let capture = match rule_capture(sys, p, params, &v.rule, pointee, btf) {
             Ok(c) => c,
             Err(e) => {
@@ -451,21 +433,21 @@ fn build_variants(
         };
         if variants
             .iter()
-            .any(|o: &Variant| o.key == key && usize::from(o.arg) == sel_index(p, params))
+            .any(|o: &Variant| o.key == key && o.arg == arg)
         {
             return Err(at(format!("two rules for the same values {:?}", v.when)));
         }
-        variants.push(Variant {
-            key,
-            arg: sel_index(p, params) as u8,
-            capture,
-        });
+        variants.push(Variant { key, arg, capture });
     }
     Ok((select, variants))
 }
 
-fn sel_index(p: &crate::kernel::tracefs::Param, params: &[crate::kernel::tracefs::Param]) -> usize {
-    params.iter().position(|q| q.name == p.name).unwrap_or(0)
+/// What a pointer of C type `ctype` points to, when BTF gives it a size.
+fn sized_pointee(btf: &KernelBtf, ctype: &str) -> Option<Layout> {
+    btf.resolve(ctype)
+        .ok()
+        .and_then(|r| r.pointee)
+        .filter(|l| l.size().is_some_and(|s| s > 0))
 }
 
 fn build_arg(
@@ -558,10 +540,7 @@ fn rule_capture(
             layout: sized("msghdr", "pointee")?,
         },
         RuleKind::UnionMember(union, member) => {
-            let picked = btf
-                .resolve(&format!("union {union} *"))
-                .ok()
-                .and_then(|r| r.pointee)
+            let picked = sized_pointee(btf, &format!("union {union} *"))
                 .and_then(|l| union_member(&l, member));
             match picked {
                 Some(layout) => Capture::Fixed { dir, layout },
@@ -573,12 +552,7 @@ fn rule_capture(
         }
         RuleKind::Typed(ctype) => {
             // a type an older kernel lacks (sigset_argpack): the pointer is shown
-            match btf
-                .resolve(&format!("{ctype} *"))
-                .ok()
-                .and_then(|r| r.pointee)
-                .filter(|l| l.size().is_some_and(|s| s > 0))
-            {
+            match sized_pointee(btf, &format!("{ctype} *")) {
                 Some(layout) => Capture::Fixed { dir, layout },
                 None => {
                     log::debug!("{sys}.{}: this kernel's BTF has no sized `{ctype}`", p.name);
