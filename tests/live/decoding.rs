@@ -5,38 +5,54 @@
 
 use super::*;
 
-/// argdep's lines in `--style strace` (thread ids cut off) and its JSON events.
-fn trace_argdep() -> (Vec<String>, Vec<Value>) {
+/// The `--style strace` text of tests/progs/NAME.c run with ARGS, its syscalls filtered to
+/// SYSCALLS, and (with `raw`) its dump recorded there too.
+fn strace_style(name: &str, syscalls: &str, args: &[&str], raw: Option<&Path>) -> String {
     let tmp = tempfile::tempdir().unwrap();
-    let prog = compile_prog(tmp.path(), "argdep");
-    let scratch = tmp.path().join("s");
-    std::fs::create_dir(&scratch).unwrap();
+    let prog = compile_prog(tmp.path(), name);
     let text = tmp.path().join("out.txt");
-    let raw = tmp.path().join("out.raw");
-    let o = run(&[
+    let mut all = vec![
         "--style",
         "strace",
         "-s",
-        "fcntl,ioctl,setsockopt,getsockopt,pselect6,select,utimensat,clock_nanosleep",
+        syscalls,
         "-o",
         text.to_str().unwrap(),
-        "--also-raw",
-        raw.to_str().unwrap(),
-        "--",
-        prog.to_str().unwrap(),
-        scratch.to_str().unwrap(),
-    ]);
+    ];
+    if let Some(r) = raw {
+        all.extend(["--also-raw", r.to_str().unwrap()]);
+    }
+    all.extend(["--", prog.to_str().unwrap()]);
+    all.extend(args);
+    let o = run(&all);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let lines = std::fs::read_to_string(&text)
-        .unwrap()
-        .lines()
+    std::fs::read_to_string(&text).unwrap()
+}
+
+/// Lines without their thread id.
+fn untagged(text: &str) -> Vec<String> {
+    text.lines()
         .map(|l| {
             l.split_once(' ')
                 .map_or(l, |(_, r)| r)
                 .trim_start()
                 .to_string()
         })
-        .collect();
+        .collect()
+}
+
+/// argdep's lines in `--style strace` (thread ids cut off) and its JSON events.
+fn trace_argdep() -> (Vec<String>, Vec<Value>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("s");
+    std::fs::create_dir(&scratch).unwrap();
+    let raw = tmp.path().join("out.raw");
+    let text = strace_style(
+        "argdep",
+        "fcntl,ioctl,setsockopt,getsockopt,pselect6,select,utimensat,clock_nanosleep",
+        &[scratch.to_str().unwrap()],
+        Some(&raw),
+    );
     // the same capture decoded offline: the variants travel in the dump
     let json = tmp.path().join("out.json");
     let o = run(&[
@@ -47,7 +63,7 @@ fn trace_argdep() -> (Vec<String>, Vec<Value>) {
         json.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    (lines, json_all(&json))
+    (untagged(&text), json_all(&json))
 }
 
 /// The line that starts with `start`, with its result column squeezed to one space.
@@ -145,21 +161,7 @@ fn arguments_decode_by_the_value_of_another_as_strace_shows_them() {
 #[test]
 fn netlink_messages_decode_with_their_headers_as_strace_shows_them() {
     require_root();
-    let tmp = tempfile::tempdir().unwrap();
-    let prog = compile_prog(tmp.path(), "netlink");
-    let text = tmp.path().join("out.txt");
-    let o = run(&[
-        "--style",
-        "strace",
-        "-s",
-        "sendto,recvmsg",
-        "-o",
-        text.to_str().unwrap(),
-        "--",
-        prog.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(&text).unwrap();
+    let text = strace_style("netlink", "sendto,recvmsg", &[], None);
     let pid = text.split_whitespace().next().unwrap().to_string();
     for want in [
         // the request, its fixed header (padding left out) and flags by message type
@@ -195,31 +197,14 @@ fn netlink_messages_decode_with_their_headers_as_strace_shows_them() {
 #[test]
 fn futex_prctl_affinity_and_socket_protocols_show_what_each_command_uses() {
     require_root();
-    let tmp = tempfile::tempdir().unwrap();
-    let prog = compile_prog(tmp.path(), "procctl");
-    let text = tmp.path().join("out.txt");
-    let o = run(&[
-        "--style",
-        "strace",
-        "-s",
+    let text = strace_style(
+        "procctl",
         "futex,prctl,sched_setaffinity,sched_getaffinity,socket,fadvise64,sigaltstack,\
          sched_setattr,rt_sigtimedwait,waitid",
-        "-o",
-        text.to_str().unwrap(),
-        "--",
-        prog.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = std::fs::read_to_string(&text).unwrap();
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| {
-            l.split_once(' ')
-                .map_or(l, |(_, r)| r)
-                .trim_start()
-                .to_string()
-        })
-        .collect();
+        &[],
+        None,
+    );
+    let lines = untagged(&text);
     for want in [
         // futex: the arguments each command uses
         "FUTEX_WAKE_PRIVATE, 1) = 0",
