@@ -6,19 +6,24 @@ APT_PACKAGES := clang libelf-dev zlib1g-dev pkg-config make gcc binutils strace
 CARGO ?= cargo
 ETRACE := target/release/etrace
 
-.PHONY: deps build demo test lint check testdata testdata-btf bench compat vm-deps vm-test install install-files
+.PHONY: deps build demo test lint check analysis-deps testdata testdata-btf bench compat vm-deps vm-test install install-files
+
+# apt_install PACKAGES [APT-OPTIONS]: install those of the Debian packages that are missing.
+define apt_install
+@missing=""; for p in $(1); do \
+	dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+done; \
+if [ -n "$$missing" ]; then \
+	echo "installing:$$missing"; \
+	$(SUDO) apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) $$missing; \
+fi
+endef
 
 # Install the build prerequisites that are missing (clang builds the BPF program; libelf and
 # zlib are for libbpf, which libbpf-sys builds from its bundled source).
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	fi
+	$(call apt_install,$(APT_PACKAGES))
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)"; exit 1; }
 
 build: deps
@@ -45,7 +50,7 @@ demo: build
 # (these need root: run as root or with sudo available); then the live tests again with every
 # kernel-feature fallback forced (the paths older kernels take), and the VM test on Debian 12's
 # stock kernel.
-test: deps vm-deps
+test: deps vm-deps analysis-deps
 	$(CARGO) build --release --all-targets
 	$(SUDO) env "PATH=$$PATH" $(CARGO) test --release
 	$(SUDO) env "PATH=$$PATH" ETRACE_FORCE_FALLBACKS=1 $(CARGO) test --release --test live --test hostile
@@ -56,16 +61,17 @@ test: deps vm-deps
 # this machine boots.
 VM_APT := linux-image-amd64 qemu-system-x86 busybox-static python3-venv
 vm-deps:
-	@missing=""; for p in $(VM_APT); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
-	fi
+	$(call apt_install,$(VM_APT),--no-install-recommends)
 	@[ -x target/vm/venv/bin/vng ] || { python3 -m venv target/vm/venv && \
 		target/vm/venv/bin/pip install -q virtme-ng; }
+
+# The analysis tests (tests/analysis.rs, tests/live/parquet.rs) run docs/analysis.md's recipes
+# with jq and DuckDB (the duckdb Python package, installed into target/analysis/venv).
+ANALYSIS_APT := jq python3-venv
+analysis-deps:
+	$(call apt_install,$(ANALYSIS_APT),--no-install-recommends)
+	@target/analysis/venv/bin/python -c 'import duckdb' 2>/dev/null || { \
+		python3 -m venv target/analysis/venv && target/analysis/venv/bin/pip install -q duckdb; }
 
 vm-test: vm-deps
 	$(CARGO) build --release --all-targets

@@ -41,9 +41,8 @@ pub struct Cli {
     #[arg(short = 'f', long)]
     pub follow: bool,
 
-    /// When tracing stops before the COMMAND ends (SIGTERM, SIGHUP, a second Ctrl-C, a closed
-    /// output), kill it and every process traced with it, instead of leaving them running
-    /// untraced
+    /// When tracing stops before the COMMAND ends (a signal, a closed output), kill it and the
+    /// processes traced with it instead of leaving them untraced
     #[arg(long, requires = "command")]
     pub kill_on_exit: bool,
 
@@ -144,6 +143,10 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub folded: Option<PathBuf>,
 
+    /// Write the events to a Parquet file for SQL engines (its columns: docs/analysis.md)
+    #[arg(long, value_name = "FILE")]
+    pub parquet: Option<PathBuf>,
+
     /// Show only the calls that touch PATH (repeatable), as strace -P: as a path argument
     /// (a relative one taken from the call's dfd or the working directory) or through an fd
     /// that refers to it
@@ -168,9 +171,8 @@ pub struct Cli {
     #[arg(short = 'v', long)]
     pub verbose: bool,
 
-    /// Show each event's process context in text output: parent, uid and gid (all four ids
-    /// when they differ), effective capabilities, cgroup, and the namespaces that differ from
-    /// etrace's own (JSON always has it, in `ctx`)
+    /// Show each event's process context in text output: parent, ids, capabilities, cgroup,
+    /// and the namespaces that differ from etrace's (JSON: `ctx`)
     #[arg(long)]
     pub context: bool,
 
@@ -239,7 +241,7 @@ impl Cli {
             && !self.raw
             && self.output.is_none()
             && self.also_raw.is_none()
-            && !self.folding()
+            && !self.files_only_outputs()
     }
 
     /// How text output is shaped; `realtime_offset_ns` converts event times to wall-clock time,
@@ -281,9 +283,14 @@ impl Cli {
         self.flamegraph.is_some() || self.folded.is_some()
     }
 
-    /// ... and no other output: the events themselves are not written.
-    pub fn folding_only(&self) -> bool {
-        self.folding() && self.output.is_none() && !self.stdout && !self.json
+    /// Outputs written to their own files, not as lines: a flamegraph, folded stacks, Parquet.
+    pub fn files_only_outputs(&self) -> bool {
+        self.folding() || self.parquet.is_some()
+    }
+
+    /// ... and no other output: no lines are written.
+    pub fn no_lines(&self) -> bool {
+        self.files_only_outputs() && self.output.is_none() && !self.stdout && !self.json
     }
 
     pub fn show_fds(&self) -> u8 {

@@ -220,7 +220,7 @@ impl Consumer<'_> {
         match parsed {
             Ok(rec) => {
                 if let Err(e) = p.handle(&rec) {
-                    self.error = Some((p.sink.name(), e));
+                    self.error = Some((p.failed_output(), e));
                     return Next::Stop;
                 }
             }
@@ -247,6 +247,8 @@ impl Consumer<'_> {
         if let Some(p) = &mut self.printer {
             if let Err(e) = p.sink.flush() {
                 self.error = Some((p.sink.name(), e));
+            } else if let Err(e) = p.tick() {
+                self.error = Some((p.failed_output(), e));
             }
         }
     }
@@ -393,13 +395,14 @@ fn open_outputs<'s>(
     }
     let (svg, folded) = open_folded(cli, new_files)?;
     let text = cli.text_options(host::realtime_offset_ns(), host::own_namespaces());
-    let printer = match (cli.raw || cli.summary_only(), cli.folding()) {
+    let parquet = open_parquet(cli, new_files, text.realtime_offset_ns, true)?;
+    let printer = match (cli.raw || cli.summary_only(), cli.files_only_outputs()) {
         (true, false) => None,
-        // a dump or the summary only, and a flamegraph: a printer that writes nothing else
+        // a dump or the summary only, and a flamegraph or Parquet: a printer for those only
         (true, true) => Some(Printer::new(Sink::discard(), schema, formats, true, text)),
         (false, _) => {
             let temp = (cli.json && !cli.stdout).then_some(".json");
-            let sink = match cli.folding_only() {
+            let sink = match cli.no_lines() {
                 true => Sink::discard(),
                 false => sink::open(cli.output.as_deref(), temp)?,
             };
@@ -411,7 +414,10 @@ fn open_outputs<'s>(
             )
         }
     };
-    let printer = printer.map(|p| p.with_folded(cli.flamegraph_by, svg, folded));
+    let printer = printer.map(|p| {
+        p.with_folded(cli.flamegraph_by, svg, folded)
+            .with_parquet(parquet)
+    });
     Ok(Consumer {
         printer,
         raw,
@@ -437,6 +443,33 @@ pub fn open_folded(cli: &Cli, new_files: &mut NewFiles) -> Result<(Option<Sink>,
         }
     };
     Ok((open(&cli.flamegraph)?, open(&cli.folded)?))
+}
+
+/// The --parquet file, created now (O_EXCL, 0600) and started; live, its rows are written
+/// within ROW_GROUP_AGE of their event.
+pub fn open_parquet(
+    cli: &Cli,
+    new_files: &mut NewFiles,
+    realtime_offset_ns: i64,
+    live: bool,
+) -> Result<Option<(crate::render::parquet::Writer, String)>> {
+    use crate::render::parquet;
+    let Some(path) = &cli.parquet else {
+        return Ok(None);
+    };
+    if path.as_os_str() == "-" {
+        anyhow::bail!("--parquet needs a file: a Parquet file cannot be written to a pipe");
+    }
+    let file = sink::create_new(path)?;
+    new_files.add_path(path);
+    let name = path.display().to_string();
+    let w = parquet::Writer::new(file, realtime_offset_ns)
+        .with_context(|| format!("cannot write {name}"))?;
+    let w = match live {
+        true => w.with_max_age(parquet::ROW_GROUP_AGE),
+        false => w,
+    };
+    Ok(Some((w, name)))
 }
 
 /// Consume the ring buffer until something ends tracing; why it ended.
@@ -646,6 +679,13 @@ fn finish(
     if let Some(p) = &mut c.printer {
         for name in p.write_folded().context("writing the flamegraph")? {
             log::info!("stacks written to {name}");
+        }
+        if c.error.is_none() {
+            match p.finish_parquet() {
+                Ok(Some((name, n))) => log::info!("{n} events written to {name}"),
+                Ok(None) => {}
+                Err(e) => c.error = Some((p.failed_output(), e)),
+            }
         }
     }
     let report = report::Tables {

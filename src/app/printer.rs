@@ -13,6 +13,7 @@ use crate::model::fds::{FdTable, AT_FDCWD};
 use crate::model::record::{self, AnyRecord, Phase, Record, RecordError};
 use crate::model::stacks::ProcessMaps;
 use crate::render::folded::{Folded, Weight};
+use crate::render::parquet::Writer as ParquetWriter;
 use crate::render::sink::Sink;
 use crate::render::text::TextOptions;
 use crate::render::{json, text};
@@ -61,6 +62,9 @@ pub struct Printer<'s> {
     show_stacks: bool,
     /// --flamegraph, --folded: the folded stacks, and where they go
     folded: Option<(Folded, Option<Sink>, Option<Sink>)>,
+    /// --parquet: the writer and its file's name; whether the last write error was its own
+    parquet: Option<(ParquetWriter, String)>,
+    parquet_failed: bool,
 }
 
 impl<'s> Printer<'s> {
@@ -105,7 +109,48 @@ impl<'s> Printer<'s> {
             stacks: None,
             show_stacks: false,
             folded: None,
+            parquet: None,
+            parquet_failed: false,
         }
+    }
+
+    /// --parquet: every event (unabbreviated, whatever the text shows) also goes to this file.
+    pub fn with_parquet(mut self, w: Option<(ParquetWriter, String)>) -> Self {
+        self.parquet = w;
+        self
+    }
+
+    /// The output a write error came from.
+    pub fn failed_output(&self) -> String {
+        match (&self.parquet, self.parquet_failed) {
+            (Some((_, name)), true) => name.clone(),
+            _ => self.sink.name(),
+        }
+    }
+
+    /// A Parquet write's result, its error remembered as the Parquet file's.
+    fn parquet_result(&mut self, r: io::Result<()>) -> io::Result<()> {
+        self.parquet_failed = r.is_err();
+        r
+    }
+
+    /// Live, now and then: write the Parquet rows that have waited long enough.
+    pub fn tick(&mut self) -> io::Result<()> {
+        let r = match &mut self.parquet {
+            Some((w, _)) => w.tick(),
+            None => return Ok(()),
+        };
+        self.parquet_result(r)
+    }
+
+    /// At the end: the Parquet file's last rows and footer; its name and events written.
+    pub fn finish_parquet(&mut self) -> io::Result<Option<(String, u64)>> {
+        let r = match &mut self.parquet {
+            Some((w, name)) => w.finish().map(|n| Some((name.clone(), n))),
+            None => return Ok(None),
+        };
+        self.parquet_failed = r.is_err();
+        r
     }
 
     /// -y (1) or -yy (2): show what fds refer to; `paths` (-P): show only the calls that touch
@@ -216,6 +261,14 @@ impl<'s> Printer<'s> {
         if phase != Phase::Pending {
             self.events += 1;
         }
+        if let Some(st) = &mut self.stacks {
+            ev.stack = st.frames(&self.maps, ev.pid, &rec.stack());
+        }
+        // every value, before text abbreviates them
+        if let Some((w, _)) = &mut self.parquet {
+            let r = w.add(&ev, self.decoder.fd_positions(ev.nr).0);
+            self.parquet_result(r)?;
+        }
         if !self.json && self.abbreviated.contains(&ev.nr) {
             if let Some(h) = self.hides.get(&ev.nr) {
                 omit_unused(&mut ev, h);
@@ -225,9 +278,6 @@ impl<'s> Printer<'s> {
                 true => with_dates(&mut ev, self.abbrev),
             }
             label_after(&mut ev, self.abbrev);
-        }
-        if let Some(st) = &mut self.stacks {
-            ev.stack = st.frames(&self.maps, ev.pid, &rec.stack());
         }
         if let (Some((f, ..)), Phase::Done) = (&mut self.folded, phase) {
             f.add(&ev);
@@ -338,6 +388,10 @@ impl<'s> Printer<'s> {
             }
         }
         self.events += 1;
+        if let Some((w, _)) = &mut self.parquet {
+            let r = w.add_life(&ev);
+            self.parquet_result(r)?;
+        }
         if self.json {
             self.line.clear();
             json::append_life(&mut self.line, &ev)?;

@@ -179,7 +179,8 @@ pub fn decode_all<R: Read>(
             }
             if wanted.events {
                 printer.handle(&rec).map_err(|e| {
-                    anyhow!(WriteError(e)).context(format!("writing to {}", printer.sink.name()))
+                    anyhow!(WriteError(e))
+                        .context(format!("writing to {}", printer.failed_output()))
                 })?;
             }
         }
@@ -333,7 +334,7 @@ fn decode_to<R: Read>(
     let said_closed = |e: &dyn std::fmt::Display| {
         eprintln!(
             "etrace: {} was closed ({e}); decoding stopped",
-            printer.sink.name()
+            printer.failed_output()
         );
         Ok(Err(128 + libc::SIGPIPE))
     };
@@ -346,7 +347,7 @@ fn decode_to<R: Read>(
     };
     match flushed {
         Err(e) if closed(&e) => said_closed(&e),
-        Err(e) => bail!("writing to {} failed: {e}", printer.sink.name()),
+        Err(e) => bail!("writing to {} failed: {e}", printer.failed_output()),
         Ok(()) => Ok(Ok(outcome)),
     }
 }
@@ -413,19 +414,21 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     let histograms = report::histogram_syscalls(&schema, &cli.histogram)
         .map_err(|e| not_in_dump(e, &cli.histogram, &formats, options))?;
     let temp = (cli.json && !cli.stdout).then_some(".json");
-    let sink = match cli.folding_only() {
+    let sink = match cli.no_lines() {
         true => Sink::discard(),
         false => sink::open(cli.output.as_deref(), temp)?,
     };
     let mut created = crate::render::sink::NewFiles::default();
     let (svg, folded) = crate::app::live::open_folded(cli, &mut created)?;
-    created.keep();
     let h = &reader.header;
+    let parquet = crate::app::live::open_parquet(cli, &mut created, h.realtime_offset_ns, false)?;
+    created.keep();
     let text = cli.text_options(h.realtime_offset_ns, h.host_ns);
     let mut printer = Printer::new(sink, &schema, &formats, cli.json, text)
         .with_fds(cli.show_fds(), cli.path_filter())
         .with_stacks(cli.stacks)
-        .with_folded(cli.flamegraph_by, svg, folded);
+        .with_folded(cli.flamegraph_by, svg, folded)
+        .with_parquet(parquet);
     let wanted = Wanted {
         events: !cli.summary_only(),
         summary: cli.counting(),
@@ -445,6 +448,12 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     tables.print(&schema, &counts, &reads, reader.trailer.is_some(), &sums);
     for file in printer.write_folded().context("writing the flamegraph")? {
         log::info!("stacks written to {file}");
+    }
+    if let Some((file, n)) = printer
+        .finish_parquet()
+        .with_context(|| format!("writing {}", printer.failed_output()))?
+    {
+        log::info!("{n} events written to {file}");
     }
     let lost = reader
         .trailer

@@ -314,21 +314,13 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
         ctx_json(out, c);
     }
     named_values(out, b",\"args\":{", &e.args)?;
-    if e.args.iter().any(|(_, v)| has_sym(v)) || e.ret_sym.is_some() {
-        out.extend_from_slice(b",\"sym\":");
-        json(out, &SymArgs(&e.args, e.ret_sym.as_deref()))?;
+    out.extend_from_slice(b",\"sym\":");
+    if !sym_object(out, &e.args, e.ret_sym.as_deref())? {
+        out.truncate(out.len() - b",\"sym\":".len());
     }
     if !e.fds.is_empty() {
-        out.extend_from_slice(b",\"fds\":{");
-        for (i, (k, d)) in e.fds.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            json_str(out, k)?;
-            out.push(b':');
-            json(out, &JsonBytes(&d.text))?;
-        }
-        out.push(b'}');
+        out.extend_from_slice(b",\"fds\":");
+        fds_object(out, &e.fds)?;
     }
     out.extend_from_slice(b",\"ret\":");
     opt_num(out, e.ret);
@@ -357,7 +349,7 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
     }
     if !e.stack.is_empty() {
         out.extend_from_slice(b",\"stack\":");
-        json(out, &JsonStack(&e.stack))?;
+        stack_array(out, &e.stack)?;
     }
     if e.phase == Phase::Unfinished {
         out.extend_from_slice(b",\"unfinished\":true");
@@ -386,7 +378,54 @@ pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>) -> io::Result<()> {
     out.push(b'"');
     let ids = (e.pid, e.tid, e.ppid);
     who(out, ids, &e.comm, e.ts, e.ctx.as_deref())?;
-    match &e.life {
+    life_fields(out, &e.life)?;
+    out.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+/// The arguments as a JSON object: `{"name":value,...}`.
+pub fn args_object(out: &mut Vec<u8>, args: &[(&str, Value)]) -> io::Result<()> {
+    named_values(out, b"{", args)
+}
+
+/// The symbolic forms of the arguments and of the result, as JSON (`sym`); false, and
+/// nothing written, when none has one.
+pub fn sym_object(
+    out: &mut Vec<u8>,
+    args: &[(&str, Value)],
+    ret: Option<&str>,
+) -> io::Result<bool> {
+    if !args.iter().any(|(_, v)| has_sym(v)) && ret.is_none() {
+        return Ok(false);
+    }
+    json(out, &SymArgs(args, ret))?;
+    Ok(true)
+}
+
+/// -y: what the fd arguments refer to, as JSON (`fds`): `{"fd":"/etc/hosts"}`.
+pub fn fds_object(out: &mut Vec<u8>, fds: &[(&str, crate::model::fds::FdDesc)]) -> io::Result<()> {
+    out.push(b'{');
+    for (i, (k, d)) in fds.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_str(out, k)?;
+        out.push(b':');
+        json(out, &JsonBytes(&d.text))?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// -k: the stack as JSON (`stack`).
+pub fn stack_array(out: &mut Vec<u8>, stack: &[crate::model::event::Frame]) -> io::Result<()> {
+    json(out, &JsonStack(stack))
+}
+
+/// What a lifecycle event says besides whose it is, as JSON members each led by a comma:
+/// `,"child_pid":...` (fork), `,"filename":...` (exec), `,"status":...` (exit), `,"signal":...`.
+pub fn life_fields(out: &mut Vec<u8>, life: &Life<'_>) -> io::Result<()> {
+    match life {
         Life::Fork {
             child_pid,
             child_tid,
@@ -479,7 +518,6 @@ pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>) -> io::Result<()> {
             }
         }
     }
-    out.extend_from_slice(b"}\n");
     Ok(())
 }
 

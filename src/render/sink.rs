@@ -126,6 +126,11 @@ impl NewFiles {
         }
     }
 
+    /// A file this run created with `create_new`.
+    pub fn add_path(&mut self, path: &Path) {
+        self.0.push(path.to_path_buf());
+    }
+
     pub fn keep(mut self) {
         self.0.clear();
     }

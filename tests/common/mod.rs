@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod analysis;
 pub mod live;
 
 /// `etrace --input DUMP --json --stdout EXTRA...`: its syscall events and the whole output.

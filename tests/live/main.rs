@@ -10,7 +10,7 @@ pub use std::process::{Command, Output, Stdio};
 pub use std::time::{Duration, Instant};
 
 pub use common::live::*;
-pub use common::{check_known, decode_dump, summary_calls};
+pub use common::{analysis, check_known, decode_dump, summary_calls};
 pub use serde_json::Value;
 
 mod capture;
@@ -20,6 +20,7 @@ mod dump;
 mod fds;
 mod filters;
 mod inflight;
+mod parquet;
 mod process;
 mod ring;
 mod stacks;
