@@ -399,7 +399,9 @@ fn open_outputs<'s>(
     let printer = match (cli.raw || cli.summary_only(), cli.files_only_outputs()) {
         (true, false) => None,
         // a dump or the summary only, and a flamegraph or Parquet: a printer for those only
-        (true, true) => Some(Printer::new(Sink::discard(), schema, formats, true, text)),
+        (true, true) => {
+            Some(Printer::new(Sink::discard(), schema, formats, true, text).without_lines(true))
+        }
         (false, _) => {
             let temp = (cli.json && !cli.stdout).then_some(".json");
             let sink = match cli.no_lines() {
@@ -409,6 +411,7 @@ fn open_outputs<'s>(
             new_files.add(&sink);
             Some(
                 Printer::new(sink, schema, formats, cli.json, text)
+                    .without_lines(cli.no_lines())
                     .with_fds(cli.show_fds(), cli.path_filter())
                     .with_stacks(cli.stacks),
             )

@@ -65,6 +65,8 @@ pub struct Printer<'s> {
     /// --parquet: the writer and its file's name; whether the last write error was its own
     parquet: Option<(ParquetWriter, String)>,
     parquet_failed: bool,
+    /// Events are rendered as lines (off when only files such as Parquet are written).
+    lines: bool,
 }
 
 impl<'s> Printer<'s> {
@@ -111,7 +113,14 @@ impl<'s> Printer<'s> {
             folded: None,
             parquet: None,
             parquet_failed: false,
+            lines: true,
         }
+    }
+
+    /// Render no lines: the events go only to the file outputs (Parquet, flamegraph).
+    pub fn without_lines(mut self, no_lines: bool) -> Self {
+        self.lines = !no_lines;
+        self
     }
 
     /// --parquet: every event (unabbreviated, whatever the text shows) also goes to this file.
@@ -269,7 +278,7 @@ impl<'s> Printer<'s> {
             let r = w.add(&ev, self.decoder.fd_positions(ev.nr).0);
             self.parquet_result(r)?;
         }
-        if !self.json && self.abbreviated.contains(&ev.nr) {
+        if self.lines && !self.json && self.abbreviated.contains(&ev.nr) {
             if let Some(h) = self.hides.get(&ev.nr) {
                 omit_unused(&mut ev, h);
             }
@@ -285,6 +294,9 @@ impl<'s> Printer<'s> {
         // symbolized for the flamegraph only, not shown without -k
         if !self.show_stacks {
             ev.stack.clear();
+        }
+        if !self.lines {
+            return Ok(());
         }
         if self.json {
             self.line.clear();
@@ -391,6 +403,9 @@ impl<'s> Printer<'s> {
         if let Some((w, _)) = &mut self.parquet {
             let r = w.add_life(&ev);
             self.parquet_result(r)?;
+        }
+        if !self.lines {
+            return Ok(());
         }
         if self.json {
             self.line.clear();

@@ -425,6 +425,7 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     created.keep();
     let text = cli.text_options(h.realtime_offset_ns, h.host_ns);
     let mut printer = Printer::new(sink, &schema, &formats, cli.json, text)
+        .without_lines(cli.no_lines())
         .with_fds(cli.show_fds(), cli.path_filter())
         .with_stacks(cli.stacks)
         .with_folded(cli.flamegraph_by, svg, folded)

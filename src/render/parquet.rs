@@ -17,6 +17,7 @@ use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter,
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::{FileMetaData, ParquetMetaData, ParquetMetaDataWriter};
 use parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
+use parquet::schema::types::ColumnPath;
 use parquet::schema::types::SchemaDescPtr;
 
 use crate::model::context::Ctx;
@@ -188,11 +189,16 @@ impl Writer {
     /// Start the file (already created, empty): a valid Parquet file of no rows from the start.
     pub fn new(file: File, realtime_offset_ns: i64) -> io::Result<Writer> {
         let schema = Arc::new(Columns::schema());
-        let mut props = WriterProperties::builder()
+        let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
-            .set_created_by(format!("etrace {}", env!("CARGO_PKG_VERSION")))
+            .set_created_by(format!("etrace {}", env!("CARGO_PKG_VERSION")));
+        // columns of (nearly) unique values: a dictionary only costs time
+        let unique = ["time", "ts", "duration_ns", "args", "stack"];
+        let mut props = unique
+            .iter()
+            .fold(props, |p, c| p.set_column_dictionary_enabled(ColumnPath::from(*c), false))
             .build();
         add_encoded_arrow_schema_to_metadata(&schema, &mut props);
         let props = Arc::new(props);

@@ -109,6 +109,7 @@ fn a_parquet_file_of_a_killed_etrace_reads_up_to_its_last_row_group() {
         .split_whitespace()
         .map(|n| n.parse().unwrap())
         .collect();
+    eprintln!("cat execs, openats of /etc/hostname in the killed etrace's file: {counts:?}");
     // about 70 cats ran before the kill, one every 0.1 s and more; those of the first 2.5 s at
     // least are in a written row group, each with its openat of /etc/hostname
     assert!(counts[0] >= 15, "{counts:?}");
