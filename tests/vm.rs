@@ -227,6 +227,13 @@ fn etrace_on_debian_12s_stock_kernel() {
         ["inner_frame", "outer_frame", "main"],
         "{evs:?}"
     );
+    let svg = read(out, "stack.svg");
+    for f in ["getppid", "inner_frame", "outer_frame"] {
+        assert!(
+            svg.contains(&format!("<title>{f} (")),
+            "the flamegraph lacks {f}: {svg}"
+        );
+    }
     // capture variants: fcntl's struct flock, ioctl's winsize, SO_ERROR; the time left
     assert_eq!(rc(out, "argdep"), 0, "{}", read(out, "argdep.err"));
     let evs = syscalls(json(out, "argdep.json"));
@@ -279,6 +286,9 @@ fn etrace_on_debian_12s_stock_kernel() {
             .any(|e| e["syscall"] == "read" && e["fds"]["fd"] == "/etc/hostname"),
         "{evs:?}"
     );
+    // the Parquet file of the same run answers as its JSON does (DuckDB, on the host)
+    let a = common::analysis::check(&out.join("fds.json"), &out.join("fds.parquet"));
+    assert!(a["bytes"].iter().any(|r| r[0] == "/etc/hostname"), "{a:?}");
 
     // --comm cat -s openat: cat's open of /etc/hostname, nothing of another comm
     assert_eq!(rc(out, "comm"), 0, "{}", read(out, "comm.err"));

@@ -198,7 +198,9 @@ impl Writer {
         let unique = ["time", "ts", "duration_ns", "args", "stack"];
         let mut props = unique
             .iter()
-            .fold(props, |p, c| p.set_column_dictionary_enabled(ColumnPath::from(*c), false))
+            .fold(props, |p, c| {
+                p.set_column_dictionary_enabled(ColumnPath::from(*c), false)
+            })
             .build();
         add_encoded_arrow_schema_to_metadata(&schema, &mut props);
         let props = Arc::new(props);

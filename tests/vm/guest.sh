@@ -25,10 +25,10 @@ run pending "$E" -o pending.txt -- sh -c 'sleep 1; echo x'
 run argdep "$E" -s fcntl,ioctl,getsockopt,pselect6,clock_nanosleep --json -o argdep.json -- "$ARGDEP" "$OUT/s-argdep"
 # a netlink socket's messages (the kernel says which sockets are netlink ones)
 run netlink "$E" -s sendto,recvmsg --json -o netlink.json -- "$NETLINK"
-# -y: what fds refer to, resolved in the kernel
-run fds "$E" -y -s openat,read,close --json -o fds.json -- cat /etc/hostname
-# -k: a stack known in advance
-run stack "$E" -k -s getppid --json -o stack.json -- "$STACK"
+# -y: what fds refer to, resolved in the kernel; the same events as Parquet rows
+run fds "$E" -y -s openat,read,close --json -o fds.json --parquet fds.parquet -- cat /etc/hostname
+# -k: a stack known in advance, and its flamegraph
+run stack "$E" -k -s getppid --json -o stack.json --flamegraph stack.svg -- "$STACK"
 # -p: a shell that waits, then opens a file itself (a builtin's redirection)
 sh -c 'sleep 8; read x < /etc/hostname' &
 run pid "$E" -p $! --json -o pid.json
