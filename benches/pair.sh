@@ -4,7 +4,9 @@
 # medians with quartiles of the ratio to untraced and of B's time over A's in the same round.
 # Root; run from the repository root after `cargo build --release`. Example (issue 20):
 #   benches/pair.sh 41 "--json -o F --pending-after 0" "--json -o F"
-# F is replaced by a scratch file, removed before every run.
+# F is replaced by a scratch file, removed before every run. ETRACE_A and ETRACE_B run A and B
+# with two builds (a change's before and after), e.g.
+#   ETRACE_A=/tmp/etrace-before benches/pair.sh 21 "--raw -o F" "--raw -o F"
 set -euo pipefail
 ETRACE=${ETRACE:-target/release/etrace}
 TIMED=$(realpath benches/timed.sh)
@@ -14,8 +16,10 @@ W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 run() { # label, args
     rm -f "$W/out"
+    local bin=$ETRACE
+    if [ "$1" = a ]; then bin=${ETRACE_A:-$ETRACE}; else bin=${ETRACE_B:-$ETRACE}; fi
     # shellcheck disable=SC2086 # the arguments are words
-    TIMED_OUT="$W/t_$1" "$ETRACE" ${2//F/$W/out} -- "$TIMED" "${DD[@]}" 2> "$W/err"
+    TIMED_OUT="$W/t_$1" "$bin" ${2//F/$W/out} -- "$TIMED" "${DD[@]}" 2> "$W/err"
     grep -h "Total lost" "$W/err" >> "$W/lost" || true
 }
 for i in $(seq "$ROUNDS"); do

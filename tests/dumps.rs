@@ -510,6 +510,7 @@ fn synthetic_dump(arch: &str) -> Vec<u8> {
         &[(1, 0, b"/etc")],
     );
     w.record(&rec).unwrap();
+    w.flush().unwrap();
     std::mem::take(w.get_mut())
 }
 

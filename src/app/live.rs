@@ -234,12 +234,17 @@ impl Consumer<'_> {
         Next::Continue
     }
 
-    fn flush(&mut self) {
+    /// Flush the outputs; the dump's batch only when it is due, unless `all`.
+    fn flush(&mut self, all: bool) {
         if self.error.is_some() {
             return;
         }
         if let Some(w) = &mut self.raw {
-            if let Err(e) = w.get_mut().flush() {
+            let done = match all {
+                true => w.flush(),
+                false => w.flush_due(),
+            };
+            if let Err(e) = done {
                 self.error = Some((w.get_mut().name(), e));
                 return;
             }
@@ -282,7 +287,7 @@ fn open_dump(
     let name = sink.name();
     // flushed at once: a capture killed before its first records still has its header
     let w = dump::Writer::new(sink, &header)
-        .and_then(|mut w| w.get_mut().flush().map(|()| w))
+        .and_then(|mut w| w.flush().map(|()| w))
         .with_context(|| format!("writing the dump header to {name}"))?;
     Ok(Some(w))
 }
@@ -501,7 +506,7 @@ fn consume(
         busy = rb.consume(&mut handle) > 0;
         {
             let mut c = consumer.borrow_mut();
-            c.flush();
+            c.flush(false);
             if c.error.is_some() {
                 return Ok(Ended::Output);
             }
@@ -678,7 +683,7 @@ fn finish(
             c.error = Some((w.get_mut().name(), e));
         }
     }
-    c.flush();
+    c.flush(true);
     if let Some(p) = &mut c.printer {
         for name in p.write_folded().context("writing the flamegraph")? {
             log::info!("stacks written to {name}");

@@ -29,12 +29,19 @@ use crate::skel::types::etrace_limits as L;
 pub const MAGIC: [u8; 8] = *b"\x89ETRACE\n";
 /// The version written. 3 added record types (signals; copies of calls in flight) to 2's
 /// layout, which this etrace still reads: a version 2 dump simply has none of them. 4 added
-/// the capture variants after the header value (a version 2 or 3 header has none).
-pub const FORMAT_VERSION: u32 = 4;
+/// the capture variants after the header value (a version 2 or 3 header has none). 5 writes
+/// the frames in compressed batches (KIND_BATCH; a version 2 to 4 dump has none).
+pub const FORMAT_VERSION: u32 = 5;
 /// The versions read.
 const READ_VERSIONS: std::ops::RangeInclusive<u32> = 2..=FORMAT_VERSION;
 /// The first etrace release that reads each format version.
-const READERS: &[(u32, &str)] = &[(1, "0.1.0"), (2, "0.2.0"), (3, "0.3.0"), (4, "0.4.0")];
+const READERS: &[(u32, &str)] = &[
+    (1, "0.1.0"),
+    (2, "0.2.0"),
+    (3, "0.3.0"),
+    (4, "0.4.0"),
+    (5, "0.5.0"),
+];
 const PREAMBLE_LEN: usize = 20;
 /// Largest header accepted. The running kernel's full schema takes about 36 KiB; the limit
 /// bounds what a hostile header can expand to while it is parsed (each byte of it can become
@@ -46,7 +53,7 @@ const FRAME_MAGIC: [u8; 2] = [0xe7, 0x7e];
 pub const MAX_RECORD: usize = record::HEADER_LEN + L::ETRACE_DATA_MAX.0 as usize;
 const MAX_TRAILER: usize = 1 << 20;
 /// The longest frame: what the read buffer must hold at once.
-const MAX_FRAME: usize = FRAME_LEN + MAX_TRAILER;
+const MAX_FRAME: usize = FRAME_LEN + MAX_BATCH_FRAME;
 /*
  * Checking a frame's CRC costs its claimed length, and while resynchronising, every `e7 7e` is a
  * candidate: a file of fake frame headers claiming a megabyte each would cost a megabyte per
@@ -61,6 +68,27 @@ const KIND_TRAILER: u8 = 2;
 const KIND_CGROUP: u8 = 3;
 /// A process's file mappings (-k): what a stack's addresses are offsets into.
 const KIND_MAPS: u8 = 4;
+/// Frames compressed together (zstd): the frame's body is the batch's length uncompressed
+/// (u32), then the compressed bytes; inside, frames as at the top level, flagged
+/// FLAG_IN_BATCH and without a CRC of their own (the batch frame's covers them).
+const KIND_BATCH: u8 = 5;
+const FLAG_IN_BATCH: u8 = 1;
+/// A batch is written once it holds this many bytes, or BATCH_AGE after the previous one.
+const BATCH_BYTES: usize = 1 << 20;
+pub const BATCH_AGE: std::time::Duration = std::time::Duration::from_millis(50);
+/// The most a batch holds uncompressed (what a reader accepts), and its compressed bound.
+const MAX_BATCH: usize = 4 << 20;
+const MAX_BATCH_FRAME: usize = 4 + MAX_BATCH + MAX_BATCH / 128 + (128 << 10);
+/// zstd's fastest level with real compression: a dd storm's records shrink about 15-fold.
+const ZSTD_LEVEL: i32 = 1;
+/*
+ * A batch of a few hundred bytes can claim megabytes of repeated bytes: the bytes decompressed
+ * are bounded by what has been read, INFLATE_START plus INFLATE_PER_BYTE for every byte
+ * passed. Real batches, even of identical records, stay far below it; past it, a batch is
+ * skipped and reported.
+ */
+const INFLATE_START: u64 = 4 * MAX_BATCH as u64;
+const INFLATE_PER_BYTE: u64 = 256;
 /// Longest cgroup path frame accepted.
 const MAX_CGROUP: usize = 8192;
 const MAX_MAPS: usize = 1 << 20;
@@ -247,10 +275,16 @@ fn crc(parts: &[&[u8]]) -> u32 {
     h.finalize()
 }
 
-/// Writes a dump: the header at creation, then records, then the trailer.
+/// Writes a dump: the header at creation, then records (in compressed batches), then the
+/// trailer.
 pub struct Writer<W: Write> {
     w: W,
     pub records: u64,
+    /// Frames not written yet, and when the last batch was.
+    batch: Vec<u8>,
+    written_at: std::time::Instant,
+    packed: Vec<u8>,
+    zstd: zstd::bulk::Compressor<'static>,
 }
 
 impl<W: Write> Writer<W> {
@@ -267,23 +301,69 @@ impl<W: Write> Writer<W> {
         pre.extend_from_slice(&crc(&[&body]).to_le_bytes());
         w.write_all(&pre)?;
         w.write_all(&body)?;
-        Ok(Writer { w, records: 0 })
+        Ok(Writer {
+            w,
+            records: 0,
+            batch: Vec::with_capacity(BATCH_BYTES + MAX_FRAME),
+            written_at: std::time::Instant::now(),
+            packed: Vec::new(),
+            zstd: zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
+        })
     }
 
-    fn frame(&mut self, kind: u8, payload: &[u8]) -> io::Result<()> {
+    /// A frame written as it is, with its CRC.
+    fn frame(&mut self, kind: u8, parts: &[&[u8]]) -> io::Result<()> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
         let mut h = [0u8; FRAME_LEN];
         h[..2].copy_from_slice(&FRAME_MAGIC);
         h[2] = kind;
-        h[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
-        let sum = crc(&[&h[2..8], payload]);
-        h[8..].copy_from_slice(&sum.to_le_bytes());
+        h[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+        let mut sum = crc32fast::Hasher::new();
+        sum.update(&h[2..8]);
+        for p in parts {
+            sum.update(p);
+        }
+        h[8..].copy_from_slice(&sum.finalize().to_le_bytes());
         self.w.write_all(&h)?;
-        self.w.write_all(payload)
+        for p in parts {
+            self.w.write_all(p)?;
+        }
+        Ok(())
+    }
+
+    /// A frame added to the batch (written when the batch is full, or at `flush`).
+    fn batched(&mut self, kind: u8, payload: &[u8]) -> io::Result<()> {
+        if self.batch.len() + FRAME_LEN + payload.len() > BATCH_BYTES {
+            self.write_batch()?;
+        }
+        let mut h = [0u8; FRAME_LEN];
+        h[..2].copy_from_slice(&FRAME_MAGIC);
+        h[2] = kind;
+        h[3] = FLAG_IN_BATCH;
+        h[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        self.batch.extend_from_slice(&h);
+        self.batch.extend_from_slice(payload);
+        Ok(())
+    }
+
+    /// The batch, compressed, as one frame.
+    fn write_batch(&mut self) -> io::Result<()> {
+        self.written_at = std::time::Instant::now();
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.packed = self.zstd.compress(&self.batch)?;
+        let raw = (self.batch.len() as u32).to_le_bytes();
+        let packed = std::mem::take(&mut self.packed);
+        let done = self.frame(KIND_BATCH, &[&raw, &packed]);
+        self.packed = packed;
+        self.batch.clear();
+        done
     }
 
     /// One record, exactly as it came off the ring buffer.
     pub fn record(&mut self, rec: &[u8]) -> io::Result<()> {
-        self.frame(KIND_RECORD, rec)?;
+        self.batched(KIND_RECORD, rec)?;
         self.records += 1;
         Ok(())
     }
@@ -293,7 +373,7 @@ impl<W: Write> Writer<W> {
     pub fn cgroup(&mut self, id: u64, path: &str) -> io::Result<()> {
         let body = postcard::to_stdvec(&(id, path)).map_err(io::Error::other)?;
         match body.len() <= MAX_CGROUP {
-            true => self.frame(KIND_CGROUP, &body),
+            true => self.batched(KIND_CGROUP, &body),
             false => Ok(()),
         }
     }
@@ -303,14 +383,31 @@ impl<W: Write> Writer<W> {
     pub fn maps(&mut self, pid: u32, maps: &[Mapping]) -> io::Result<()> {
         let body = postcard::to_stdvec(&(pid, maps)).map_err(io::Error::other)?;
         match body.len() <= MAX_MAPS {
-            true => self.frame(KIND_MAPS, &body),
+            true => self.batched(KIND_MAPS, &body),
             false => Ok(()),
         }
     }
 
+    /// The trailer, after the last batch.
     pub fn trailer(&mut self, t: &Trailer) -> io::Result<()> {
         let body = postcard::to_stdvec(t).map_err(io::Error::other)?;
-        self.frame(KIND_TRAILER, &body)
+        self.write_batch()?;
+        self.frame(KIND_TRAILER, &[&body])
+    }
+
+    /// Write the batch and flush the destination.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.write_batch()?;
+        self.w.flush()
+    }
+
+    /// Live, after each read of the ring buffer: flush when BATCH_AGE has passed since the
+    /// last batch (a killed etrace loses no more than that).
+    pub fn flush_due(&mut self) -> io::Result<()> {
+        match self.written_at.elapsed() >= BATCH_AGE {
+            true => self.flush(),
+            false => Ok(()),
+        }
     }
 
     pub fn get_mut(&mut self) -> &mut W {
@@ -319,6 +416,14 @@ impl<W: Write> Writer<W> {
 
     pub fn get_ref(&self) -> &W {
         &self.w
+    }
+}
+
+/// A writer dropped without `flush` (tracing stopped by an error elsewhere) still writes what
+/// it holds.
+impl<W: Write> Drop for Writer<W> {
+    fn drop(&mut self) {
+        let _ = self.write_batch();
     }
 }
 
@@ -410,6 +515,31 @@ pub struct Reader<R: Read> {
     maps: Vec<(u32, Vec<Mapping>)>,
     /// Bytes whose CRC was computed (see CRC_CREDIT_START).
     crc_spent: u64,
+    /// The batch being read (format 5): its frames, uncompressed, the next one's position, and
+    /// the batch frame's offset in the file.
+    batch: Vec<u8>,
+    batch_pos: usize,
+    batch_offset: u64,
+    /// Bytes decompressed so far (see INFLATE_START).
+    inflated: u64,
+    zstd: zstd::bulk::Decompressor<'static>,
+}
+
+/// What a frame other than a record said.
+enum Meta {
+    Maps(Option<(u32, Vec<Mapping>)>),
+    Cgroup(Option<(u64, String)>),
+    Trailer(Option<Trailer>),
+}
+
+impl Meta {
+    fn parse(kind: u8, body: &[u8]) -> Meta {
+        match kind {
+            KIND_MAPS => Meta::Maps(postcard::from_bytes(body).ok()),
+            KIND_CGROUP => Meta::Cgroup(postcard::from_bytes(body).ok()),
+            _ => Meta::Trailer(postcard::from_bytes(body).ok()),
+        }
+    }
 }
 
 fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -517,6 +647,11 @@ impl<R: Read> Reader<R> {
             cgroups: Vec::new(),
             maps: Vec::new(),
             crc_spent: 0,
+            batch: Vec::new(),
+            batch_pos: 0,
+            batch_offset: 0,
+            inflated: 0,
+            zstd: zstd::bulk::Decompressor::new().map_err(DumpError::Io)?,
         })
     }
 
@@ -584,9 +719,15 @@ impl<R: Read> Reader<R> {
             KIND_TRAILER => MAX_TRAILER,
             KIND_CGROUP => MAX_CGROUP,
             KIND_MAPS => MAX_MAPS,
+            KIND_BATCH => MAX_BATCH_FRAME,
             _ => return Ok(Check::Bad("unknown frame kind")),
         };
-        if len > max || (kind == KIND_RECORD && len < record::MIN_LEN) {
+        let min = match kind {
+            KIND_RECORD => record::MIN_LEN,
+            KIND_BATCH => 4,
+            _ => 0,
+        };
+        if len > max || len < min {
             return Ok(Check::Bad("impossible frame length"));
         }
         if !self.fill(FRAME_LEN + len)? {
@@ -637,49 +778,124 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// Take in what a frame other than a record said.
+    fn meta(&mut self, m: Meta, offset: u64) {
+        match m {
+            Meta::Maps(Some(m)) if self.maps.len() < 64 => self.maps.push(m),
+            Meta::Cgroup(Some(c)) if self.cgroups.len() < 4096 => self.cgroups.push(c),
+            Meta::Maps(Some(_)) | Meta::Cgroup(Some(_)) => {}
+            Meta::Trailer(Some(t)) => self.trailer = Some(t),
+            Meta::Maps(None) => self.problem(Problem::BadFrame {
+                offset,
+                what: "process mappings",
+            }),
+            Meta::Cgroup(None) => self.problem(Problem::BadFrame {
+                offset,
+                what: "cgroup path",
+            }),
+            Meta::Trailer(None) => self.problem(Problem::BadTrailer { offset }),
+        }
+    }
+
+    /// The next frame of the batch being read: (kind, body range); None at its end. A frame
+    /// that does not fit ends the batch, reported (its CRC was good: an etrace bug, or a
+    /// crafted dump).
+    fn next_in_batch(&mut self) -> Option<(u8, usize, usize)> {
+        let rest = self.batch.get(self.batch_pos..).unwrap_or_default();
+        if rest.is_empty() {
+            return None;
+        }
+        let valid = rest.len() >= FRAME_LEN && rest[..2] == FRAME_MAGIC && rest[3] == FLAG_IN_BATCH;
+        let kind = rest.get(2).copied().unwrap_or(0);
+        let len = match rest.get(4..8) {
+            Some(l) => u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize,
+            None => 0,
+        };
+        let max = match kind {
+            KIND_RECORD => MAX_RECORD,
+            KIND_CGROUP => MAX_CGROUP,
+            KIND_MAPS => MAX_MAPS,
+            KIND_TRAILER => MAX_TRAILER,
+            _ => 0,
+        };
+        let fits = len <= max
+            && FRAME_LEN + len <= rest.len()
+            && (kind != KIND_RECORD || len >= record::MIN_LEN);
+        if !valid || !fits {
+            self.batch_pos = self.batch.len();
+            self.problem(Problem::BadFrame {
+                offset: self.batch_offset,
+                what: "batch's",
+            });
+            return None;
+        }
+        let s = self.batch_pos + FRAME_LEN;
+        self.batch_pos = s + len;
+        Some((kind, s, len))
+    }
+
+    /// Decompress the batch frame whose body is buf[s..s + len], at file offset `offset`.
+    fn inflate(&mut self, s: usize, len: usize, offset: u64) {
+        let body = &self.buf[s..s + len];
+        let raw = u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize;
+        let credit = INFLATE_START + INFLATE_PER_BYTE * self.offset();
+        self.batch.clear();
+        self.batch_pos = 0;
+        self.batch_offset = offset;
+        if raw > MAX_BATCH || self.inflated + raw as u64 > credit {
+            let what = "batch (implausibly large)";
+            return self.problem(Problem::BadFrame { offset, what });
+        }
+        self.inflated += raw as u64;
+        self.batch.reserve(raw);
+        let done = self.zstd.decompress_to_buffer(&body[4..], &mut self.batch);
+        if !matches!(done, Ok(n) if n == raw) {
+            self.batch.clear();
+            self.problem(Problem::BadFrame {
+                offset,
+                what: "batch (not zstd)",
+            });
+        }
+    }
+
     /// The next record; None at the end of the dump (see `problems` for how it ended).
     pub fn next_record(&mut self) -> io::Result<Option<Frame<'_>>> {
         loop {
+            if let Some((kind, s, len)) = self.next_in_batch() {
+                if kind == KIND_RECORD {
+                    self.records += 1;
+                    return Ok(Some(Frame {
+                        offset: self.batch_offset,
+                        record: &self.batch[s..s + len],
+                        cgroups: std::mem::take(&mut self.cgroups),
+                        maps: std::mem::take(&mut self.maps),
+                    }));
+                }
+                let m = Meta::parse(kind, &self.batch[s..s + len]);
+                self.meta(m, self.batch_offset);
+                continue;
+            }
             let off = self.offset();
             match self.check()? {
                 Check::End => return Ok(None),
                 Check::Valid { kind, len } => {
                     let s = self.start + FRAME_LEN;
                     self.start = s + len;
-                    if kind == KIND_RECORD {
-                        self.records += 1;
-                        return Ok(Some(Frame {
-                            offset: off,
-                            record: &self.buf[s..s + len],
-                            cgroups: std::mem::take(&mut self.cgroups),
-                            maps: std::mem::take(&mut self.maps),
-                        }));
-                    }
-                    if kind == KIND_MAPS {
-                        match postcard::from_bytes::<(u32, Vec<Mapping>)>(&self.buf[s..s + len]) {
-                            Ok(m) if self.maps.len() < 64 => self.maps.push(m),
-                            Ok(_) => {}
-                            Err(_) => self.problem(Problem::BadFrame {
+                    match kind {
+                        KIND_RECORD => {
+                            self.records += 1;
+                            return Ok(Some(Frame {
                                 offset: off,
-                                what: "process mappings",
-                            }),
+                                record: &self.buf[s..s + len],
+                                cgroups: std::mem::take(&mut self.cgroups),
+                                maps: std::mem::take(&mut self.maps),
+                            }));
                         }
-                        continue;
-                    }
-                    if kind == KIND_CGROUP {
-                        match postcard::from_bytes::<(u64, String)>(&self.buf[s..s + len]) {
-                            Ok(c) if self.cgroups.len() < 4096 => self.cgroups.push(c),
-                            Ok(_) => {}
-                            Err(_) => self.problem(Problem::BadFrame {
-                                offset: off,
-                                what: "cgroup path",
-                            }),
+                        KIND_BATCH => self.inflate(s, len, off),
+                        _ => {
+                            let m = Meta::parse(kind, &self.buf[s..s + len]);
+                            self.meta(m, off);
                         }
-                        continue;
-                    }
-                    match postcard::from_bytes::<Trailer>(&self.buf[s..s + len]) {
-                        Ok(t) => self.trailer = Some(t),
-                        Err(_) => self.problem(Problem::BadTrailer { offset: off }),
                     }
                 }
                 Check::Truncated { have, want } => {
@@ -759,13 +975,17 @@ mod tests {
         }
     }
 
+    /// A dump of `records`, each in a batch of its own (flushed after it, as a quiet live
+    /// capture writes them); the offsets of the batches, and of their end.
     fn dump(records: &[Vec<u8>], trailer: bool) -> (Vec<u8>, Vec<u64>) {
         let mut w = Writer::new(Vec::new(), &header()).unwrap();
         let mut offsets = Vec::new();
         for r in records {
             offsets.push(w.get_mut().len() as u64);
             w.record(r).unwrap();
+            w.flush().unwrap();
         }
+        offsets.push(w.get_mut().len() as u64);
         if trailer {
             w.trailer(&Trailer {
                 counts: vec![(0, 5, 1)],
@@ -779,7 +999,7 @@ mod tests {
             })
             .unwrap();
         }
-        (w.w, offsets)
+        (std::mem::take(&mut w.w), offsets)
     }
 
     fn records(n: usize) -> Vec<Vec<u8>> {
@@ -813,7 +1033,7 @@ mod tests {
         let (bytes, offsets) = dump(&recs, true);
         let (got, r) = read_all(&bytes);
         assert_eq!(got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), recs);
-        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), offsets);
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), offsets[..3]);
         assert_eq!(r.header, header());
         assert_eq!(r.trailer.as_ref().unwrap().counts, [(0, 5, 1)]);
         assert!(r.problems.is_empty() && !r.truncated);
@@ -826,10 +1046,9 @@ mod tests {
         let header_end = offsets[0] as usize;
         for cut in header_end..bytes.len() {
             let (got, r) = read_all(&bytes[..cut]);
-            let complete = offsets
+            let complete = offsets[1..]
                 .iter()
-                .zip(&recs)
-                .filter(|(o, rec)| **o as usize + FRAME_LEN + rec.len() <= cut)
+                .filter(|end| **end as usize <= cut)
                 .count();
             assert_eq!(got.len(), complete, "cut at {cut}");
             let on_boundary = offsets.contains(&(cut as u64));
@@ -857,7 +1076,7 @@ mod tests {
         let (bytes, offsets) = dump(&recs, true);
         // flip a byte inside the second record's payload
         let mut bad = bytes.clone();
-        bad[offsets[1] as usize + FRAME_LEN + 20] ^= 0x40;
+        bad[offsets[1] as usize + FRAME_LEN + 8] ^= 0x40;
         let (got, r) = read_all(&bad);
         assert_eq!(got.len(), 3);
         assert_eq!(got[1].1, recs[2]);
@@ -886,6 +1105,76 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_of_many_records_shrinks_and_reads_back_in_order() {
+        let recs = records(2000);
+        let mut w = Writer::new(Vec::new(), &header()).unwrap();
+        let start = w.get_mut().len();
+        for r in &recs {
+            w.record(r).unwrap();
+        }
+        w.flush().unwrap();
+        let bytes = std::mem::take(&mut w.w);
+        let raw: usize = recs.iter().map(|r| r.len() + FRAME_LEN).sum();
+        assert!(
+            bytes.len() - start < raw / 4,
+            "{} of {raw}",
+            bytes.len() - start
+        );
+        let (got, r) = read_all(&bytes);
+        assert_eq!(got.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), recs);
+        assert!(r.problems.is_empty() && !r.truncated);
+    }
+
+    /// A batch frame (intact CRC) around `inner`, claiming `raw` bytes uncompressed.
+    fn batch_frame(raw: u32, packed: &[u8]) -> Vec<u8> {
+        let mut w = Writer::new(Vec::new(), &header()).unwrap();
+        let start = w.get_mut().len();
+        w.frame(KIND_BATCH, &[&raw.to_le_bytes(), packed]).unwrap();
+        let mut bytes = std::mem::take(&mut w.w);
+        bytes.drain(..start);
+        bytes
+    }
+
+    #[test]
+    fn hostile_batches_are_reported_and_skipped() {
+        let (good, offsets) = dump(&records(1), false);
+        let head = &good[..offsets[0] as usize];
+        let with = |frames: &[Vec<u8>]| {
+            let mut b = head.to_vec();
+            for f in frames {
+                b.extend_from_slice(f);
+            }
+            b.extend_from_slice(&good[offsets[0] as usize..]);
+            let (got, r) = read_all(&b);
+            (got, r.problems, r.problem_count, r.inflated)
+        };
+        // zeros that decompress to megabytes: past the credit after a few, each skipped
+        let zeros = zstd::bulk::compress(&vec![0u8; MAX_BATCH], 1).unwrap();
+        let bomb = batch_frame(MAX_BATCH as u32, &zeros);
+        let (got, _, count, inflated) = with(&vec![bomb; 64]);
+        assert_eq!(got.len(), 1, "the real record still reads");
+        assert!(
+            inflated <= INFLATE_START + INFLATE_PER_BYTE * 64 * 1024,
+            "{inflated}"
+        );
+        assert!(count > 0);
+        // a claimed length beyond the limit, bytes that are not zstd, frames that do not fit
+        let inner = zstd::bulk::compress(&[0xe7, 0x7e, 1, 1, 0xff, 0xff, 0, 0, 0, 0, 0, 0], 1);
+        for (raw, packed) in [
+            (MAX_BATCH as u32 + 1, zeros.clone()),
+            (100, b"not zstd".to_vec()),
+            (12, inner.unwrap()),
+        ] {
+            let (got, problems, ..) = with(&[batch_frame(raw, &packed)]);
+            assert_eq!(got.len(), 1);
+            assert!(
+                matches!(problems[..], [Problem::BadFrame { .. }]),
+                "{problems:?}"
+            );
+        }
+    }
+
+    #[test]
     fn damaged_or_foreign_headers_are_one_clear_error() {
         let (bytes, _) = dump(&records(1), true);
         let msg = |b: &[u8]| Reader::open(b).err().map(|e| e.to_string()).unwrap();
@@ -899,7 +1188,7 @@ mod tests {
         let m = msg(&v);
         assert!(
             m.starts_with("etrace dump format version 7 (written by etrace ")
-                && m.contains("reads format versions 2 to 4"),
+                && m.contains("reads format versions 2 to 5"),
             "{m}"
         );
         v[8] = 1;
