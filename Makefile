@@ -96,6 +96,7 @@ testdata: build
 bench: build
 	@command -v perf >/dev/null && command -v strace >/dev/null && command -v bpftrace >/dev/null || \
 		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq linux-perf strace bpftrace; }
+	$(CARGO) build --release --examples
 	$(SUDO) benches/bench.sh
 
 # Regenerate docs/strace-compat.md: the battery under strace and etrace, compared (root).

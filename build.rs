@@ -1,7 +1,7 @@
 //! Build script: compiles bpf/etrace.bpf.c and generates its libbpf-rs skeleton in OUT_DIR, for
 //! the target's architecture; and compiles it for the other supported architecture too (x86_64
 //! and arm64), not embedded, so that the per-architecture code (bpf/arch.h) is checked on
-//! every build.
+//! every build; and bpf/floor.bpf.c, the benchmark floor examples/floor.rs loads.
 use std::env;
 use std::path::PathBuf;
 
@@ -21,6 +21,14 @@ fn main() {
             "building the BPF program failed: {err:#}\n\
              (it needs clang and libelf-dev: run `make deps` or see README.md)"
         );
+    }
+    // the benchmark floor (examples/floor.rs): two empty programs
+    if let Err(err) = SkeletonBuilder::new()
+        .source("bpf/floor.bpf.c")
+        .clang_args(ARGS)
+        .build_and_generate(out_dir.join("floor.skel.rs"))
+    {
+        panic!("building bpf/floor.bpf.c failed: {err:#}");
     }
     let other = match env::var("CARGO_CFG_TARGET_ARCH").as_deref() {
         Ok("aarch64") => "x86",

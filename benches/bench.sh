@@ -3,16 +3,20 @@
 # BENCHMARKS.md records:
 #  1. overhead: five workloads (the dd syscall storm, a two-thread storm on both cores, a
 #     stat-heavy find, a short real build, and the dd storm while etrace traces only a comm
-#     that does not run: the price of the attached programs and their filters), each untraced
-#     and under etrace --raw, --json -o FILE, --stdout > /dev/null, --summary alone, and the
+#     that does not run: the price of the attached programs and their filters), each untraced,
+#     under the floor (two empty programs on the syscall tracepoints, examples/floor.rs: what
+#     any tracer there pays), under etrace --raw, --json -o FILE, --stdout > /dev/null,
+#     --summary alone, and the
 #     peers installed here: strace -f, perf trace, bpftrace with a printf per event and
 #     bpftrace counting in the kernel. The workload times itself (benches/timed.sh), so a
-#     tracer's start-up and drain stay out; runs are paired (every mode once per round);
+#     tracer's start-up and drain stay out; runs are paired (every mode once per round, in an
+#     order rotated from round to round, after one uncounted warm-up run of each workload);
 #     figures are medians over RUNS rounds, ratios to untraced; events, lost events (the worst
 #     round), etrace's own CPU time and peak RSS (from its -l debug report);
 #     Every run starts after a sync, so that no run pays for the previous one's writeback;
-#  1b. the dd storm targets again (--raw, --json -o FILE, --stdout): DD_RUNS paired rounds,
-#     with the median and quartiles of each round's own ratio beside the ratio of medians;
+#  1b. the dd storm targets again (the floor, --raw, --json -o FILE, --stdout): DD_RUNS paired
+#     rounds, with the median and quartiles of each round's own ratio beside the ratio of
+#     medians, and each mode's cost above the floor in the same round;
 #  2. start-up: from exec of etrace to "Tracing started";
 #  3. the price of process context: the dd storm, --raw and --json -o FILE, with context
 #     records and with --no-ctx (a hidden benchmark knob), runs paired;
@@ -25,6 +29,7 @@ set -euo pipefail
 set -f # workload commands are split on spaces, never globbed
 cd "$(dirname "$0")/.."
 ETRACE=$PWD/target/release/etrace
+FLOOR=$PWD/target/release/examples/floor
 TIMED=$PWD/benches/timed.sh
 RUNS=${RUNS:-5}
 DD_RUNS=${DD_RUNS:-21}
@@ -51,7 +56,7 @@ CMD[storm2]="$W/storm2 150000"; COMM[storm2]=storm2
 CMD[find]="find /usr -name *.so"; COMM[find]=find
 CMD[build]="cc -O1 -pthread -w -o $W/battery tests/progs/battery.c"; COMM[build]=
 CMD[filtered]="${DD_SMALL[*]}"; COMM[filtered]=dd
-read -r -a MODES <<< "${MODES:-untraced raw json stdout summary strace perf-trace bpftrace-printf bpftrace-count}"
+read -r -a MODES <<< "${MODES:-untraced floor raw json stdout summary strace perf-trace bpftrace-printf bpftrace-count}"
 
 # one run of workload $1 in mode $2: appends its time (us) to $W/$1.$2.t, and for etrace its
 # events, lost events, CPU seconds and peak RSS (KiB)
@@ -64,6 +69,7 @@ run() {
     if [ "$wl" = filtered ]; then
         # etrace traces only a comm that never runs; the workload runs beside it, untraced
         [ "$mode" = untraced ] && { "$TIMED" "${cmd[@]}"; return; }
+        [ "$mode" = floor ] && { "$FLOOR" -- "$TIMED" "${cmd[@]}" 2> /dev/null; return; }
         [ "$mode" = raw ] || return 0
         "$ETRACE" --comm etrace-nomatch --raw -o "$W/o" -l debug 2> "$W/err" &
         local pid=$!
@@ -75,6 +81,8 @@ run() {
     fi
     case $mode in
         untraced) "$TIMED" "${cmd[@]}" ;;
+        # the floor: two empty programs attached (examples/floor.rs)
+        floor) "$FLOOR" -- "$TIMED" "${cmd[@]}" 2> /dev/null ;;
         raw) "$ETRACE" --raw -o "$W/o" -l debug -- "$TIMED" "${cmd[@]}" 2> "$W/err"; etrace_figures "$out" ;;
         json) "$ETRACE" --json -o "$W/o" -l debug -- "$TIMED" "${cmd[@]}" 2> "$W/err"; etrace_figures "$out" ;;
         stdout) "$ETRACE" --stdout -l debug -- "$TIMED" "${cmd[@]}" 2> "$W/err" > /dev/null; etrace_figures "$out" ;;
@@ -109,10 +117,19 @@ etrace_figures() {
     grep -o "$u" "$W/err" | awk '{print $11}' >> "$1.rss" || true
 }
 
-echo "== overhead (median of $RUNS paired rounds; ratio to untraced) =="
+# in rotated order: round r starts with mode r, so that no mode always runs first (after the
+# previous workload's last tracer has torn down) or always after the same one
+rotated() { # round
+    local n=${#MODES[@]} i
+    for i in $(seq 0 $((n - 1))); do echo "${MODES[$(( (i + $1) % n ))]}"; done
+}
+echo "== overhead (median of $RUNS paired rounds, modes in rotated order; ratio to untraced) =="
+for wl in "${WORKLOADS[@]}"; do # a warm-up run of each workload, not counted
+    TIMED_OUT=$W/warmup.t "$TIMED" ${CMD[$wl]}
+done
 for r in $(seq "$RUNS"); do
     for wl in "${WORKLOADS[@]}"; do
-        for mode in "${MODES[@]}"; do run "$wl" "$mode"; done
+        for mode in $(rotated "$r"); do run "$wl" "$mode"; done
     done
 done
 printf "%-9s %-16s %10s %8s %9s %8s %9s %9s\n" workload mode "time ms" ratio events lost "cpu s" "rss MiB"
@@ -136,18 +153,22 @@ echo
 # moves by +-20% from round to round, more than the differences being judged.
 echo "== the dd storm targets: $DD_RUNS paired rounds =="
 CMD[ddt]="${DD_SMALL[*]}"
+DDT_MODES=(untraced floor raw json stdout)
 for r in $(seq "$DD_RUNS"); do
-    for mode in untraced raw json stdout; do run ddt "$mode"; done
+    n=${#DDT_MODES[@]}
+    for i in $(seq 0 $((n - 1))); do run ddt "${DDT_MODES[$(( (i + r) % n ))]}"; done
 done
-printf "%-9s %10s %8s %14s %20s %8s\n" mode "time ms" ratio "ratio/round" "quartiles/round" lost
-for mode in raw json stdout; do
+# above the floor: (mode - floor) / untraced, per round, in ratio units
+printf "%-9s %10s %8s %14s %20s %12s %8s\n" mode "time ms" ratio "ratio/round" "quartiles/round" "above floor" lost
+for mode in floor raw json stdout; do
     f=$W/ddt.$mode
     paste "$W/ddt.untraced.t" "$f.t" | awk '{print $2 / $1}' | sort -g > "$f.r"
+    paste "$W/ddt.untraced.t" "$W/ddt.floor.t" "$f.t" | awk '{print ($3 - $2) / $1}' | sort -g > "$f.a"
     awk -v m="$mode" -v t="$(median < "$f.t")" -v b="$(median < "$W/ddt.untraced.t")" \
-        -v l="$(maxof < "$f.lost")" '{a[NR] = $1} END {
+        -v l="$( [ -s "$f.lost" ] && maxof < "$f.lost" || echo -)" -v above="$(median < "$f.a")" '{a[NR] = $1} END {
             lo = a[int((NR + 3) / 4)]; hi = a[int((3 * NR + 3) / 4)]
             md = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-            printf "%-9s %10.1f %7.2fx %13.2fx %9.2fx - %.2fx %8s\n", m, t / 1000, t / b, md, lo, hi, l
+            printf "%-9s %10.1f %7.2fx %13.2fx %9.2fx - %.2fx %11.2f %8s\n", m, t / 1000, t / b, md, lo, hi, above, l
         }' "$f.r"
 done
 
