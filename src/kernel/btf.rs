@@ -300,11 +300,18 @@ impl KernelBtf {
         }
     }
 
-    /// The types of one name: from what `preload` found, else by a scan of its own.
+    /// The types of one name: from what `preload` found, else by a scan of its own, kept
+    /// (found or not: `unsigned long` is looked up for every such parameter, and BTF names it
+    /// `long unsigned int`).
     fn types_named(&self, name: &str) -> Vec<Type> {
-        let ids = match self.ids.borrow().get(name) {
-            Some(ids) => ids.clone(),
-            None => self.btf.resolve_ids_by_name(name).unwrap_or_default(),
+        let known = self.ids.borrow().get(name).cloned();
+        let ids = match known {
+            Some(ids) => ids,
+            None => {
+                let ids = self.btf.resolve_ids_by_name(name).unwrap_or_default();
+                self.ids.borrow_mut().insert(name.to_string(), ids.clone());
+                ids
+            }
         };
         ids.into_iter()
             .filter_map(|id| self.btf.resolve_type_by_id(id).ok())
