@@ -573,3 +573,48 @@ fn text_is_abbreviated_as_strace_does_and_v_shows_everything() {
     let (evs, _) = decode_dump(&raw, &[]);
     assert!(evs.iter().any(|e| e["args"]["statbuf"]["st_nlink"] == 1));
 }
+
+/// Decoding on several threads writes exactly what one thread writes: every checked-in dump,
+/// in chunks of 3 and 7 records (so that thread contexts, calls pending and fds cross from
+/// chunk to chunk, and so from thread to thread), in text, JSON and the other forms.
+#[test]
+fn parallel_decoding_writes_what_one_thread_writes() {
+    let modes: [&[&str]; 6] = [
+        &["--json"],
+        &[],
+        &["-yy"],
+        &["--style", "strace"],
+        &["-T", "-tt", "--context"],
+        &["-yy", "-P", "/etc/ld.so.cache"],
+    ];
+    for name in ["known.raw", "dd.raw", "decoding.raw"] {
+        let dump = dumps().join(name);
+        for mode in modes {
+            let run = |threads: &str, chunk: &str| {
+                let o = Command::new(ETRACE)
+                    .args([
+                        "--input",
+                        dump.to_str().unwrap(),
+                        "--stdout",
+                        "--stats=false",
+                    ])
+                    .args(mode)
+                    .env("ETRACE_DECODE_THREADS", threads)
+                    .env("ETRACE_DECODE_CHUNK", chunk)
+                    .stdin(Stdio::null())
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{}", stderr(&o));
+                o.stdout
+            };
+            let one = run("1", "2048");
+            assert!(one.len() > 100, "{name} {mode:?}: {} bytes", one.len());
+            for (threads, chunk) in [("2", "3"), ("3", "7"), ("2", "1")] {
+                assert!(
+                    run(threads, chunk) == one,
+                    "{name} {mode:?}: {threads} threads, chunks of {chunk} differ"
+                );
+            }
+        }
+    }
+}

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod inflight;
 pub mod launch;
 pub mod live;
+pub mod parallel;
 pub mod printer;
 pub mod replay;
 pub mod report;

@@ -234,28 +234,58 @@ impl<'s> Printer<'s> {
         self.contexts.cgroup_path(id, path);
     }
 
-    /// Decode and write one parsed syscall record.
-    pub fn print(&mut self, rec: &Record<'_>) -> io::Result<()> {
-        let ctx = self.contexts.for_syscall(rec.hdr.tid, rec.ctx_changed());
+    /// The pending calls' bookkeeping for a syscall record: (its entry was reported pending
+    /// before, it is a pending entry shown already).
+    fn pending_state(&mut self, rec: &Record<'_>) -> (bool, bool) {
         let (tid, ts) = (rec.hdr.tid, rec.hdr.ts_enter);
-        let phase = rec.phase();
-        let was_pending = match phase {
+        match rec.phase() {
             Phase::Pending => {
-                // a pending entry is shown once; JSON shows nothing until the call's event.
-                // A dump is untrusted: past MAX_PENDING threads, the next events are whole lines
+                // a pending entry is shown once. A dump is untrusted: past MAX_PENDING
+                // threads, the next events are whole lines
                 let known = self.pending.get(&tid) == Some(&ts);
                 if !known && self.pending.len() < MAX_PENDING {
                     self.pending.insert(tid, ts);
                 }
-                if known || self.json {
-                    return Ok(());
-                }
-                false
+                (false, known)
             }
-            _ if self.pending.is_empty() => false,
-            Phase::Done => self.pending.remove(&tid) == Some(ts),
-            Phase::Unfinished => self.pending.get(&tid) == Some(&ts),
-        };
+            _ if self.pending.is_empty() => (false, false),
+            Phase::Done => (self.pending.remove(&tid) == Some(ts), false),
+            Phase::Unfinished => (self.pending.get(&tid) == Some(&ts), false),
+        }
+    }
+
+    /// Take in what a record changes (thread contexts, pending calls, fds) without decoding or
+    /// writing it: another printer writes it (parallel decoding, app::replay).
+    pub fn track(&mut self, rec: &AnyRecord<'_>) {
+        match rec {
+            AnyRecord::Syscall(r) => {
+                self.pending_state(r);
+            }
+            AnyRecord::Fd { hdr, name } => self.fds.update(hdr, name),
+            AnyRecord::Ctx(c) => self.contexts.update(c),
+            AnyRecord::Exit(e) => self.exited(e),
+            AnyRecord::Fork(_) | AnyRecord::Exec { .. } | AnyRecord::Signal(_) => {}
+        }
+    }
+
+    /// A thread has ended: its context, pending call and (the last one's) fds go.
+    fn exited(&mut self, e: &crate::skel::types::etrace_exit) {
+        self.contexts.forget(e.tid);
+        self.pending.remove(&e.tid);
+        if u32::from(e.flags) & crate::skel::types::etrace_exit_flags::ETRACE_E_GROUP_DEAD.0 != 0 {
+            self.fds.forget_process(e.pid);
+        }
+    }
+
+    /// Decode and write one parsed syscall record.
+    pub fn print(&mut self, rec: &Record<'_>) -> io::Result<()> {
+        let ctx = self.contexts.for_syscall(rec.hdr.tid, rec.ctx_changed());
+        let phase = rec.phase();
+        let (was_pending, shown) = self.pending_state(rec);
+        // JSON shows nothing of a pending call until its event
+        if phase == Phase::Pending && (shown || self.json) {
+            return Ok(());
+        }
         let mut ev = self.decoder.decode(rec, ctx);
         ev.was_pending = was_pending;
         if self.show_fds > 0 || !self.paths.is_empty() {
@@ -391,13 +421,7 @@ impl<'s> Printer<'s> {
             return Ok(());
         };
         if let AnyRecord::Exit(e) = rec {
-            self.contexts.forget(e.tid);
-            self.pending.remove(&e.tid);
-            if u32::from(e.flags) & crate::skel::types::etrace_exit_flags::ETRACE_E_GROUP_DEAD.0
-                != 0
-            {
-                self.fds.forget_process(e.pid);
-            }
+            self.exited(e);
         }
         self.events += 1;
         if let Some((w, _)) = &mut self.parquet {

@@ -49,7 +49,7 @@ fn not_in_dump(
 
 /// Dumps at least this large get a progress bar (on a terminal).
 const PROGRESS_MIN_BYTES: u64 = 8 << 20;
-const PROGRESS_EVERY: u64 = 4096;
+pub(crate) const PROGRESS_EVERY: u64 = 4096;
 
 /// Which records to keep (the same filters live tracing applies in the kernel).
 #[derive(Debug, Default)]
@@ -133,6 +133,47 @@ pub struct Wanted {
     pub summary: bool,
 }
 
+/// Take in one record's bytes: count it (per syscall, and for --summary when kept); the
+/// parsed record when it is kept and events are wanted.
+pub(crate) fn take_in<'r>(
+    out: &mut Outcome,
+    offset: u64,
+    bytes: &'r [u8],
+    filter: &Filter,
+    wanted: Wanted,
+) -> Option<AnyRecord<'r>> {
+    let rec = match record::parse_any(bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            if out.malformed < 10 {
+                log::warn!("record at byte {offset}: {e}; skipped");
+            }
+            out.malformed += 1;
+            return None;
+        }
+    };
+    out.records += 1;
+    // a copy of a call in flight is not a call: its event, if any, comes on its own
+    let call = match &rec {
+        AnyRecord::Syscall(r) if r.phase() == Phase::Done => Some(r),
+        _ => None,
+    };
+    if let Some(r) = call {
+        *out.per_syscall.entry(r.hdr.nr).or_default() += 1;
+    }
+    if !filter.keeps_any(&rec) {
+        return None;
+    }
+    if let (true, Some(r)) = (wanted.summary, call) {
+        let h = &r.hdr;
+        out.summaries.entry(h.nr).or_default().add(
+            r.exited().then_some(h.ret),
+            h.ts_exit.saturating_sub(h.ts_enter),
+        );
+    }
+    wanted.events.then_some(rec)
+}
+
 /// Read every record of `reader`, keep those `filter` accepts and print them.
 pub fn decode_all<R: Read>(
     reader: &mut Reader<R>,
@@ -150,39 +191,10 @@ pub fn decode_all<R: Read>(
         for (pid, maps) in &frame.maps {
             printer.set_maps(*pid, maps.clone());
         }
-        let rec = match record::parse_any(frame.record) {
-            Ok(r) => r,
-            Err(e) => {
-                if out.malformed < 10 {
-                    log::warn!("record at byte {offset}: {e}; skipped");
-                }
-                out.malformed += 1;
-                continue;
-            }
-        };
-        out.records += 1;
-        // a copy of a call in flight is not a call: its event, if any, comes on its own
-        let call = match &rec {
-            AnyRecord::Syscall(r) if r.phase() == Phase::Done => Some(r),
-            _ => None,
-        };
-        if let Some(r) = call {
-            *out.per_syscall.entry(r.hdr.nr).or_default() += 1;
-        }
-        if filter.keeps_any(&rec) {
-            if let (true, Some(r)) = (wanted.summary, call) {
-                let h = &r.hdr;
-                out.summaries.entry(h.nr).or_default().add(
-                    r.exited().then_some(h.ret),
-                    h.ts_exit.saturating_sub(h.ts_enter),
-                );
-            }
-            if wanted.events {
-                printer.handle(&rec).map_err(|e| {
-                    anyhow!(WriteError(e))
-                        .context(format!("writing to {}", printer.failed_output()))
-                })?;
-            }
+        if let Some(rec) = take_in(&mut out, offset, frame.record, filter, wanted) {
+            printer.handle(&rec).map_err(|e| {
+                anyhow!(WriteError(e)).context(format!("writing to {}", printer.failed_output()))
+            })?;
         }
         if let Some(pb) = progress {
             if out.records % PROGRESS_EVERY == 0 {
@@ -202,7 +214,7 @@ pub fn decode_all<R: Read>(
 /// A write to the output failed (as opposed to the dump being unreadable).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-struct WriteError(std::io::Error);
+pub(crate) struct WriteError(pub(crate) std::io::Error);
 
 /// Decode a whole dump held in memory to nowhere: what the fuzz targets and the corpus test run.
 pub fn decode_bytes(data: &[u8], formats: &Formats, json: bool) -> Result<Outcome, DumpError> {
@@ -315,16 +327,32 @@ fn open_dump(input: &Path, name: &str) -> Result<(Reader<File>, Option<u64>)> {
     Ok((reader, size))
 }
 
-/// Decode every record to the printer; Err(code) when the output was closed (said in one line).
+/// Printers like the main one, and how many decode at once (app::parallel).
+type Parallel<'a, 's> = Option<(&'a (dyn Fn(Sink) -> Printer<'s> + Sync), usize)>;
+
+/// Decode every record to the printer (its sink, and with `parallel`, on several threads);
+/// Err(code) when the output was closed (said in one line).
 fn decode_to<R: Read>(
     reader: &mut Reader<R>,
     printer: &mut Printer<'_>,
     filter: &Filter,
     wanted: Wanted,
     size: Option<u64>,
+    parallel: Parallel<'_, '_>,
 ) -> Result<Result<Outcome, i32>> {
     let pb = progress_bar(size);
-    let res = decode_all(reader, printer, filter, wanted, pb.as_ref());
+    let res = match parallel {
+        None => decode_all(reader, printer, filter, wanted, pb.as_ref()),
+        Some((make, n)) => {
+            let sink = &mut printer.sink;
+            crate::app::parallel::decode_all(reader, make, sink, filter, wanted, pb.as_ref(), n)
+                .map(|(out, events, failed)| {
+                    printer.events += events;
+                    printer.failed += failed;
+                    out
+                })
+        }
+    };
     if let Some(pb) = &pb {
         pb.finish_and_clear();
     }
@@ -424,17 +452,27 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
     let parquet = crate::app::live::open_parquet(cli, &mut created, h.realtime_offset_ns, false)?;
     created.keep();
     let text = cli.text_options(h.realtime_offset_ns, h.host_ns);
-    let mut printer = Printer::new(sink, &schema, &formats, cli.json, text)
-        .without_lines(cli.no_lines())
-        .with_fds(cli.show_fds(), cli.path_filter())
-        .with_stacks(cli.stacks)
+    // every printer is made alike; the folded stacks and Parquet rows are one printer's
+    let make = |sink: Sink| {
+        Printer::new(sink, &schema, &formats, cli.json, text)
+            .without_lines(cli.no_lines())
+            .with_fds(cli.show_fds(), cli.path_filter())
+            .with_stacks(cli.stacks)
+    };
+    let sequential = cli.relative || cli.files_only_outputs();
+    let mut printer = make(sink)
         .with_folded(cli.flamegraph_by, svg, folded)
         .with_parquet(parquet);
     let wanted = Wanted {
         events: !cli.summary_only(),
         summary: cli.counting(),
     };
-    let outcome = match decode_to(&mut reader, &mut printer, &filter, wanted, size)? {
+    let workers = match sequential || !wanted.events {
+        true => 1,
+        false => crate::app::parallel::workers(),
+    };
+    let parallel: Parallel = (workers > 1).then_some((&make, workers));
+    let outcome = match decode_to(&mut reader, &mut printer, &filter, wanted, size, parallel)? {
         Ok(o) => o,
         Err(code) => return Ok(code),
     };

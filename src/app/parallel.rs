@@ -1,0 +1,255 @@
+//! parallel: decodes a dump's records on several threads, written in the dump's order. The
+//! reading thread cuts the kept records into chunks; every worker sees every chunk, writes the
+//! chunks that are its turn and only takes in what the others change (thread contexts, calls
+//! pending, fds: `Printer::track`), so each writes exactly what one printer would have.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use indicatif::ProgressBar;
+
+use crate::app::printer::Printer;
+use crate::app::replay::{take_in, Filter, Outcome, Wanted, WriteError, PROGRESS_EVERY};
+use crate::dump::{Mapping, Reader};
+use crate::model::record;
+use crate::render::sink::Sink;
+
+/// Records per chunk; ETRACE_DECODE_CHUNK sets another (the tests cut small dumps fine).
+const CHUNK_RECORDS: usize = 2048;
+
+/// ... and at most about this many bytes (a dump of the largest records stays in bounds).
+const CHUNK_BYTES: usize = 4 << 20;
+
+fn chunk_records() -> usize {
+    let env = std::env::var("ETRACE_DECODE_CHUNK").ok();
+    env.and_then(|v| v.parse().ok())
+        .unwrap_or(CHUNK_RECORDS)
+        .max(1)
+}
+/// Chunks in flight to each worker: with CHUNK_BYTES, what bounds memory.
+const QUEUE: usize = 4;
+
+/// One kept record of a chunk: where its bytes are, and the frames the dump gave before it.
+struct Item {
+    range: std::ops::Range<usize>,
+    cgroups: Vec<(u64, String)>,
+    maps: Vec<(u32, Vec<Mapping>)>,
+}
+
+#[derive(Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    items: Vec<Item>,
+}
+
+/// What a worker's printer writes into: taken after each chunk it writes.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A worker's output for chunk n.
+type Done = (usize, io::Result<Vec<u8>>);
+
+/// The decoding threads worth starting: one per CPU, at most 4 (ETRACE_DECODE_THREADS sets
+/// another number); 1 means decode in this thread.
+pub fn workers() -> usize {
+    let env = std::env::var("ETRACE_DECODE_THREADS").ok();
+    match env.and_then(|v| v.parse::<usize>().ok()) {
+        Some(n) => n.clamp(1, 16),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+    }
+}
+
+/// One worker: every chunk in order; writes chunk n when n % of == me.
+fn work<'s>(
+    me: usize,
+    of: usize,
+    mut printer: Printer<'s>,
+    out: Shared,
+    chunks: Receiver<(usize, Arc<Chunk>)>,
+    done: Sender<Done>,
+) -> (u64, u64) {
+    for (n, chunk) in chunks {
+        let mine = n % of == me;
+        let mut written = Ok(());
+        for item in &chunk.items {
+            for (id, path) in &item.cgroups {
+                printer.cgroup_path(*id, path);
+            }
+            for (pid, maps) in &item.maps {
+                printer.set_maps(*pid, maps.clone());
+            }
+            // the reading thread parsed it already
+            let Ok(rec) = record::parse_any(&chunk.bytes[item.range.clone()]) else {
+                continue;
+            };
+            match mine {
+                true if written.is_ok() => written = printer.handle(&rec),
+                true => {}
+                false => printer.track(&rec),
+            }
+        }
+        if mine {
+            let bytes = written.and_then(|()| printer.sink.flush()).map(|()| {
+                let mut v = out.0.lock().unwrap_or_else(|e| e.into_inner());
+                std::mem::take(&mut *v)
+            });
+            if done.send((n, bytes)).is_err() {
+                break;
+            }
+        }
+    }
+    (printer.events, printer.failed)
+}
+
+/// Decode every record of `reader` on `of` workers, each with a printer `make` builds (to the
+/// sink it is given), into `sink`, in order. The events written and the records that failed.
+pub fn decode_all<'s, R: Read>(
+    reader: &mut Reader<R>,
+    make: &(dyn Fn(Sink) -> Printer<'s> + Sync),
+    sink: &mut Sink,
+    filter: &Filter,
+    wanted: Wanted,
+    progress: Option<&ProgressBar>,
+    of: usize,
+) -> Result<(Outcome, u64, u64)> {
+    std::thread::scope(|scope| {
+        // unbounded: what waits there is bounded by the chunks in flight
+        let (done_tx, done_rx) = mpsc::channel::<Done>();
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for me in 0..of {
+            let (tx, rx) = mpsc::sync_channel::<(usize, Arc<Chunk>)>(QUEUE);
+            senders.push(tx);
+            let done = done_tx.clone();
+            // made in its thread: a printer holds thread-local state (Rc)
+            handles.push(scope.spawn(move || {
+                let out = Shared::default();
+                let printer = make(Sink {
+                    w: io::BufWriter::with_capacity(1 << 16, Box::new(out.clone())),
+                    path: None,
+                    created: false,
+                });
+                work(me, of, printer, out, rx, done)
+            }));
+        }
+        drop(done_tx);
+        let mut writer = InOrder::default();
+        let mut out = Outcome::default();
+        let mut chunk = Chunk::default();
+        let mut sent = 0;
+        let per_chunk = chunk_records();
+        let result = (|| -> Result<()> {
+            while let Some(frame) = reader.next_record().context("reading the dump")? {
+                let offset = frame.offset;
+                let (cgroups, maps) = (frame.cgroups, frame.maps);
+                let bytes = frame.record;
+                let keep = take_in(&mut out, offset, bytes, filter, wanted).is_some();
+                // a record that did not parse still carries the frames before it
+                if keep || !cgroups.is_empty() || !maps.is_empty() {
+                    let start = chunk.bytes.len();
+                    if keep {
+                        chunk.bytes.extend_from_slice(bytes);
+                    }
+                    chunk.items.push(Item {
+                        range: start..chunk.bytes.len(),
+                        cgroups,
+                        maps,
+                    });
+                }
+                if chunk.items.len() >= per_chunk || chunk.bytes.len() >= CHUNK_BYTES {
+                    send(&senders, sent, std::mem::take(&mut chunk))?;
+                    sent += 1;
+                    writer.write_ready(&done_rx, sink, false)?;
+                }
+                if let Some(pb) = progress {
+                    if out.records % PROGRESS_EVERY == 0 {
+                        pb.set_position(offset);
+                        pb.set_message(format!("{} records", out.records));
+                    }
+                }
+            }
+            if !chunk.items.is_empty() {
+                send(&senders, sent, std::mem::take(&mut chunk))?;
+                sent += 1;
+            }
+            Ok(())
+        })();
+        drop(senders);
+        // the chunks sent are written (or the first error said), whatever stopped reading
+        let written = result.and_then(|()| {
+            while writer.next < sent {
+                writer.write_ready(&done_rx, sink, true)?;
+            }
+            Ok(())
+        });
+        drop(done_rx);
+        let (mut events, mut failed) = (0, 0);
+        for h in handles {
+            let (e, f) = h
+                .join()
+                .map_err(|_| anyhow::anyhow!("a decoding thread panicked"))?;
+            events += e;
+            failed += f;
+        }
+        written.map(|()| (out, events, failed))
+    })
+}
+
+/// Hand chunk `n` to every worker.
+fn send(senders: &[SyncSender<(usize, Arc<Chunk>)>], n: usize, chunk: Chunk) -> Result<()> {
+    let chunk = Arc::new(chunk);
+    for s in senders {
+        s.send((n, chunk.clone()))
+            .map_err(|_| anyhow::anyhow!("a decoding thread stopped"))?;
+    }
+    Ok(())
+}
+
+/// The workers' outputs, written in chunk order.
+#[derive(Default)]
+struct InOrder {
+    next: usize,
+    waiting: BTreeMap<usize, Vec<u8>>,
+}
+
+impl InOrder {
+    /// Write what has come in order; with `wait`, wait for one output first.
+    fn write_ready(&mut self, done: &Receiver<Done>, sink: &mut Sink, wait: bool) -> Result<()> {
+        let mut first = wait;
+        loop {
+            let got = match first {
+                true => done
+                    .recv()
+                    .map_err(|_| anyhow::anyhow!("a decoding thread stopped")),
+                false => match done.try_recv() {
+                    Ok(d) => Ok(d),
+                    Err(_) => break,
+                },
+            };
+            first = false;
+            let (n, bytes) = got?;
+            self.waiting.insert(n, bytes.map_err(WriteError)?);
+            while let Some(bytes) = self.waiting.remove(&self.next) {
+                sink.w.write_all(&bytes).map_err(WriteError)?;
+                self.next += 1;
+            }
+        }
+        Ok(())
+    }
+}
