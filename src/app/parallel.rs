@@ -62,8 +62,8 @@ impl Write for Shared {
     }
 }
 
-/// A worker's output for chunk n.
-type Done = (usize, io::Result<Vec<u8>>);
+/// A worker's output for chunk n, and which worker wrote it.
+type Done = (usize, usize, io::Result<Vec<u8>>);
 
 /// The decoding threads worth starting: one per CPU, at most 4 (ETRACE_DECODE_THREADS sets
 /// another number); 1 means decode in this thread.
@@ -83,6 +83,7 @@ fn work<'s>(
     out: Shared,
     chunks: Receiver<(usize, Arc<Chunk>)>,
     done: Sender<Done>,
+    spent: Receiver<Vec<u8>>,
 ) -> (u64, u64) {
     for (n, chunk) in chunks {
         let mine = n % of == me;
@@ -106,10 +107,13 @@ fn work<'s>(
         }
         if mine {
             let bytes = written.and_then(|()| printer.sink.flush()).map(|()| {
+                // the next chunk's output goes into a buffer written already (no new pages)
+                let mut next = spent.try_recv().unwrap_or_default();
+                next.clear();
                 let mut v = out.0.lock().unwrap_or_else(|e| e.into_inner());
-                std::mem::take(&mut *v)
+                std::mem::replace(&mut *v, next)
             });
-            if done.send((n, bytes)).is_err() {
+            if done.send((n, me, bytes)).is_err() {
                 break;
             }
         }
@@ -133,9 +137,12 @@ pub fn decode_all<'s, R: Read>(
         let (done_tx, done_rx) = mpsc::channel::<Done>();
         let mut senders = Vec::new();
         let mut handles = Vec::new();
+        let mut returns = Vec::new();
         for me in 0..of {
             let (tx, rx) = mpsc::sync_channel::<(usize, Arc<Chunk>)>(QUEUE);
             senders.push(tx);
+            let (back, spent) = mpsc::channel::<Vec<u8>>();
+            returns.push(back);
             let done = done_tx.clone();
             // made in its thread: a printer holds thread-local state (Rc)
             handles.push(scope.spawn(move || {
@@ -145,11 +152,14 @@ pub fn decode_all<'s, R: Read>(
                     path: None,
                     created: false,
                 });
-                work(me, of, printer, out, rx, done)
+                work(me, of, printer, out, rx, done, spent)
             }));
         }
         drop(done_tx);
-        let mut writer = InOrder::default();
+        let mut writer = InOrder {
+            returns,
+            ..Default::default()
+        };
         let mut out = Outcome::default();
         let mut chunk = Chunk::default();
         let mut sent = 0;
@@ -221,11 +231,12 @@ fn send(senders: &[SyncSender<(usize, Arc<Chunk>)>], n: usize, chunk: Chunk) -> 
     Ok(())
 }
 
-/// The workers' outputs, written in chunk order.
+/// The workers' outputs, written in chunk order; each buffer goes back to its worker.
 #[derive(Default)]
 struct InOrder {
     next: usize,
-    waiting: BTreeMap<usize, Vec<u8>>,
+    waiting: BTreeMap<usize, (usize, Vec<u8>)>,
+    returns: Vec<Sender<Vec<u8>>>,
 }
 
 impl InOrder {
@@ -243,11 +254,13 @@ impl InOrder {
                 },
             };
             first = false;
-            let (n, bytes) = got?;
-            self.waiting.insert(n, bytes.map_err(WriteError)?);
-            while let Some(bytes) = self.waiting.remove(&self.next) {
+            let (n, who, bytes) = got?;
+            self.waiting.insert(n, (who, bytes.map_err(WriteError)?));
+            while let Some((who, bytes)) = self.waiting.remove(&self.next) {
                 sink.w.write_all(&bytes).map_err(WriteError)?;
                 self.next += 1;
+                // a worker that has ended no longer takes it
+                let _ = self.returns[who].send(bytes);
             }
         }
         Ok(())
