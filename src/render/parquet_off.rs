@@ -9,7 +9,7 @@ use crate::model::event::{Event, LifeEvent};
 pub const ROW_GROUP_AGE: Duration = Duration::from_secs(5);
 
 /// Never made: `new` fails.
-pub enum Writer {}
+pub struct Writer(());
 
 impl Writer {
     pub fn new(_: File, _: i64) -> io::Result<Writer> {
@@ -21,15 +21,15 @@ impl Writer {
         self
     }
     pub fn add(&mut self, _: &Event<'_>, _: u8) -> io::Result<()> {
-        match *self {}
+        Ok(())
     }
     pub fn add_life(&mut self, _: &LifeEvent<'_>) -> io::Result<()> {
-        match *self {}
+        Ok(())
     }
     pub fn tick(&mut self) -> io::Result<()> {
-        match *self {}
+        Ok(())
     }
     pub fn finish(&mut self) -> io::Result<u64> {
-        match *self {}
+        Ok(0)
     }
 }
