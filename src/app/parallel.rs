@@ -255,9 +255,11 @@ impl InOrder {
             };
             first = false;
             let (n, who, bytes) = got?;
-            self.waiting.insert(n, (who, bytes.map_err(WriteError)?));
+            let name = sink.name();
+            let failed = |e| anyhow::anyhow!(WriteError(e)).context(format!("writing to {name}"));
+            self.waiting.insert(n, (who, bytes.map_err(failed)?));
             while let Some((who, bytes)) = self.waiting.remove(&self.next) {
-                sink.w.write_all(&bytes).map_err(WriteError)?;
+                sink.w.write_all(&bytes).map_err(failed)?;
                 self.next += 1;
                 // a worker that has ended no longer takes it
                 let _ = self.returns[who].send(bytes);
