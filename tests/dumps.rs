@@ -626,14 +626,25 @@ fn decoding_onto_a_full_disk_is_one_line_naming_the_output() {
     let dump = dumps().join("known.raw");
     for threads in ["1", "2"] {
         let o = Command::new(ETRACE)
-            .args(["--input", dump.to_str().unwrap(), "--json", "-o", "/dev/full"])
+            .args([
+                "--input",
+                dump.to_str().unwrap(),
+                "--json",
+                "-o",
+                "/dev/full",
+            ])
             .args(["--stats=false"])
             .env("ETRACE_DECODE_THREADS", threads)
             .env("ETRACE_DECODE_CHUNK", "5")
             .stdin(Stdio::null())
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(1), "{threads} threads: {}", stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{threads} threads: {}",
+            stderr(&o)
+        );
         let err = stderr(&o);
         let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("etrace:")).collect();
         assert_eq!(lines.len(), 1, "{err}");

@@ -43,6 +43,9 @@ struct Item {
 struct Chunk {
     bytes: Vec<u8>,
     items: Vec<Item>,
+    /// About how many bytes the items' cgroup paths and mappings hold (a crafted dump can give
+    /// thousands before every record): they count toward CHUNK_BYTES too.
+    meta: usize,
 }
 
 /// What a worker's printer writes into: taken after each chunk it writes.
@@ -172,6 +175,12 @@ pub fn decode_all<'s, R: Read>(
                 let keep = take_in(&mut out, offset, bytes, filter, wanted).is_some();
                 // a record that did not parse still carries the frames before it
                 if keep || !cgroups.is_empty() || !maps.is_empty() {
+                    chunk.meta += cgroups.iter().map(|(_, p)| p.len() + 32).sum::<usize>();
+                    chunk.meta += maps
+                        .iter()
+                        .flat_map(|(_, m)| m)
+                        .map(|m| m.path.len() + m.build_id.len() + 64)
+                        .sum::<usize>();
                     let start = chunk.bytes.len();
                     if keep {
                         chunk.bytes.extend_from_slice(bytes);
@@ -182,7 +191,7 @@ pub fn decode_all<'s, R: Read>(
                         maps,
                     });
                 }
-                if chunk.items.len() >= per_chunk || chunk.bytes.len() >= CHUNK_BYTES {
+                if chunk.items.len() >= per_chunk || chunk.bytes.len() + chunk.meta >= CHUNK_BYTES {
                     send(&senders, sent, std::mem::take(&mut chunk))?;
                     sent += 1;
                     writer.write_ready(&done_rx, sink, false)?;
