@@ -89,6 +89,17 @@ const ZSTD_LEVEL: i32 = 1;
  */
 const INFLATE_START: u64 = 4 * MAX_BATCH as u64;
 const INFLATE_PER_BYTE: u64 = 256;
+/// The lengths a frame of `kind` may have (None: no such kind); a batch never nests.
+fn frame_lengths(kind: u8, in_batch: bool) -> Option<std::ops::RangeInclusive<usize>> {
+    Some(match kind {
+        KIND_RECORD => record::MIN_LEN..=MAX_RECORD,
+        KIND_TRAILER => 0..=MAX_TRAILER,
+        KIND_CGROUP => 0..=MAX_CGROUP,
+        KIND_MAPS => 0..=MAX_MAPS,
+        KIND_BATCH if !in_batch => 4..=MAX_BATCH_FRAME,
+        _ => return None,
+    })
+}
 /// Longest cgroup path frame accepted.
 const MAX_CGROUP: usize = 8192;
 const MAX_MAPS: usize = 1 << 20;
@@ -275,6 +286,22 @@ fn crc(parts: &[&[u8]]) -> u32 {
     h.finalize()
 }
 
+/// Write a top-level frame: marker, kind, length and the CRC of kind, length and `parts`.
+fn write_frame(w: &mut impl Write, kind: u8, parts: &[&[u8]]) -> io::Result<()> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut h = [0u8; FRAME_LEN];
+    h[..2].copy_from_slice(&FRAME_MAGIC);
+    h[2] = kind;
+    h[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+    let sum = crc(&[&[&h[2..8]], parts].concat());
+    h[8..].copy_from_slice(&sum.to_le_bytes());
+    w.write_all(&h)?;
+    for p in parts {
+        w.write_all(p)?;
+    }
+    Ok(())
+}
+
 /// Writes a dump: the header at creation, then records (in compressed batches), then the
 /// trailer.
 pub struct Writer<W: Write> {
@@ -283,6 +310,7 @@ pub struct Writer<W: Write> {
     /// Frames not written yet, and when the last batch was.
     batch: Vec<u8>,
     written_at: std::time::Instant,
+    /// The batch compressed, reused from batch to batch.
     packed: Vec<u8>,
     zstd: zstd::bulk::Compressor<'static>,
 }
@@ -313,22 +341,7 @@ impl<W: Write> Writer<W> {
 
     /// A frame written as it is, with its CRC.
     fn frame(&mut self, kind: u8, parts: &[&[u8]]) -> io::Result<()> {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        let mut h = [0u8; FRAME_LEN];
-        h[..2].copy_from_slice(&FRAME_MAGIC);
-        h[2] = kind;
-        h[4..8].copy_from_slice(&(len as u32).to_le_bytes());
-        let mut sum = crc32fast::Hasher::new();
-        sum.update(&h[2..8]);
-        for p in parts {
-            sum.update(p);
-        }
-        h[8..].copy_from_slice(&sum.finalize().to_le_bytes());
-        self.w.write_all(&h)?;
-        for p in parts {
-            self.w.write_all(p)?;
-        }
-        Ok(())
+        write_frame(&mut self.w, kind, parts)
     }
 
     /// A frame added to the batch (written when the batch is full, or at `flush`).
@@ -352,13 +365,14 @@ impl<W: Write> Writer<W> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        self.packed = self.zstd.compress(&self.batch)?;
+        self.packed.clear();
+        self.packed
+            .reserve(zstd::zstd_safe::compress_bound(self.batch.len()));
+        self.zstd
+            .compress_to_buffer(&self.batch, &mut self.packed)?;
         let raw = (self.batch.len() as u32).to_le_bytes();
-        let packed = std::mem::take(&mut self.packed);
-        let done = self.frame(KIND_BATCH, &[&raw, &packed]);
-        self.packed = packed;
         self.batch.clear();
-        done
+        write_frame(&mut self.w, KIND_BATCH, &[&raw, &self.packed])
     }
 
     /// One record, exactly as it came off the ring buffer.
@@ -714,20 +728,10 @@ impl<R: Read> Reader<R> {
         }
         let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
         let sum = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
-        let max = match kind {
-            KIND_RECORD => MAX_RECORD,
-            KIND_TRAILER => MAX_TRAILER,
-            KIND_CGROUP => MAX_CGROUP,
-            KIND_MAPS => MAX_MAPS,
-            KIND_BATCH => MAX_BATCH_FRAME,
-            _ => return Ok(Check::Bad("unknown frame kind")),
+        let Some(lengths) = frame_lengths(kind, false) else {
+            return Ok(Check::Bad("unknown frame kind"));
         };
-        let min = match kind {
-            KIND_RECORD => record::MIN_LEN,
-            KIND_BATCH => 4,
-            _ => 0,
-        };
-        if len > max || len < min {
+        if !lengths.contains(&len) {
             return Ok(Check::Bad("impossible frame length"));
         }
         if !self.fill(FRAME_LEN + len)? {
@@ -811,16 +815,8 @@ impl<R: Read> Reader<R> {
             Some(l) => u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize,
             None => 0,
         };
-        let max = match kind {
-            KIND_RECORD => MAX_RECORD,
-            KIND_CGROUP => MAX_CGROUP,
-            KIND_MAPS => MAX_MAPS,
-            KIND_TRAILER => MAX_TRAILER,
-            _ => 0,
-        };
-        let fits = len <= max
-            && FRAME_LEN + len <= rest.len()
-            && (kind != KIND_RECORD || len >= record::MIN_LEN);
+        let fits = frame_lengths(kind, true).is_some_and(|l| l.contains(&len))
+            && FRAME_LEN + len <= rest.len();
         if !valid || !fits {
             self.batch_pos = self.batch.len();
             self.problem(Problem::BadFrame {
