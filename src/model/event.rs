@@ -57,8 +57,8 @@ impl Value {
     }
 }
 
-/// One syscall, as decoded.
-#[derive(Debug, Clone, PartialEq)]
+/// One syscall, as decoded. (Default: an empty, completed call, for building events in tests.)
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Event<'s> {
     /// The kernel's name (`sys_enter_<name>`), or `syscall_<nr>` when the schema lacks it.
     pub syscall: Cow<'s, str>,

@@ -139,10 +139,11 @@ impl Record<'_> {
     }
 }
 
-/// What a syscall record says of its call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a syscall record says of its call (Default: Done).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Phase {
     /// The call's event: it returned (or never returns, as exit_group).
+    #[default]
     Done,
     /// A copy of the call while in flight: it has run longer than the pending threshold, or
     /// was in flight when tracing started. Its event comes later, when it returns.

@@ -553,15 +553,11 @@ mod tests {
             pid: 10,
             tid: 11,
             ppid: Some(1),
-            ctx: None,
-            ctx_exit: None,
             comm: Comm::from_slice(b"cat"),
             ts: 123,
             duration_ns: Some(7),
             ret: Some(-2),
             errno: Some("ENOENT"),
-            ret_hex: false,
-            ret_sym: None,
             args: vec![
                 ("dfd", Value::Int(-100)),
                 (
@@ -581,18 +577,7 @@ mod tests {
                 ("st", Value::Struct(vec![("st_size".into(), Value::Int(5))])),
                 ("bad", Value::Unreadable(0x10)),
             ],
-            payload_truncated: false,
-            raw_args: [0; 6],
-            errno_desc: None,
-            phase: Phase::Done,
-            before_tracing: false,
-            was_pending: false,
-            out_args: 0,
-            boxed_args: 0,
-            ret_flags: false,
-            after: Vec::new(),
-            fds: vec![],
-            stack: vec![],
+            ..Default::default()
         };
         let mut out = Vec::new();
         write(&mut out, &e).unwrap();
@@ -638,15 +623,9 @@ mod tests {
             pid: 1,
             tid: 1,
             ppid: Some(0),
-            ctx: None,
-            ctx_exit: None,
             comm: Comm::from_slice(b"x"),
             ts: 1,
-            duration_ns: None,
             ret: Some(1),
-            errno: None,
-            ret_hex: false,
-            ret_sym: None,
             args: vec![
                 ("dfd", sym(Value::Int(-100), "AT_FDCWD")),
                 ("fd", Value::Int(3)),
@@ -664,18 +643,7 @@ mod tests {
                     },
                 ),
             ],
-            payload_truncated: false,
-            raw_args: [0; 6],
-            errno_desc: None,
-            phase: Phase::Done,
-            before_tracing: false,
-            was_pending: false,
-            out_args: 0,
-            boxed_args: 0,
-            ret_flags: false,
-            after: Vec::new(),
-            fds: vec![],
-            stack: vec![],
+            ..Default::default()
         };
         let mut out = Vec::new();
         write(&mut out, &e).unwrap();

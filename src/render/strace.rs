@@ -78,7 +78,6 @@ pub fn life_line(e: &LifeEvent<'_>, o: &TextOptions) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::event::Comm;
     use std::borrow::Cow;
 
     #[test]
@@ -88,17 +87,9 @@ mod tests {
             nr: 257,
             pid: 4095,
             tid: 4095,
-            ppid: None,
-            comm: Comm::new(),
-            ctx: None,
-            ctx_exit: None,
-            ts: 0,
-            duration_ns: None,
             ret: Some(-2),
             errno: Some("ENOENT"),
             errno_desc: Some("No such file or directory"),
-            ret_hex: false,
-            ret_sym: None,
             args: vec![
                 (
                     "dfd",
@@ -115,17 +106,7 @@ mod tests {
                     },
                 ),
             ],
-            payload_truncated: false,
-            raw_args: [0; 6],
-            phase: Phase::Done,
-            before_tracing: false,
-            was_pending: false,
-            out_args: 0,
-            boxed_args: 0,
-            ret_flags: false,
-            after: Vec::new(),
-            fds: vec![],
-            stack: vec![],
+            ..Default::default()
         };
         let o = TextOptions {
             bytes: 32,
