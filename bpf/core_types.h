@@ -261,10 +261,12 @@ struct task_struct {
 	struct task_struct *group_leader;
 	__u64 start_time;
 	char comm[16];
+	struct bpf_local_storage *bpf_storage;
 } __attribute__((preserve_access_index));
 
 struct kernel_siginfo;
 struct k_sigaction;
+struct bpf_local_storage;
 struct bpf_iter_meta;
 
 /* the context of an iter/task program */

@@ -108,11 +108,12 @@ static __always_inline void start_record(struct inflight *fl, struct pt_regs *re
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
+	/* the ids as loads from the task: cheaper than the helper's call */
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = task->tgid;
+	__u64 pid_tgid = ((__u64)tgid << 32) | (__u32)task->pid;
 	__u32 nr = id;
 	struct etrace_plan *plan;
-	struct task_struct *task;
 	struct inflight *fl = NULL;
 
 	if (tgid == self_tgid || id < 0 || id >= ETRACE_MAX_SYSCALLS)
@@ -120,18 +121,17 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	plan = bpf_map_lookup_elem(&plans, &nr);
 	if (!plan)
 		return 0;
-	task = bpf_get_current_task_btf();
 	if (filter_pids && !in_pid_set(task, tgid, plan, &fl))
 		return 0;
 	if ((plan->flags & ETRACE_P_EXEC) && emit_events) {
 		/* the exec record names the comm before the exec, traced call or not */
-		struct exec_comm *ec = bpf_task_storage_get(&exec_comms, task, NULL,
-							    BPF_LOCAL_STORAGE_GET_F_CREATE);
+		struct exec_comm ec __attribute__((aligned(8)));
+		__u32 tid = (__u32)pid_tgid;
 
-		if (ec)
-			bpf_get_current_comm(ec->comm, sizeof(ec->comm));
+		task_comm(task, ec.comm);
+		bpf_map_update_elem(&exec_comms, &tid, &ec, BPF_ANY);
 	}
-	if (!(plan->flags & ETRACE_P_ENABLED) || !other_filters_pass(tgid))
+	if (!(plan->flags & ETRACE_P_ENABLED) || !other_filters_pass(task, tgid))
 		return 0;
 	if (!fl)
 		fl = bpf_task_storage_get(&inflight, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -181,10 +181,17 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct inflight *fl = bpf_task_storage_get(&inflight, task, NULL, 0);
 	struct etrace_plan *plan;
+	struct inflight *fl;
 	__u32 nr;
 
+	/*
+	 * A task that never had task storage has no call in flight: one load instead of the
+	 * storage lookup, for every task the filters leave out (etrace keeps no other storage).
+	 */
+	if (!task->bpf_storage)
+		return 0;
+	fl = bpf_task_storage_get(&inflight, task, NULL, 0);
 	if (!fl || !fl->active)
 		return 0;
 	fl->active = 0;
@@ -247,7 +254,9 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 		if (x) {
 			long n;
 
-			struct exec_comm *ec = bpf_task_storage_get(&exec_comms, task, NULL, 0);
+			/* the exec'ing thread's tid before the exec: a thread's exec takes the leader's */
+			__u32 old_tid = old_pid;
+			struct exec_comm *ec = bpf_map_lookup_elem(&exec_comms, &old_tid);
 
 			ctx_ensure(task, (__u32)pid_tgid);
 
@@ -257,8 +266,10 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 			x->rec.pid = tgid;
 			x->rec.old_tid = old_pid;
 			__builtin_memset(x->rec.old_comm, 0, sizeof(x->rec.old_comm));
-			if (ec)
+			if (ec) {
 				__builtin_memcpy(x->rec.old_comm, ec->comm, sizeof(x->rec.old_comm));
+				bpf_map_delete_elem(&exec_comms, &old_tid);
+			}
 			bpf_get_current_comm(x->rec.comm, sizeof(x->rec.comm));
 			n = bpf_probe_read_kernel_str(x->filename, sizeof(x->filename),
 						      BPF_CORE_READ(bprm, filename));

@@ -38,7 +38,7 @@ static __always_inline int comm_matches(const char *comm)
  * The filters after the pid set: cgroup, uid, comm. With --comm --follow, a process that
  * descends from a match (it is in the pid set) passes the comm filter.
  */
-static __always_inline int other_filters_pass(__u32 tgid)
+static __always_inline int other_filters_pass(struct task_struct *task, __u32 tgid)
 {
 	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroups, 0) != 1)
 		return 0;
@@ -51,7 +51,7 @@ static __always_inline int other_filters_pass(__u32 tgid)
 	if (filter_comms) {
 		char comm[ETRACE_COMM_LEN] __attribute__((aligned(8)));
 
-		task_comm(bpf_get_current_task_btf(), comm);
+		task_comm(task, comm);
 		if (!comm_matches(comm)) {
 			__u32 *st = comm_follow ? bpf_map_lookup_elem(&pids, &tgid) : NULL;
 
@@ -71,7 +71,7 @@ static __always_inline int current_traced(__u32 tgid)
 		if (!state || *state != ETRACE_PID_TRACED)
 			return 0;
 	}
-	return other_filters_pass(tgid);
+	return other_filters_pass(bpf_get_current_task_btf(), tgid);
 }
 
 #endif /* ETRACE_FILTERS_H */

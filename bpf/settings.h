@@ -225,18 +225,19 @@ struct inflight {
 };
 
 /*
- * The comm of a task at the entry of its exec, for the exec record: kept apart from the
- * in-flight state, which is large, because it is taken for every exec the pid filter lets
- * through, traced by the other filters or not.
+ * The comm of a thread at the entry of its exec, for the exec record, by tid: taken for every
+ * exec the pid filter lets through, traced by the other filters or not, and deleted by the exec
+ * that reads it. A hash, not task storage: a task that never had task storage lets sys_exit skip
+ * the storage lookup (see sys_exit); LRU, so that the entries of failed execs age out.
  */
 struct exec_comm {
 	char comm[ETRACE_COMM_LEN];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
 	__type(value, struct exec_comm);
 } exec_comms SEC(".maps");
 
@@ -319,6 +320,19 @@ struct {
 	__type(key, __u32);
 	__type(value, struct inflight_copy);
 } copy_scratch SEC(".maps");
+
+/* per CPU: syscall-record bytes written since the ring was last queried (rb_flags_metered) */
+struct rb_meter {
+	__u64 bytes;
+	__u64 lagging; /* the last query found the consumer wakeup_bytes behind */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rb_meter);
+} rb_meter SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
 {
