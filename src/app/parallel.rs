@@ -98,8 +98,13 @@ fn work<'s>(
             for (pid, maps) in &item.maps {
                 printer.set_maps(*pid, maps.clone());
             }
+            let bytes = &chunk.bytes[item.range.clone()];
+            // another worker's record that changes nothing here: not parsed
+            if !mine && !printer.tracks(bytes) {
+                continue;
+            }
             // the reading thread parsed it already
-            let Ok(rec) = record::parse_any(&chunk.bytes[item.range.clone()]) else {
+            let Ok(rec) = record::parse_any(bytes) else {
                 continue;
             };
             match mine {

@@ -254,6 +254,12 @@ impl<'s> Printer<'s> {
         }
     }
 
+    /// Whether [`Printer::track`] would take anything in from the record in `bytes`: not from a
+    /// completed call while no call is pending (most records), which then need not be parsed.
+    pub fn tracks(&self, bytes: &[u8]) -> bool {
+        !(self.pending.is_empty() && record::is_completed_call(bytes))
+    }
+
     /// Take in what a record changes (thread contexts, pending calls, fds) without decoding or
     /// writing it: another printer writes it (parallel decoding, app::replay).
     pub fn track(&mut self, rec: &AnyRecord<'_>) {

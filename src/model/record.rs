@@ -186,6 +186,18 @@ pub fn rec_type(buf: &[u8]) -> Option<u16> {
     Some(u16::from_ne_bytes([*buf.first()?, *buf.get(1)?]))
 }
 
+/// Whether `buf` is the record of a completed syscall (not a copy of one in flight), read from
+/// its header alone: what a parallel decoder's worker needs to know of another worker's records.
+pub fn is_completed_call(buf: &[u8]) -> bool {
+    let at = std::mem::offset_of!(etrace_record, flags);
+    let (Some(&lo), Some(&hi)) = (buf.get(at), buf.get(at + 1)) else {
+        return false;
+    };
+    let in_flight = RF::ETRACE_R_PENDING.0 | RF::ETRACE_R_UNFINISHED.0;
+    rec_type(buf) == Some(T::ETRACE_T_SYSCALL.0 as u16)
+        && u32::from(u16::from_ne_bytes([lo, hi])) & in_flight == 0
+}
+
 /// Parse one record of any type as it came off the ring buffer.
 pub fn parse_any(buf: &[u8]) -> Result<AnyRecord<'_>, RecordError> {
     let ty = rec_type(buf).ok_or(RecordError::Short(buf.len()))?;
@@ -311,6 +323,25 @@ pub fn build(nr: u32, args: [u64; 6], ret: Option<i64>, chunks: &[(u8, u8, &[u8]
 pub(crate) mod tests {
     pub use super::build;
     use super::*;
+
+    #[test]
+    fn a_completed_call_is_told_from_its_header_alone() {
+        let done = build(0, [0; 6], Some(1), &[]);
+        assert!(is_completed_call(&done));
+        // the copies of a call in flight, a record of another type, a header cut short
+        for flag in [RF::ETRACE_R_PENDING, RF::ETRACE_R_UNFINISHED] {
+            let mut copy = done.clone();
+            let at = std::mem::offset_of!(etrace_record, flags);
+            let f = u16::from_ne_bytes([copy[at], copy[at + 1]]) | flag.0 as u16;
+            copy[at..at + 2].copy_from_slice(&f.to_ne_bytes());
+            assert!(parse(&copy).unwrap().phase() != Phase::Done);
+            assert!(!is_completed_call(&copy));
+        }
+        let mut other = done.clone();
+        other[..2].copy_from_slice(&(T::ETRACE_T_FORK.0 as u16).to_ne_bytes());
+        assert!(!is_completed_call(&other));
+        assert!(!is_completed_call(&done[..3]));
+    }
 
     #[test]
     fn parses_header_and_chunks() {
