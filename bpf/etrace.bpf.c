@@ -203,7 +203,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	if (failed_only && !(ret < 0 && ret >= -ETRACE_MAX_ERRNO))
 		return 0;
 	fl->rec.ret = ret;
-	fl->rec.ts_exit = bpf_ktime_get_boot_ns();
+	fl->rec.ts_exit = exit_time || summarize ? bpf_ktime_get_boot_ns() : 0;
 	if (summarize)
 		summary_add(nr, 1, ret, fl->rec.ts_exit - fl->rec.ts_enter);
 	if (!emit_events)

@@ -27,6 +27,8 @@ const volatile __u8 summarize = 0; /* --summary: count every kept call in the su
 const volatile __u8 emit_events = 1; /* 0: summary only, no per-event records */
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u8 failed_only = 0; /* --failed: only calls that returned an error */
+/* 0 (--no-durations): no clock read at exit, ts_exit stays 0, unless the summary times calls */
+const volatile __u8 exit_time = 1;
 /* the numbers of clone and clone3, whose flags a fork record carries */
 const volatile __s32 clone_nr = -1;
 const volatile __s32 clone3_nr = -1;

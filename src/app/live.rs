@@ -339,6 +339,7 @@ fn config(cli: &Cli, formats: &Formats, ring: u32) -> Result<Config> {
         // wake the consumer well before the buffer fills
         wakeup_bytes: WAKEUP_BYTES.min(u64::from(ring) / 4),
         failed_only: cli.failed,
+        exit_time: !cli.no_durations,
         uids: cli.uid.clone(),
         attach: thread_groups(&cli.pid)?,
         follow: cli.follow || !cli.command.is_empty(),

@@ -34,6 +34,8 @@ pub struct Config {
     pub wakeup_bytes: u64,
     /// Only syscalls that returned an error.
     pub failed_only: bool,
+    /// Read the clock at exit too, for durations (false: --no-durations).
+    pub exit_time: bool,
     /// Only these real uids (empty: all).
     pub uids: Vec<u32>,
     /// Processes already running to trace (their thread-group ids).
@@ -169,6 +171,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.filter_comms = u8::from(!cfg.comms.is_empty());
         ro.wakeup_bytes = cfg.wakeup_bytes;
         ro.failed_only = u8::from(cfg.failed_only);
+        ro.exit_time = u8::from(cfg.exit_time);
         ro.filter_uids = u8::from(!cfg.uids.is_empty());
         ro.follow = u8::from(cfg.follow);
         // --comm --follow without a pid set: a match's descendants pass the comm filter. With a
@@ -762,6 +765,7 @@ mod tests {
             ringbuf_bytes: 4096,
             wakeup_bytes: 1024,
             failed_only: false,
+            exit_time: true,
             uids: vec![],
             attach: vec![],
             follow: false,

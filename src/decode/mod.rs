@@ -345,9 +345,10 @@ impl<'s> Decoder<'s> {
             errno.map(|e| e.name.as_str()),
             errno.map(|e| e.desc.as_str()),
         );
-        // a call found in flight at attach began at an unknown time
-        let duration_ns =
-            (done && !rec.before_tracing()).then(|| h.ts_exit.saturating_sub(h.ts_enter));
+        // a call found in flight at attach began at an unknown time; with --no-durations the
+        // exit time was not read (0)
+        let duration_ns = (done && !rec.before_tracing() && h.ts_exit != 0)
+            .then(|| h.ts_exit.saturating_sub(h.ts_enter));
         let mut cx = Decoding::new(self.xlat);
         cx.siginfo = Some(self.siginfo);
         let boxed = std::cell::Cell::new(0u8);

@@ -105,6 +105,34 @@ fn wall_clock_timestamps_and_durations() {
 }
 
 #[test]
+fn no_durations_records_the_calls_without_their_exit_time() {
+    require_root();
+    let opened = |extra: &[&str]| {
+        let mut args = vec!["--json", "--stdout", "--stats=false", "-s", "openat"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--", "cat", "/etc/hostname"]);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // cat's own output shares standard output
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|e| e["args"]["filename"] == "/etc/hostname")
+            .unwrap_or_else(|| panic!("no openat of /etc/hostname"))
+    };
+    let timed = opened(&[]);
+    assert!(timed["duration_ns"].as_u64().unwrap() > 0, "{timed}");
+    let untimed = opened(&["--no-durations"]);
+    // the call itself is all there: its arguments and its result
+    assert!(untimed["ret"].as_i64().unwrap() >= 0, "{untimed}");
+    assert_eq!(untimed["sym"]["flags"], "O_RDONLY", "{untimed}");
+    assert!(untimed.get("duration_ns").is_none(), "{untimed}");
+    let both = run(&["--no-durations", "-T", "--", "true"]);
+    assert!(!both.status.success());
+}
+
+#[test]
 fn a_buffer_unreadable_at_entry_is_read_again_at_exit() {
     require_root();
     let tmp = tempfile::tempdir().unwrap();
