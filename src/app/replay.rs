@@ -80,7 +80,7 @@ impl Filter {
     /// Whether a record of any type is kept: context and fd records always are (later events
     /// need them); fork, exec and exit records pass the comm filter alone, as in the kernel.
     pub fn keeps_any(&self, rec: &AnyRecord<'_>) -> bool {
-        let comm = |c: &[i8]| self.comm_passes(&record::comm_bytes(c));
+        let comm = |c: &[i8]| self.comms.is_empty() || self.comm_passes(&record::comm_bytes(c));
         match rec {
             AnyRecord::Syscall(r) => self.keeps(r),
             AnyRecord::Ctx(_) | AnyRecord::Fd { .. } => true,
@@ -106,7 +106,7 @@ impl Filter {
         self.syscalls
             .as_ref()
             .is_none_or(|s| s.contains(&rec.hdr.nr))
-            && self.comm_passes(&rec.comm())
+            && (self.comms.is_empty() || self.comm_passes(&rec.comm()))
             && (!self.failed || (rec.exited() && record::is_errno(rec.hdr.ret)))
     }
 }
@@ -119,7 +119,7 @@ pub struct Outcome {
     /// Records that did not parse (intact frame, impossible contents).
     pub malformed: u64,
     /// Records read per syscall number (the table when the dump has no trailer).
-    pub per_syscall: BTreeMap<u32, u64>,
+    pub per_syscall: rustc_hash::FxHashMap<u32, u64>,
     /// --summary counters of the kept records, when asked for.
     pub summaries: BTreeMap<u32, Summary>,
 }
