@@ -96,7 +96,8 @@ pub struct Cli {
 
     /// Decode a raw dump instead of tracing (needs no root, reads nothing from this kernel)
     #[arg(long, value_name = "DUMP",
-          conflicts_with_all = ["raw", "also_raw", "btf", "command", "pid", "follow", "uid", "cgroup"])]
+          conflicts_with_all = ["raw", "also_raw", "btf", "command", "pid", "follow", "uid", "cgroup",
+                              "no_durations"])]
     pub input: Option<PathBuf>,
 
     /// With --input: exit non-zero when the dump is cut short, corrupt or has no trailer
