@@ -54,6 +54,8 @@ pub const MAX_RECORD: usize = record::HEADER_LEN + L::ETRACE_DATA_MAX.0 as usize
 const MAX_TRAILER: usize = 1 << 20;
 /// The longest frame: what the read buffer must hold at once.
 const MAX_FRAME: usize = FRAME_LEN + MAX_BATCH_FRAME;
+/// How far the reader reads ahead of what it needs.
+const READ_AHEAD: usize = 256 << 10;
 /*
  * Checking a frame's CRC costs its claimed length, and while resynchronising, every `e7 7e` is a
  * candidate: a file of fake frame headers claiming a megabyte each would cost a megabyte per
@@ -686,7 +688,10 @@ impl<R: Read> Reader<R> {
         if self.end - self.start >= n {
             return Ok(true);
         }
-        if self.buf.len() - self.start < n {
+        // back to the front once READ_AHEAD is consumed, not only when the room runs out: the
+        // same pages are read into again (reading through the whole buffer faulted in a new
+        // page every 4 KiB: 3% of a decode)
+        if self.buf.len() - self.start < n || self.start >= READ_AHEAD {
             self.buf.copy_within(self.start..self.end, 0);
             self.base += self.start as u64;
             self.end -= self.start;
@@ -697,7 +702,11 @@ impl<R: Read> Reader<R> {
             }
         }
         while self.end - self.start < n && !self.eof {
-            match self.src.read(&mut self.buf[self.end..]) {
+            let stop = self
+                .buf
+                .len()
+                .min((self.start + n).max(self.end + READ_AHEAD));
+            match self.src.read(&mut self.buf[self.end..stop]) {
                 Ok(0) => self.eof = true,
                 Ok(k) => self.end += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
