@@ -80,7 +80,7 @@ impl Filter {
     /// Whether a record of any type is kept: context and fd records always are (later events
     /// need them); fork, exec and exit records pass the comm filter alone, as in the kernel.
     pub fn keeps_any(&self, rec: &AnyRecord<'_>) -> bool {
-        let comm = |c: &[i8]| self.comms.is_empty() || self.comm_passes(&record::comm_bytes(c));
+        let comm = |c: &[i8]| self.comm_passes(c);
         match rec {
             AnyRecord::Syscall(r) => self.keeps(r),
             AnyRecord::Ctx(_) | AnyRecord::Fd { .. } => true,
@@ -98,15 +98,19 @@ impl Filter {
         }
     }
 
-    fn comm_passes(&self, comm: &[u8]) -> bool {
-        self.comms.is_empty() || self.comms.iter().any(|k| k[..] == *comm)
+    /// Whether a kernel comm field passes --comm (no comm is built when none is set).
+    fn comm_passes(&self, comm: &[i8]) -> bool {
+        self.comms.is_empty() || {
+            let comm = record::comm_bytes(comm);
+            self.comms.iter().any(|k| k[..] == *comm)
+        }
     }
 
     pub fn keeps(&self, rec: &Record<'_>) -> bool {
         self.syscalls
             .as_ref()
             .is_none_or(|s| s.contains(&rec.hdr.nr))
-            && (self.comms.is_empty() || self.comm_passes(&rec.comm()))
+            && self.comm_passes(&rec.hdr.comm)
             && (!self.failed || (rec.exited() && record::is_errno(rec.hdr.ret)))
     }
 }

@@ -288,13 +288,20 @@ fn crc(parts: &[&[u8]]) -> u32 {
     h.finalize()
 }
 
-/// Write a top-level frame: marker, kind, length and the CRC of kind, length and `parts`.
-fn write_frame(w: &mut impl Write, kind: u8, parts: &[&[u8]]) -> io::Result<()> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
+/// A frame's header: marker, kind, flags and length; the CRC left 0.
+fn frame_header(kind: u8, flags: u8, len: usize) -> [u8; FRAME_LEN] {
     let mut h = [0u8; FRAME_LEN];
     h[..2].copy_from_slice(&FRAME_MAGIC);
     h[2] = kind;
+    h[3] = flags;
     h[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+    h
+}
+
+/// Write a top-level frame: marker, kind, length and the CRC of kind, length and `parts`.
+fn write_frame(w: &mut impl Write, kind: u8, parts: &[&[u8]]) -> io::Result<()> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut h = frame_header(kind, 0, len);
     let sum = crc(&[&[&h[2..8]], parts].concat());
     h[8..].copy_from_slice(&sum.to_le_bytes());
     w.write_all(&h)?;
@@ -351,11 +358,7 @@ impl<W: Write> Writer<W> {
         if self.batch.len() + FRAME_LEN + payload.len() > BATCH_BYTES {
             self.write_batch()?;
         }
-        let mut h = [0u8; FRAME_LEN];
-        h[..2].copy_from_slice(&FRAME_MAGIC);
-        h[2] = kind;
-        h[3] = FLAG_IN_BATCH;
-        h[4..8].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        let h = frame_header(kind, FLAG_IN_BATCH, payload.len());
         self.batch.extend_from_slice(&h);
         self.batch.extend_from_slice(payload);
         Ok(())

@@ -113,13 +113,7 @@ impl Record<'_> {
     }
     /// Not the call's event but a copy of it while it was in flight (see [`Phase`]).
     pub fn phase(&self) -> Phase {
-        if self.has(RF::ETRACE_R_UNFINISHED) {
-            Phase::Unfinished
-        } else if self.has(RF::ETRACE_R_PENDING) {
-            Phase::Pending
-        } else {
-            Phase::Done
-        }
+        Phase::of_flags(self.hdr.flags)
     }
     /// The user stack captured at entry (-k): addresses, the innermost first.
     pub fn stack(&self) -> Vec<u64> {
@@ -150,6 +144,20 @@ pub enum Phase {
     Pending,
     /// A copy of the call still in flight when tracing stopped: it has no event.
     Unfinished,
+}
+
+impl Phase {
+    /// The phase a syscall record's flags say.
+    fn of_flags(flags: u16) -> Phase {
+        let has = |f: RF| u32::from(flags) & f.0 != 0;
+        if has(RF::ETRACE_R_UNFINISHED) {
+            Phase::Unfinished
+        } else if has(RF::ETRACE_R_PENDING) {
+            Phase::Pending
+        } else {
+            Phase::Done
+        }
+    }
 }
 
 /// AnyRecord record the kernel sends.
@@ -193,9 +201,8 @@ pub fn is_completed_call(buf: &[u8]) -> bool {
     let (Some(&lo), Some(&hi)) = (buf.get(at), buf.get(at + 1)) else {
         return false;
     };
-    let in_flight = RF::ETRACE_R_PENDING.0 | RF::ETRACE_R_UNFINISHED.0;
     rec_type(buf) == Some(T::ETRACE_T_SYSCALL.0 as u16)
-        && u32::from(u16::from_ne_bytes([lo, hi])) & in_flight == 0
+        && Phase::of_flags(u16::from_ne_bytes([lo, hi])) == Phase::Done
 }
 
 /// Parse one record of any type as it came off the ring buffer.
