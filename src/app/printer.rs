@@ -36,6 +36,10 @@ pub struct Printer<'s> {
     pub failed: u64,
     /// The line being rendered, reused: JSON, text.
     line: Vec<u8>,
+    /// The last event's arguments, emptied: the next event's go there.
+    spare_args: Vec<(&'s str, crate::model::event::Value)>,
+    /// What JSON lines repeat from one to the next.
+    repeats: json::Repeats,
     text_line: String,
     contexts: Contexts,
     /// Threads whose call in flight was reported pending: tid -> that call's entry time. Its
@@ -85,6 +89,8 @@ impl<'s> Printer<'s> {
             events: 0,
             failed: 0,
             line: Vec::with_capacity(4096),
+            repeats: json::Repeats::default(),
+            spare_args: Vec::new(),
             text_line: String::with_capacity(4096),
             contexts: Contexts::default(),
             pending: Default::default(),
@@ -292,7 +298,8 @@ impl<'s> Printer<'s> {
         if phase == Phase::Pending && (shown || self.json) {
             return Ok(());
         }
-        let mut ev = self.decoder.decode(rec, ctx);
+        let spare = std::mem::take(&mut self.spare_args);
+        let mut ev = self.decoder.decode_into(rec, ctx, spare);
         ev.was_pending = was_pending;
         if self.show_fds > 0 || !self.paths.is_empty() {
             self.describe_fds(&mut ev);
@@ -331,12 +338,20 @@ impl<'s> Printer<'s> {
         if !self.show_stacks {
             ev.stack.clear();
         }
+        let written = self.emit(&ev);
+        // the next event's arguments go there
+        self.spare_args = std::mem::take(&mut ev.args);
+        written
+    }
+
+    /// Write an event's line, if lines are written.
+    fn emit(&mut self, ev: &Event<'s>) -> io::Result<()> {
         if !self.lines {
             return Ok(());
         }
         if self.json {
             self.line.clear();
-            json::append(&mut self.line, &ev)?;
+            json::append(&mut self.line, &mut self.repeats, ev)?;
             self.sink.w.write_all(&self.line)
         } else {
             // a `<... resumed>` line reports the call's end
@@ -345,7 +360,7 @@ impl<'s> Printer<'s> {
                 _ => ev.ts,
             };
             self.relative(at);
-            text::write_with(&mut self.sink.w, &mut self.text_line, &ev, &self.text)
+            text::write_with(&mut self.sink.w, &mut self.text_line, ev, &self.text)
         }
     }
 
@@ -439,7 +454,7 @@ impl<'s> Printer<'s> {
         }
         if self.json {
             self.line.clear();
-            json::append_life(&mut self.line, &ev)?;
+            json::append_life(&mut self.line, &mut self.repeats, &ev)?;
             self.sink.w.write_all(&self.line)
         } else {
             self.relative(ev.ts);

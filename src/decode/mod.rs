@@ -334,6 +334,18 @@ impl<'s> Decoder<'s> {
     /// Decode a syscall record; `ctx` is the thread's context at entry and, when it changed,
     /// at exit (see context::Contexts::for_syscall).
     pub fn decode(&self, rec: &Record<'_>, ctx: (Option<Rc<Ctx>>, Option<Rc<Ctx>>)) -> Event<'s> {
+        self.decode_into(rec, ctx, Vec::new())
+    }
+
+    /// [`Decoder::decode`], with the arguments put into `args` (emptied first): a caller that
+    /// decodes event after event hands back the last one's, so that no event allocates it.
+    pub fn decode_into(
+        &self,
+        rec: &Record<'_>,
+        ctx: (Option<Rc<Ctx>>, Option<Rc<Ctx>>),
+        mut args: Vec<(&'s str, Value)>,
+    ) -> Event<'s> {
+        args.clear();
         let h = &rec.hdr;
         let phase = rec.phase();
         let done = rec.exited() && phase == Phase::Done;
@@ -354,83 +366,73 @@ impl<'s> Decoder<'s> {
         let boxed = std::cell::Cell::new(0u8);
         let after = std::cell::RefCell::new(Vec::new());
         let syms = self.arg_syms.get(&h.nr);
-        let (syscall, ret_hex, args) = match self.schema.get(h.nr) {
+        let (syscall, ret_hex) = match self.schema.get(h.nr) {
             Some(sc) => {
-                let args: Vec<(&str, Value)> = sc
-                    .args
-                    .iter()
-                    .enumerate()
-                    .take(6)
-                    .map(|(i, a)| {
-                        let raw = h.args[i];
-                        let capture = sc.capture_of(i, &h.args);
-                        let plain = matches!(capture, Capture::None) || raw == 0;
-                        if plain && syms.and_then(|s| s[i]).is_none() {
-                            // most arguments: a register, nothing read behind it
-                            return (a.name.as_str(), scalar(raw, &a.value));
+                let decoded = sc.args.iter().enumerate().take(6).map(|(i, a)| {
+                    let raw = h.args[i];
+                    let capture = sc.capture_of(i, &h.args);
+                    let plain = matches!(capture, Capture::None) || raw == 0;
+                    if plain && syms.and_then(|s| s[i]).is_none() {
+                        // most arguments: a register, nothing read behind it
+                        return (a.name.as_str(), scalar(raw, &a.value));
+                    }
+                    let mut chunks: smallvec::SmallVec<[&Chunk<'_>; 4]> = rec
+                        .chunks
+                        .iter()
+                        .filter(|c| usize::from(c.arg) == i)
+                        .collect();
+                    // an argument the call updates shows as passed; what the call wrote
+                    // back goes to `after`
+                    if capture.dir() == Some(Dir::Updated) {
+                        let wrote = |c: &&Chunk<'_>| c.at_exit() && !c.reread();
+                        let back: smallvec::SmallVec<[&Chunk<'_>; 4]> =
+                            chunks.iter().copied().filter(wrote).collect();
+                        chunks.retain(|c| !wrote(c));
+                        if !back.is_empty() {
+                            let v = decode_arg(raw, &a.value, capture, &back, None, &mut cx);
+                            let v = match syms.and_then(|s| s[i]) {
+                                Some(how) => self.symbolize_arg(v, how, &h.args),
+                                None => v,
+                            };
+                            after.borrow_mut().push((a.name.as_str(), v));
                         }
-                        let mut chunks: smallvec::SmallVec<[&Chunk<'_>; 4]> = rec
+                    }
+                    // a value-result length says how much of a shaped buffer is meaningful
+                    let len = match capture {
+                        Capture::Shaped { len: Some(j), .. } => rec
                             .chunks
                             .iter()
-                            .filter(|c| usize::from(c.arg) == i)
-                            .collect();
-                        // an argument the call updates shows as passed; what the call wrote
-                        // back goes to `after`
-                        if capture.dir() == Some(Dir::Updated) {
-                            let wrote = |c: &&Chunk<'_>| c.at_exit() && !c.reread();
-                            let back: smallvec::SmallVec<[&Chunk<'_>; 4]> =
-                                chunks.iter().copied().filter(wrote).collect();
-                            chunks.retain(|c| !wrote(c));
-                            if !back.is_empty() {
-                                let v = decode_arg(raw, &a.value, capture, &back, None, &mut cx);
-                                let v = match syms.and_then(|s| s[i]) {
-                                    Some(how) => self.symbolize_arg(v, how, &h.args),
-                                    None => v,
-                                };
-                                after.borrow_mut().push((a.name.as_str(), v));
-                            }
+                            .rev()
+                            .find(|c| c.arg == *j && !c.fault())
+                            .and_then(|c| c.data.get(..4))
+                            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+                        _ => None,
+                    };
+                    let v = decode_arg(raw, &a.value, capture, &chunks, len, &mut cx);
+                    if let Capture::Fixed {
+                        layout: Layout::Int { .. } | Layout::Enum { .. },
+                        ..
+                    } = capture
+                    {
+                        if !matches!(v, Value::Ptr(_) | Value::Unreadable(_)) {
+                            boxed.set(boxed.get() | 1 << i);
                         }
-                        // a value-result length says how much of a shaped buffer is meaningful
-                        let len = match capture {
-                            Capture::Shaped { len: Some(j), .. } => rec
-                                .chunks
-                                .iter()
-                                .rev()
-                                .find(|c| c.arg == *j && !c.fault())
-                                .and_then(|c| c.data.get(..4))
-                                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
-                            _ => None,
-                        };
-                        let v = decode_arg(raw, &a.value, capture, &chunks, len, &mut cx);
-                        if let Capture::Fixed {
-                            layout: Layout::Int { .. } | Layout::Enum { .. },
-                            ..
-                        } = capture
-                        {
-                            if !matches!(v, Value::Ptr(_) | Value::Unreadable(_)) {
-                                boxed.set(boxed.get() | 1 << i);
-                            }
-                        }
-                        let v = match syms.and_then(|s| s[i]) {
-                            Some(how) => self.symbolize_arg(v, how, &h.args),
-                            None => v,
-                        };
-                        (a.name.as_str(), v)
-                    })
-                    .collect();
-                (Cow::Borrowed(sc.name.as_str()), sc.ret_hex, args)
+                    }
+                    let v = match syms.and_then(|s| s[i]) {
+                        Some(how) => self.symbolize_arg(v, how, &h.args),
+                        None => v,
+                    };
+                    (a.name.as_str(), v)
+                });
+                args.extend(decoded);
+                (Cow::Borrowed(sc.name.as_str()), sc.ret_hex)
             }
-            None => (
-                self.schema.name_of(h.nr),
-                false,
-                RAW_ARG_NAMES
-                    .iter()
-                    .zip(h.args)
-                    .map(|(n, v)| (*n, Value::UInt(v)))
-                    .collect(),
-            ),
+            None => {
+                let raw = RAW_ARG_NAMES.iter().zip(h.args);
+                args.extend(raw.map(|(n, v)| (*n, Value::UInt(v))));
+                (self.schema.name_of(h.nr), false)
+            }
         };
-        let mut args = args;
         self.netlink_buffers(rec, &mut args, &mut cx);
         let mut ret_cond = None;
         for (target, when, how) in self.cond_syms.get(&h.nr).into_iter().flatten() {

@@ -10,6 +10,7 @@ use serde::{Serialize, Serializer};
 
 use crate::model::context::{Ctx, NS_NAMES};
 use crate::model::event::{Event, Life, LifeEvent, Outcome, Phase, Value};
+use crate::model::record::Comm;
 
 /// A process context's JSON, made once per context and reused for every event.
 fn ctx_json(out: &mut Vec<u8>, c: &Ctx) {
@@ -275,22 +276,83 @@ fn comm_json(out: &mut Vec<u8>, comm: &[u8]) -> io::Result<()> {
     }
 }
 
+/// The parts of a line that repeat from one event to the next, rendered once: a syscall's
+/// `{"syscall":...,"nr":...` and the last thread's `,"pid":...,"comm":...`.
+#[derive(Default)]
+pub struct Repeats {
+    /// syscall number -> its name and the line's opening (at most NAMES_KEPT: a dump can
+    /// give any number)
+    names: rustc_hash::FxHashMap<u32, (Box<str>, Box<[u8]>)>,
+    /// whose the last line was (pid, tid, ppid, comm), and its keys for them
+    who: Option<(Whose, Vec<u8>)>,
+}
+
+/// pid, tid, ppid, comm.
+type Whose = (u32, u32, Option<u32>, Comm);
+
+const NAMES_KEPT: usize = 4096;
+
+impl Repeats {
+    /// `{"syscall":<name>,"nr":<nr>`.
+    fn open(&mut self, out: &mut Vec<u8>, name: &str, nr: u32) -> io::Result<()> {
+        match self.names.get(&nr) {
+            Some((n, bytes)) if **n == *name => out.extend_from_slice(bytes),
+            _ => {
+                let start = out.len();
+                out.extend_from_slice(b"{\"syscall\":");
+                json_str(out, name)?;
+                out.extend_from_slice(b",\"nr\":");
+                num(out, nr);
+                if self.names.len() < NAMES_KEPT {
+                    let bytes = out[start..].into();
+                    self.names.insert(nr, (name.into(), bytes));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `,"pid":..,"tid":..,"ppid":..,"comm":..`.
+    fn ids(
+        &mut self,
+        out: &mut Vec<u8>,
+        ids: (u32, u32, Option<u32>),
+        comm: &[u8],
+    ) -> io::Result<()> {
+        if let Some(((p, t, pp, c), bytes)) = &self.who {
+            if (*p, *t, *pp) == ids && c[..] == *comm {
+                out.extend_from_slice(bytes);
+                return Ok(());
+            }
+        }
+        let start = out.len();
+        let (pid, tid, ppid) = ids;
+        out.extend_from_slice(b",\"pid\":");
+        num(out, pid);
+        out.extend_from_slice(b",\"tid\":");
+        num(out, tid);
+        out.extend_from_slice(b",\"ppid\":");
+        opt_num(out, ppid);
+        out.extend_from_slice(b",\"comm\":");
+        comm_json(out, comm)?;
+        let mut bytes = self.who.take().map(|(_, b)| b).unwrap_or_default();
+        bytes.clear();
+        bytes.extend_from_slice(&out[start..]);
+        self.who = Some(((pid, tid, ppid, Comm::from_slice(comm)), bytes));
+        Ok(())
+    }
+}
+
 /// The keys every event has: whose it is, when, and the thread's context.
 fn who(
     out: &mut Vec<u8>,
-    (pid, tid, ppid): (u32, u32, Option<u32>),
+    repeats: &mut Repeats,
+    ids: (u32, u32, Option<u32>),
     comm: &[u8],
     ts: u64,
     ctx: Option<&Ctx>,
 ) -> io::Result<()> {
-    out.extend_from_slice(b",\"pid\":");
-    num(out, pid);
-    out.extend_from_slice(b",\"tid\":");
-    num(out, tid);
-    out.extend_from_slice(b",\"ppid\":");
-    opt_num(out, ppid);
-    out.extend_from_slice(b",\"comm\":");
-    comm_json(out, comm)?;
+    repeats.ids(out, ids, comm)?;
     out.extend_from_slice(b",\"ts\":");
     num(out, ts);
     out.extend_from_slice(b",\"ctx\":");
@@ -301,14 +363,11 @@ fn who(
     Ok(())
 }
 
-/// Append one syscall event's line to `out`.
-pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
-    out.extend_from_slice(b"{\"syscall\":");
-    json_str(out, &e.syscall)?;
-    out.extend_from_slice(b",\"nr\":");
-    num(out, e.nr);
+/// Append one syscall event's line to `out`, with what `repeats` kept from earlier lines.
+pub fn append(out: &mut Vec<u8>, repeats: &mut Repeats, e: &Event<'_>) -> io::Result<()> {
+    repeats.open(out, &e.syscall, e.nr)?;
     let ids = (e.pid, e.tid, e.ppid);
-    who(out, ids, &e.comm, e.ts, e.ctx.as_deref())?;
+    who(out, repeats, ids, &e.comm, e.ts, e.ctx.as_deref())?;
     if let Some(c) = &e.ctx_exit {
         out.extend_from_slice(b",\"ctx_exit\":");
         ctx_json(out, c);
@@ -367,17 +426,17 @@ pub fn append(out: &mut Vec<u8>, e: &Event<'_>) -> io::Result<()> {
 /// Write one syscall event's line.
 pub fn write(w: &mut dyn Write, e: &Event<'_>) -> io::Result<()> {
     let mut line = Vec::with_capacity(1024);
-    append(&mut line, e)?;
+    append(&mut line, &mut Repeats::default(), e)?;
     w.write_all(&line)
 }
 
 /// Append one lifecycle event's line.
-pub fn append_life(out: &mut Vec<u8>, e: &LifeEvent<'_>) -> io::Result<()> {
+pub fn append_life(out: &mut Vec<u8>, repeats: &mut Repeats, e: &LifeEvent<'_>) -> io::Result<()> {
     out.extend_from_slice(b"{\"event\":\"");
     out.extend_from_slice(e.life.name().as_bytes());
     out.push(b'"');
     let ids = (e.pid, e.tid, e.ppid);
-    who(out, ids, &e.comm, e.ts, e.ctx.as_deref())?;
+    who(out, repeats, ids, &e.comm, e.ts, e.ctx.as_deref())?;
     life_fields(out, &e.life)?;
     out.extend_from_slice(b"}\n");
     Ok(())
