@@ -576,28 +576,33 @@ fn text_is_abbreviated_as_strace_does_and_v_shows_everything() {
 
 /// Decoding on several threads writes exactly what one thread writes: every checked-in dump,
 /// in chunks of 3 and 7 records (so that thread contexts, calls pending and fds cross from
-/// chunk to chunk, and so from thread to thread), in text, JSON and the other forms.
+/// chunk to chunk, and so from thread to thread), in text, JSON and the other forms, with the
+/// filters each thread applies to its chunks and the summary and counters they add up.
 #[test]
 fn parallel_decoding_writes_what_one_thread_writes() {
-    let modes: [&[&str]; 6] = [
+    let modes: [&[&str]; 9] = [
         &["--json"],
         &[],
         &["-yy"],
         &["--style", "strace"],
         &["-T", "-tt", "--context"],
         &["-yy", "-P", "/etc/ld.so.cache"],
+        &["--comm", "cat", "--json"],
+        &["--failed"],
+        &["--summary", "--json"],
     ];
-    for name in ["known.raw", "dd.raw", "decoding.raw"] {
+    // two of the syscalls each dump holds
+    for (name, some) in [
+        ("known.raw", "read,openat"),
+        ("dd.raw", "read,openat"),
+        ("decoding.raw", "fcntl,ioctl"),
+    ] {
         let dump = dumps().join(name);
-        for mode in modes {
+        let picked: &[&str] = &["-s", some, "-y"];
+        for mode in modes.into_iter().chain([picked]) {
             let run = |threads: &str, chunk: &str| {
                 let o = Command::new(ETRACE)
-                    .args([
-                        "--input",
-                        dump.to_str().unwrap(),
-                        "--stdout",
-                        "--stats=false",
-                    ])
+                    .args(["--input", dump.to_str().unwrap(), "--stdout", "-l", "warn"])
                     .args(mode)
                     .env("ETRACE_DECODE_THREADS", threads)
                     .env("ETRACE_DECODE_CHUNK", chunk)
@@ -605,7 +610,8 @@ fn parallel_decoding_writes_what_one_thread_writes() {
                     .output()
                     .unwrap();
                 assert!(o.status.success(), "{}", stderr(&o));
-                o.stdout
+                // the output, then the counters and summary (on standard error)
+                [o.stdout, o.stderr].concat()
             };
             let one = run("1", "2048");
             assert!(one.len() > 100, "{name} {mode:?}: {} bytes", one.len());

@@ -3,10 +3,12 @@
 //! chunks that are its turn and only takes in what the others change (thread contexts, calls
 //! pending, fds: `Printer::track`), so each writes exactly what one printer would have.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
+use std::rc::Rc;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
@@ -32,9 +34,11 @@ fn chunk_records() -> usize {
 /// Chunks in flight to each worker: with CHUNK_BYTES, what bounds memory.
 const QUEUE: usize = 4;
 
-/// One kept record of a chunk: where its bytes are, and the frames the dump gave before it.
+/// One record of a chunk: where its bytes are, where it was in the dump, and the frames the
+/// dump gave before it.
 struct Item {
     range: std::ops::Range<usize>,
+    offset: u64,
     cgroups: Vec<(u64, String)>,
     maps: Vec<(u32, Vec<Mapping>)>,
 }
@@ -48,16 +52,14 @@ struct Chunk {
     meta: usize,
 }
 
-/// What a worker's printer writes into: taken after each chunk it writes.
+/// What a worker's printer writes into, with no buffer between (its lines come whole): taken
+/// after each chunk it writes.
 #[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
+struct Shared(Rc<RefCell<Vec<u8>>>);
 
 impl Write for Shared {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
+        self.0.borrow_mut().extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -78,16 +80,31 @@ pub fn workers() -> usize {
     }
 }
 
-/// One worker: every chunk in order; writes chunk n when n % of == me.
+/// What the workers are told once: what to keep of the records, and what to do with them.
+#[derive(Clone, Copy)]
+struct Task<'f> {
+    filter: &'f Filter,
+    wanted: Wanted,
+}
+
+/// What a worker returns: the records it took in (its chunks'), the events it wrote, the
+/// records whose decoding failed.
+type Worked = (Outcome, u64, u64);
+
+/// One worker: every chunk in order; takes in (counts, filters) and writes chunk n when
+/// n % of == me.
+#[allow(clippy::too_many_arguments)]
 fn work<'s>(
     me: usize,
     of: usize,
+    task: Task<'_>,
     mut printer: Printer<'s>,
     out: Shared,
     chunks: Receiver<(usize, Arc<Chunk>)>,
     done: Sender<Done>,
     spent: Receiver<Vec<u8>>,
-) -> (u64, u64) {
+) -> Worked {
+    let mut taken = Outcome::default();
     for (n, chunk) in chunks {
         let mine = n % of == me;
         let mut written = Ok(());
@@ -99,18 +116,20 @@ fn work<'s>(
                 printer.set_maps(*pid, maps.clone());
             }
             let bytes = &chunk.bytes[item.range.clone()];
-            // another worker's record that changes nothing here: not parsed
-            if !mine && !printer.tracks(bytes) {
+            if mine {
+                let rec = take_in(&mut taken, item.offset, bytes, task.filter, task.wanted);
+                if let (Some(rec), true) = (rec, written.is_ok()) {
+                    written = printer.handle(&rec);
+                }
                 continue;
             }
-            // the reading thread parsed it already
-            let Ok(rec) = record::parse_any(bytes) else {
+            // another worker's record that changes nothing here: not parsed
+            if !printer.tracks(bytes) {
                 continue;
-            };
-            match mine {
-                true if written.is_ok() => written = printer.handle(&rec),
-                true => {}
-                false => printer.track(&rec),
+            }
+            match record::parse_any(bytes) {
+                Ok(rec) if task.filter.keeps_any(&rec) => printer.track(&rec),
+                _ => {}
             }
         }
         if mine {
@@ -118,15 +137,14 @@ fn work<'s>(
                 // the next chunk's output goes into a buffer written already (no new pages)
                 let mut next = spent.try_recv().unwrap_or_default();
                 next.clear();
-                let mut v = out.0.lock().unwrap_or_else(|e| e.into_inner());
-                std::mem::replace(&mut *v, next)
+                std::mem::replace(&mut *out.0.borrow_mut(), next)
             });
             if done.send((n, me, bytes)).is_err() {
                 break;
             }
         }
     }
-    (printer.events, printer.failed)
+    (taken, printer.events, printer.failed)
 }
 
 /// Decode every record of `reader` on `of` workers, each with a printer `make` builds (to the
@@ -152,15 +170,16 @@ pub fn decode_all<'s, R: Read>(
             let (back, spent) = mpsc::channel::<Vec<u8>>();
             returns.push(back);
             let done = done_tx.clone();
+            let task = Task { filter, wanted };
             // made in its thread: a printer holds thread-local state (Rc)
             handles.push(scope.spawn(move || {
                 let out = Shared::default();
                 let printer = make(Sink {
-                    w: io::BufWriter::with_capacity(1 << 16, Box::new(out.clone())),
+                    w: io::BufWriter::with_capacity(0, Box::new(out.clone())),
                     path: None,
                     created: false,
                 });
-                work(me, of, printer, out, rx, done, spent)
+                work(me, of, task, printer, out, rx, done, spent)
             }));
         }
         drop(done_tx);
@@ -168,43 +187,41 @@ pub fn decode_all<'s, R: Read>(
             returns,
             ..Default::default()
         };
-        let mut out = Outcome::default();
         let mut chunk = Chunk::default();
         let mut sent = 0;
+        let mut records = 0u64;
         let per_chunk = chunk_records();
+        // the records go to the workers as they are: each takes in (parses, counts, filters)
+        // those of its chunks
         let result = (|| -> Result<()> {
             while let Some(frame) = reader.next_record().context("reading the dump")? {
-                let offset = frame.offset;
                 let (cgroups, maps) = (frame.cgroups, frame.maps);
-                let bytes = frame.record;
-                let keep = take_in(&mut out, offset, bytes, filter, wanted).is_some();
-                // a record that did not parse still carries the frames before it
-                if keep || !cgroups.is_empty() || !maps.is_empty() {
+                if !cgroups.is_empty() || !maps.is_empty() {
                     chunk.meta += cgroups.iter().map(|(_, p)| p.len() + 32).sum::<usize>();
                     chunk.meta += maps
                         .iter()
                         .flat_map(|(_, m)| m)
                         .map(|m| m.path.len() + m.build_id.len() + 64)
                         .sum::<usize>();
-                    let start = chunk.bytes.len();
-                    if keep {
-                        chunk.bytes.extend_from_slice(bytes);
-                    }
-                    chunk.items.push(Item {
-                        range: start..chunk.bytes.len(),
-                        cgroups,
-                        maps,
-                    });
                 }
+                let start = chunk.bytes.len();
+                chunk.bytes.extend_from_slice(frame.record);
+                chunk.items.push(Item {
+                    range: start..chunk.bytes.len(),
+                    offset: frame.offset,
+                    cgroups,
+                    maps,
+                });
                 if chunk.items.len() >= per_chunk || chunk.bytes.len() + chunk.meta >= CHUNK_BYTES {
                     send(&senders, sent, std::mem::take(&mut chunk))?;
                     sent += 1;
                     writer.write_ready(&done_rx, sink, false)?;
                 }
+                records += 1;
                 if let Some(pb) = progress {
-                    if out.records % PROGRESS_EVERY == 0 {
-                        pb.set_position(offset);
-                        pb.set_message(format!("{} records", out.records));
+                    if records % PROGRESS_EVERY == 0 {
+                        pb.set_position(frame.offset);
+                        pb.set_message(format!("{records} records"));
                     }
                 }
             }
@@ -223,11 +240,12 @@ pub fn decode_all<'s, R: Read>(
             Ok(())
         });
         drop(done_rx);
-        let (mut events, mut failed) = (0, 0);
+        let (mut out, mut events, mut failed) = (Outcome::default(), 0, 0);
         for h in handles {
-            let (e, f) = h
+            let (o, e, f) = h
                 .join()
                 .map_err(|_| anyhow::anyhow!("a decoding thread panicked"))?;
+            out.merge(o);
             events += e;
             failed += f;
         }

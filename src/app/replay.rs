@@ -128,6 +128,20 @@ pub struct Outcome {
     pub summaries: BTreeMap<u32, Summary>,
 }
 
+impl Outcome {
+    /// Add what another thread took in (app::parallel).
+    pub(crate) fn merge(&mut self, o: Outcome) {
+        self.records += o.records;
+        self.malformed += o.malformed;
+        for (nr, n) in o.per_syscall {
+            *self.per_syscall.entry(nr).or_default() += n;
+        }
+        for (nr, s) in &o.summaries {
+            self.summaries.entry(*nr).or_default().merge(s);
+        }
+    }
+}
+
 /// What decode_all does with the records it keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct Wanted {
