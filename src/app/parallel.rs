@@ -1,7 +1,9 @@
 //! parallel: decodes a dump's records on several threads, written in the dump's order. The
-//! reading thread cuts the kept records into chunks; every worker sees every chunk, writes the
-//! chunks that are its turn and only takes in what the others change (thread contexts, calls
-//! pending, fds: `Printer::track`), so each writes exactly what one printer would have.
+//! reading thread cuts the records into chunks; every worker sees every chunk, takes in
+//! (parses, counts, filters) and writes the chunks that are its turn and only tracks what the
+//! others change (thread contexts, calls pending, fds: `Printer::track`), so each writes
+//! exactly what one printer would have. A worker warns of the first 10 malformed records of
+//! its own chunks.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
