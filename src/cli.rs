@@ -81,6 +81,16 @@ pub struct Cli {
     #[arg(long)]
     pub json: bool,
 
+    /// JSON's `ctx` on every line, or only where it is not the thread's last line's
+    #[arg(
+        long = "ctx",
+        value_name = "WHEN",
+        value_enum,
+        default_value = "every",
+        requires = "json"
+    )]
+    pub ctx: crate::render::json::CtxLines,
+
     /// Write to FILE (created, never overwritten; mode 0600) instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,

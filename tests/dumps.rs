@@ -660,3 +660,45 @@ fn decoding_onto_a_full_disk_is_one_line_naming_the_output() {
         );
     }
 }
+
+/// --ctx changes: a line without `ctx` has its thread's last one. Carried forward, the lines'
+/// contexts are every line's in the default output, and the lines are otherwise the same.
+#[test]
+fn ctx_changes_lines_carry_the_threads_last_context() {
+    for name in ["known.raw", "decoding.raw"] {
+        let dump = dumps().join(name);
+        let (every, o) = decode_dump_all(&dump, &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let (changes, o) = decode_dump_all(&dump, &["--ctx", "changes"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(every.len(), changes.len(), "{name}");
+        let mut last: std::collections::HashMap<u64, Value> = Default::default();
+        let mut without = 0;
+        for (e, c) in every.iter().zip(&changes) {
+            let tid = c["tid"].as_u64().unwrap();
+            let mut c = c.clone();
+            match c.as_object_mut().unwrap().remove("ctx") {
+                Some(ctx) => {
+                    assert_ne!(last.get(&tid), Some(&ctx), "{name}: shown again: {c}");
+                    last.insert(tid, ctx);
+                }
+                None => without += 1,
+            }
+            let mut e = e.clone();
+            let ctx = e.as_object_mut().unwrap().remove("ctx").unwrap();
+            assert_eq!(last.get(&tid), Some(&ctx), "{name}: {c}");
+            assert_eq!(e, c, "{name}");
+            // a thread's tid can be another's after it ends
+            if c["event"] == "exit" {
+                last.remove(&tid);
+            }
+        }
+        assert!(
+            without > every.len() / 2,
+            "{name}: {without} of {}",
+            every.len()
+        );
+    }
+    let o = etrace(&["--input", "x.raw", "--stdout", "--ctx", "changes"]);
+    assert_eq!(o.status.code(), Some(2), "JSON only: {}", stderr(&o));
+}

@@ -419,7 +419,8 @@ fn open_outputs<'s>(
                 Printer::new(sink, schema, formats, cli.json, text)
                     .without_lines(cli.no_lines())
                     .with_fds(cli.show_fds(), cli.path_filter())
-                    .with_stacks(cli.stacks),
+                    .with_stacks(cli.stacks)
+                    .with_ctx_lines(cli.ctx),
             )
         }
     };

@@ -123,6 +123,12 @@ impl<'s> Printer<'s> {
         }
     }
 
+    /// --ctx: which JSON lines have `ctx`.
+    pub fn with_ctx_lines(mut self, lines: json::CtxLines) -> Self {
+        self.repeats = json::Repeats::new(lines);
+        self
+    }
+
     /// Render no lines: the events go only to the file outputs (Parquet, flamegraph).
     pub fn without_lines(mut self, no_lines: bool) -> Self {
         self.lines = !no_lines;

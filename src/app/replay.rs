@@ -18,6 +18,7 @@ use crate::dump::{DumpError, Reader};
 use crate::model::counters::KernelStats;
 use crate::model::record::{self, AnyRecord, Phase, Record};
 use crate::model::summary::Summary;
+use crate::render::json::CtxLines;
 use crate::render::sink::{self, Sink};
 use crate::skel::types::etrace_limits as L;
 use crate::tables::Formats;
@@ -476,8 +477,10 @@ pub fn run(cli: &Cli, input: &Path) -> Result<i32> {
             .without_lines(cli.no_lines())
             .with_fds(cli.show_fds(), cli.path_filter())
             .with_stacks(cli.stacks)
+            .with_ctx_lines(cli.ctx)
     };
-    let sequential = cli.relative || cli.files_only_outputs();
+    // -r and --ctx changes write what the line before had
+    let sequential = cli.relative || cli.ctx == CtxLines::Changes || cli.files_only_outputs();
     let mut printer = make(sink)
         .with_folded(cli.flamegraph_by, svg, folded)
         .with_parquet(parquet);

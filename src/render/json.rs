@@ -4,6 +4,7 @@
 //! lifecycle events, which have an `event` key (`fork`, `exec`, `exit`) instead of `syscall`.
 
 use std::io::{self, Write};
+use std::rc::Rc;
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -276,8 +277,20 @@ fn comm_json(out: &mut Vec<u8>, comm: &[u8]) -> io::Result<()> {
     }
 }
 
+/// Which lines have `ctx` (--ctx).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CtxLines {
+    // every line (the contract); not doc comments, which would make clap's help long
+    #[default]
+    Every,
+    // a thread's first line, and a line whose context is not the one the thread's last line
+    // had; a line without `ctx` has its thread's last one
+    Changes,
+}
+
 /// The parts of a line that repeat from one event to the next, rendered once: a syscall's
-/// `{"syscall":...,"nr":...` and the last thread's `,"pid":...,"comm":...`.
+/// `{"syscall":...,"nr":...` and the last thread's `,"pid":...,"comm":...`; and with
+/// --ctx changes, the context each thread's last line had.
 #[derive(Default)]
 pub struct Repeats {
     /// syscall number -> its name and the line's opening (at most NAMES_KEPT: a dump can
@@ -285,7 +298,13 @@ pub struct Repeats {
     names: rustc_hash::FxHashMap<u32, (Box<str>, Box<[u8]>)>,
     /// whose the last line was (pid, tid, ppid, comm), and its keys for them
     who: Option<(Whose, Vec<u8>)>,
+    ctx_lines: CtxLines,
+    /// --ctx changes: tid -> the context its last line had (at most SHOWN_KEPT threads: past
+    /// that, every thread's next line has its context again)
+    shown: rustc_hash::FxHashMap<u32, Option<Rc<Ctx>>>,
 }
+
+const SHOWN_KEPT: usize = 1 << 16;
 
 /// pid, tid, ppid, comm.
 type Whose = (u32, u32, Option<u32>, Comm);
@@ -293,6 +312,32 @@ type Whose = (u32, u32, Option<u32>, Comm);
 const NAMES_KEPT: usize = 4096;
 
 impl Repeats {
+    pub fn new(ctx_lines: CtxLines) -> Repeats {
+        Repeats {
+            ctx_lines,
+            ..Default::default()
+        }
+    }
+
+    /// Whether thread `tid`'s line shows `ctx`; noted as shown.
+    fn shows_ctx(&mut self, tid: u32, ctx: Option<&Rc<Ctx>>) -> bool {
+        if self.ctx_lines == CtxLines::Every {
+            return true;
+        }
+        let same = match (self.shown.get(&tid), ctx) {
+            (Some(Some(a)), Some(b)) => Rc::ptr_eq(a, b) || **a == **b,
+            (Some(None), None) => true,
+            _ => false,
+        };
+        if !same {
+            if self.shown.len() >= SHOWN_KEPT {
+                self.shown.clear();
+            }
+            self.shown.insert(tid, ctx.cloned());
+        }
+        !same
+    }
+
     /// `{"syscall":<name>,"nr":<nr>`.
     fn open(&mut self, out: &mut Vec<u8>, name: &str, nr: u32) -> io::Result<()> {
         match self.names.get(&nr) {
@@ -343,18 +388,22 @@ impl Repeats {
     }
 }
 
-/// The keys every event has: whose it is, when, and the thread's context.
+/// The keys every event has: whose it is, when, and the thread's context (with --ctx
+/// changes, when it is not the one the thread's last line had).
 fn who(
     out: &mut Vec<u8>,
     repeats: &mut Repeats,
     ids: (u32, u32, Option<u32>),
     comm: &[u8],
     ts: u64,
-    ctx: Option<&Ctx>,
+    ctx: Option<&Rc<Ctx>>,
 ) -> io::Result<()> {
     repeats.ids(out, ids, comm)?;
     out.extend_from_slice(b",\"ts\":");
     num(out, ts);
+    if !repeats.shows_ctx(ids.1, ctx) {
+        return Ok(());
+    }
     out.extend_from_slice(b",\"ctx\":");
     match ctx {
         Some(c) => ctx_json(out, c),
@@ -367,7 +416,7 @@ fn who(
 pub fn append(out: &mut Vec<u8>, repeats: &mut Repeats, e: &Event<'_>) -> io::Result<()> {
     repeats.open(out, &e.syscall, e.nr)?;
     let ids = (e.pid, e.tid, e.ppid);
-    who(out, repeats, ids, &e.comm, e.ts, e.ctx.as_deref())?;
+    who(out, repeats, ids, &e.comm, e.ts, e.ctx.as_ref())?;
     if let Some(c) = &e.ctx_exit {
         out.extend_from_slice(b",\"ctx_exit\":");
         ctx_json(out, c);
@@ -436,8 +485,12 @@ pub fn append_life(out: &mut Vec<u8>, repeats: &mut Repeats, e: &LifeEvent<'_>) 
     out.extend_from_slice(e.life.name().as_bytes());
     out.push(b'"');
     let ids = (e.pid, e.tid, e.ppid);
-    who(out, repeats, ids, &e.comm, e.ts, e.ctx.as_deref())?;
+    who(out, repeats, ids, &e.comm, e.ts, e.ctx.as_ref())?;
     life_fields(out, &e.life)?;
+    // a tid that ends can be a new thread's
+    if let Life::Exit { .. } = e.life {
+        repeats.shown.remove(&e.tid);
+    }
     out.extend_from_slice(b"}\n");
     Ok(())
 }
@@ -602,6 +655,53 @@ mod tests {
             assert_eq!(back, s);
             assert!(!out.iter().any(|b| *b < 0x20), "{out:?}");
         }
+    }
+
+    #[test]
+    fn ctx_changes_shows_a_threads_context_when_it_is_not_the_last_one_shown() {
+        let ctx = |uid| {
+            let raw = crate::skel::types::etrace_ctx {
+                uid,
+                ..Default::default()
+            };
+            Rc::new(Ctx::from_record(&raw, None))
+        };
+        let (root, nobody) = (ctx(0), ctx(65534));
+        let mut every = Repeats::default();
+        assert!(every.shows_ctx(1, Some(&root)) && every.shows_ctx(1, Some(&root)));
+        let mut r = Repeats::new(CtxLines::Changes);
+        assert!(r.shows_ctx(1, Some(&root)), "a thread's first line");
+        assert!(!r.shows_ctx(1, Some(&root)));
+        assert!(
+            !r.shows_ctx(1, Some(&ctx(0))),
+            "the same context, sent again"
+        );
+        assert!(r.shows_ctx(2, Some(&root)), "another thread's first line");
+        assert!(r.shows_ctx(1, Some(&nobody)));
+        assert!(r.shows_ctx(1, None) && !r.shows_ctx(1, None));
+        assert!(r.shows_ctx(1, Some(&nobody)));
+        // a thread that ended: its tid's next line is a new thread's first
+        let mut out = Vec::new();
+        let exit = LifeEvent {
+            life: Life::Exit {
+                status: 0,
+                outcome: Outcome::Exited(0),
+                last_thread: true,
+            },
+            pid: 1,
+            tid: 1,
+            ppid: None,
+            comm: Comm::from_slice(b"x"),
+            ts: 0,
+            ctx: Some(nobody.clone()),
+        };
+        append_life(&mut out, &mut r, &exit).unwrap();
+        assert!(r.shows_ctx(1, Some(&nobody)));
+        // what it keeps is bounded, whatever a dump's tids
+        for tid in 0..(SHOWN_KEPT as u32 + 10) {
+            r.shows_ctx(tid, Some(&root));
+        }
+        assert!(r.shown.len() <= SHOWN_KEPT);
     }
 
     #[test]

@@ -163,3 +163,40 @@ fn ctx_changes_across_unshare_and_setuid_are_reported() {
     assert!(line.contains(" uid=0 gid=0 cap=0x"), "{line}");
     assert!(line.ends_with("[ctx changed: uid=65534 cap=0x0]"), "{line}");
 }
+
+#[test]
+fn ctx_changes_shows_a_threads_context_first_and_after_setuid() {
+    require_root();
+    let evs = run_json(&[
+        "--ctx",
+        "changes",
+        "--",
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "true",
+    ]);
+    // the thread's first line has its context, root's
+    let first = &evs[0];
+    assert_eq!(first["ctx"]["uid"], 0, "{first}");
+    let tid = first["tid"].clone();
+    let mine: Vec<&Value> = evs.iter().filter(|e| e["tid"] == tid).collect();
+    let su = mine
+        .iter()
+        .position(|e| is(e, "setresuid") && e["ret"] == 0)
+        .unwrap_or_else(|| panic!("{evs:?}"));
+    // setresuid began with the context the lines before it had, and changed it
+    assert!(mine[su].get("ctx").is_none(), "{}", mine[su]);
+    assert_eq!(mine[su]["ctx_exit"]["uid"], 65534);
+    // the next line has the new one, and the lines after it none until exec gives another
+    let next = mine[su + 1];
+    assert_eq!(next["ctx"]["uid"], 65534, "{next}");
+    assert_eq!(next["ctx"]["cap_effective"], 0, "{next}");
+    let shown = mine.iter().filter(|e| e.get("ctx").is_some()).count();
+    assert!(
+        shown * 4 < mine.len(),
+        "{shown} of {} lines have ctx",
+        mine.len()
+    );
+}
