@@ -20,8 +20,9 @@
 #  2. start-up: from exec of etrace to "Tracing started";
 #  3. the price of process context: the dd storm, --raw and --json -o FILE, with context
 #     records and with --no-ctx (a hidden benchmark knob), runs paired;
-#  4. decode speed: `etrace --input --json` on a dump of >= 1M events, beside `perf script`
-#     on a `perf record -e raw_syscalls:*` capture of the same workload.
+#  4. decode speed: `etrace --input --json` on a dump of >= 1M events (on its decoding threads,
+#     and on one), and text, beside `perf script` on a `perf record -e raw_syscalls:*` capture
+#     of the same workload; RUNS + 2 rounds, each running the four in turn.
 # WORKLOADS and MODES (space-separated) pick a subset of section 1, e.g. to re-measure one row.
 # Needs perf, strace and bpftrace for the peers (apt: linux-perf strace bpftrace); a peer that
 # is not installed is left out.
@@ -220,21 +221,22 @@ perf record -q -m 512M -e raw_syscalls:sys_enter -e raw_syscalls:sys_exit -o "$W
     -- "${DD_BIG[@]}" 2> /dev/null
 samples=$(perf script -i "$W/big.perf" 2> /dev/null | wc -l)
 echo "perf capture: $samples samples (one per syscall entry or exit)"
-for i in $(seq "$RUNS"); do
-    t0=$(now); "$ETRACE" --input "$W/big.raw" --json --stdout --stats=false -l warn > /dev/null; t1=$(now)
-    awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'
-done | median > "$W/dec.json"
-for i in $(seq "$RUNS"); do
-    t0=$(now); "$ETRACE" --input "$W/big.raw" --stdout --stats=false -l warn > /dev/null; t1=$(now)
-    awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'
-done | median > "$W/dec.text"
-for i in $(seq "$RUNS"); do
-    t0=$(now); perf script -i "$W/big.perf" > /dev/null 2>&1; t1=$(now)
-    awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'
-done | median > "$W/dec.perf"
-awk -v e="$events" -v s="$samples" -v j="$(cat "$W/dec.json")" -v t="$(cat "$W/dec.text")" -v p="$(cat "$W/dec.perf")" 'BEGIN {
+# one round runs each once, in turn (the host's speed drifts; rounds keep the four side by side)
+timeit() { local t0 t1; t0=$(now); "$@" > /dev/null 2>&1; t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'; }
+for i in $(seq "$((RUNS + 2))"); do
+    timeit "$ETRACE" --input "$W/big.raw" --json --stdout --stats=false -l warn >> "$W/dec.json.all"
+    timeit env ETRACE_DECODE_THREADS=1 "$ETRACE" --input "$W/big.raw" --json --stdout --stats=false -l warn >> "$W/dec.json1.all"
+    timeit "$ETRACE" --input "$W/big.raw" --stdout --stats=false -l warn >> "$W/dec.text.all"
+    timeit perf script -i "$W/big.perf" >> "$W/dec.perf.all"
+done
+for k in json json1 text perf; do median < "$W/dec.$k.all" > "$W/dec.$k"; done
+awk -v e="$events" -v s="$samples" -v j="$(cat "$W/dec.json")" -v j1="$(cat "$W/dec.json1")" -v t="$(cat "$W/dec.text")" -v p="$(cat "$W/dec.perf")" 'BEGIN {
     printf "etrace --input --json   %.3f s  %9.0f events/s\n", j, e/j
+    printf "  ... on one thread     %.3f s  %9.0f events/s  (%.2fx perf script per event)\n", j1, e/j1, (e/j1)/(s/p)
     printf "etrace --input (text)   %.3f s  %9.0f events/s\n", t, e/t
     printf "perf script             %.3f s  %9.0f samples/s  (%.0f syscalls/s)\n", p, s/p, s/2/p
     printf "etrace --json vs perf script: %.2fx per event/sample, %.2fx per syscall\n", (e/j)/(s/p), (e/j)/(s/2/p)
 }'
+# the same ratio round by round: its median and quartiles
+paste "$W/dec.json.all" "$W/dec.perf.all" | awk -v e="$events" -v s="$samples" '{print (e/$1)/(s/$2)}' | sort -g |
+    awk '{a[NR]=$1} END {printf "  per round: median %.2fx (q1 %.2f, q3 %.2f) over %d rounds\n", a[int((NR+1)/2)], a[int(NR/4)+1], a[int(3*NR/4)+1], NR}'
