@@ -10,8 +10,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use crate::model::context::{Ctx, NS_NAMES};
-use crate::model::event::{Event, Life, LifeEvent, Outcome, Phase, Value};
-use crate::model::record::Comm;
+use crate::model::event::{Comm, Event, Life, LifeEvent, Outcome, Phase, Value};
 
 /// A process context's JSON, made once per context and reused for every event.
 fn ctx_json(out: &mut Vec<u8>, c: &Ctx) {
@@ -636,7 +635,6 @@ pub fn life_fields(out: &mut Vec<u8>, life: &Life<'_>) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::event::Comm;
     use std::borrow::Cow;
 
     #[test]

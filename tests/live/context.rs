@@ -105,6 +105,15 @@ fn ctx_namespaces_are_those_the_traced_process_sees_in_proc() {
     assert_ne!(net, own);
 }
 
+/// A command that gives up root: setresuid to nobody, then exec.
+const DROP_ROOT: [&str; 5] = [
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "true",
+];
+
 #[test]
 fn ctx_changes_across_unshare_and_setuid_are_reported() {
     require_root();
@@ -142,18 +151,17 @@ fn ctx_changes_across_unshare_and_setuid_are_reported() {
 
     // text: --context shows the context, and a change is marked
     let o = run(&[
-        "--stdout",
-        "--context",
-        "--stats=false",
-        "-s",
-        "setresuid",
-        "--",
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "true",
-    ]);
+        &[
+            "--stdout",
+            "--context",
+            "--stats=false",
+            "-s",
+            "setresuid",
+            "--",
+        ],
+        &DROP_ROOT[..],
+    ]
+    .concat());
     let text = String::from_utf8_lossy(&o.stdout);
     let line = text
         .lines()
@@ -167,16 +175,7 @@ fn ctx_changes_across_unshare_and_setuid_are_reported() {
 #[test]
 fn ctx_changes_shows_a_threads_context_first_and_after_setuid() {
     require_root();
-    let evs = run_json(&[
-        "--ctx",
-        "changes",
-        "--",
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "true",
-    ]);
+    let evs = run_json(&[&["--ctx", "changes", "--"], &DROP_ROOT[..]].concat());
     // the thread's first line has its context, root's
     let first = &evs[0];
     assert_eq!(first["ctx"]["uid"], 0, "{first}");
