@@ -171,6 +171,45 @@ fn a_buffer_unreadable_at_entry_is_read_again_at_exit() {
 }
 
 #[test]
+fn exec_strings_unreadable_at_entry_are_read_again_at_the_exec() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = compile_prog(tmp.path(), "execfault");
+    let out = tmp.path().join("out.json");
+    let o = run(&[
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "-s",
+        "execve",
+        "--",
+        prog.to_str().unwrap(),
+        tmp.path().to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "etrace failed: {stderr}");
+    let evs = json_lines(&out);
+    let execs = find(&evs, |e| is(e, "execve"));
+    assert_eq!(execs.len(), 2, "{evs:?}");
+    // the second execve's strings were in a page not mapped yet: read at the exec instead
+    let e = &execs[1];
+    assert_eq!(e["ret"], 0);
+    assert_eq!(e["args"]["filename"], "/bin/true", "{e}");
+    assert_eq!(
+        e["args"]["argv"],
+        serde_json::json!(["execfault-marker"]),
+        "{e}"
+    );
+    assert_eq!(e["args"]["envp"], serde_json::json!([]), "{e}");
+    assert!(e.get("unreadable").is_none(), "{e}");
+    assert!(
+        stderr
+            .contains("faulted at entry: 2 (re-read at exit: 0 ok, 0 failed; supplied at exec: 2)"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn octal_masks_and_unchanged_ids_read_as_strace_writes_them() {
     require_root();
     let tmp = tempfile::tempdir().unwrap();
