@@ -36,11 +36,17 @@ fn chunk_records() -> usize {
 /// Chunks in flight to each worker: with CHUNK_BYTES, what bounds memory.
 const QUEUE: usize = 4;
 
-/// One record of a chunk: where its bytes are, where it was in the dump, and the frames the
-/// dump gave before it.
+/// One record of a chunk: where its bytes are, and where it was in the dump.
 struct Item {
-    range: std::ops::Range<usize>,
+    start: u32,
+    end: u32,
     offset: u64,
+}
+
+/// The frames the dump gave before item `at`: cgroup paths and mappings (most records have
+/// none, so they are kept apart from the items).
+struct Before {
+    at: usize,
     cgroups: Vec<(u64, String)>,
     maps: Vec<(u32, Vec<Mapping>)>,
 }
@@ -49,9 +55,21 @@ struct Item {
 struct Chunk {
     bytes: Vec<u8>,
     items: Vec<Item>,
+    before: Vec<Before>,
     /// About how many bytes the items' cgroup paths and mappings hold (a crafted dump can give
     /// thousands before every record): they count toward CHUNK_BYTES too.
     meta: usize,
+}
+
+impl Chunk {
+    /// Emptied for the next chunk, its buffers kept.
+    fn reuse(mut self) -> Chunk {
+        self.bytes.clear();
+        self.items.clear();
+        self.before.clear();
+        self.meta = 0;
+        self
+    }
 }
 
 /// What a worker's printer writes into, with no buffer between (its lines come whole): taken
@@ -104,20 +122,23 @@ fn work<'s>(
     out: Shared,
     chunks: Receiver<(usize, Arc<Chunk>)>,
     done: Sender<Done>,
-    spent: Receiver<Vec<u8>>,
+    (spent, reuse): (Receiver<Vec<u8>>, Sender<Chunk>),
 ) -> Worked {
     let mut taken = Outcome::default();
     for (n, chunk) in chunks {
         let mine = n % of == me;
         let mut written = Ok(());
-        for item in &chunk.items {
-            for (id, path) in &item.cgroups {
-                printer.cgroup_path(*id, path);
+        let mut before = chunk.before.iter().peekable();
+        for (at, item) in chunk.items.iter().enumerate() {
+            while let Some(b) = before.next_if(|b| b.at == at) {
+                for (id, path) in &b.cgroups {
+                    printer.cgroup_path(*id, path);
+                }
+                for (pid, maps) in &b.maps {
+                    printer.set_maps(*pid, maps.clone());
+                }
             }
-            for (pid, maps) in &item.maps {
-                printer.set_maps(*pid, maps.clone());
-            }
-            let bytes = &chunk.bytes[item.range.clone()];
+            let bytes = &chunk.bytes[item.start as usize..item.end as usize];
             if mine {
                 let rec = take_in(&mut taken, item.offset, bytes, task.filter, task.wanted);
                 if let (Some(rec), true) = (rec, written.is_ok()) {
@@ -133,6 +154,10 @@ fn work<'s>(
                 Ok(rec) if task.filter.keeps_any(&rec) => printer.track(&rec),
                 _ => {}
             }
+        }
+        // the last worker done with a chunk hands its buffers back to the reading thread
+        if let Ok(c) = Arc::try_unwrap(chunk) {
+            let _ = reuse.send(c.reuse());
         }
         if mine {
             let bytes = written.and_then(|()| printer.sink.flush()).map(|()| {
@@ -163,6 +188,8 @@ pub fn decode_all<'s, R: Read>(
     std::thread::scope(|scope| {
         // unbounded: what waits there is bounded by the chunks in flight
         let (done_tx, done_rx) = mpsc::channel::<Done>();
+        // chunks every worker is done with, back to be filled again (no new pages)
+        let (reuse_tx, reuse_rx) = mpsc::channel::<Chunk>();
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         let mut returns = Vec::new();
@@ -172,6 +199,7 @@ pub fn decode_all<'s, R: Read>(
             let (back, spent) = mpsc::channel::<Vec<u8>>();
             returns.push(back);
             let done = done_tx.clone();
+            let reuse = reuse_tx.clone();
             let task = Task { filter, wanted };
             // made in its thread: a printer holds thread-local state (Rc)
             handles.push(scope.spawn(move || {
@@ -181,10 +209,11 @@ pub fn decode_all<'s, R: Read>(
                     path: None,
                     created: false,
                 });
-                work(me, of, task, printer, out, rx, done, spent)
+                work(me, of, task, printer, out, rx, done, (spent, reuse))
             }));
         }
         drop(done_tx);
+        drop(reuse_tx);
         let mut writer = InOrder {
             returns,
             ..Default::default()
@@ -205,17 +234,19 @@ pub fn decode_all<'s, R: Read>(
                         .flat_map(|(_, m)| m)
                         .map(|m| m.path.len() + m.build_id.len() + 64)
                         .sum::<usize>();
+                    let at = chunk.items.len();
+                    chunk.before.push(Before { at, cgroups, maps });
                 }
                 let start = chunk.bytes.len();
                 chunk.bytes.extend_from_slice(frame.record);
                 chunk.items.push(Item {
-                    range: start..chunk.bytes.len(),
+                    start: start as u32,
+                    end: chunk.bytes.len() as u32,
                     offset: frame.offset,
-                    cgroups,
-                    maps,
                 });
                 if chunk.items.len() >= per_chunk || chunk.bytes.len() + chunk.meta >= CHUNK_BYTES {
-                    send(&senders, sent, std::mem::take(&mut chunk))?;
+                    let next = reuse_rx.try_recv().unwrap_or_default();
+                    send(&senders, sent, std::mem::replace(&mut chunk, next))?;
                     sent += 1;
                     writer.write_ready(&done_rx, sink, false)?;
                 }
