@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # etrace benchmarks (`make bench`, as root; a benchmark, never a timed test). Prints the figures
 # BENCHMARKS.md records:
-#  1. overhead: five workloads (the dd syscall storm, a two-thread storm on both cores, a
-#     stat-heavy find, a short real build (four compilations), and the dd storm while etrace traces only a comm
-#     that does not run: the price of the attached programs and their filters), each untraced,
-#     under the floor (two empty programs on the syscall tracepoints, examples/floor.rs: what
-#     any tracer there pays), under etrace --raw, --json -o FILE, --stdout > /dev/null,
-#     --summary alone, and the
-#     peers installed here: strace -f, perf trace, bpftrace with a printf per event and
-#     bpftrace counting in the kernel. The workload times itself (benches/timed.sh), so a
-#     tracer's start-up and drain stay out; runs are paired (every mode once per round, in an
-#     order rotated from round to round, after one uncounted warm-up run of each workload);
-#     figures are medians over RUNS rounds, ratios to untraced; events, lost events (the worst
-#     round), etrace's own CPU time and peak RSS (from its -l debug report);
-#     Every run starts after a sync, so that no run pays for the previous one's writeback;
-#  1b. the dd storm targets again (the floor, --raw, --json -o FILE, --stdout): DD_RUNS paired
-#     rounds, with the median and quartiles of each round's own ratio beside the ratio of
-#     medians, and each mode's cost above the floor in the same round;
+#  1. overhead: four workloads (the dd syscall storm, a two-thread storm on both cores, a
+#     stat-heavy find, a short real build of four compilations), each untraced, under the
+#     floor (two empty programs on the syscall tracepoints, examples/floor.rs: what any
+#     tracer there pays), under etrace --raw, --json -o FILE, --stdout > /dev/null,
+#     --summary alone, and the peers installed here: strace -f, perf trace, bpftrace with a
+#     printf per event and bpftrace counting in the kernel. The workload times itself
+#     (benches/timed.sh), so a tracer's start-up and drain stay out; runs are paired (every
+#     mode once per round, in an order rotated from round to round, after one uncounted
+#     warm-up run of each workload); figures are medians over RUNS rounds, ratios to
+#     untraced; events, lost events (the worst round), etrace's own CPU time and peak RSS
+#     (from its -l debug report); every run starts after a sync, so that no run pays for the
+#     previous one's writeback;
+#  1b. the dd storm targets again (the floor, filtered out: etrace attached but tracing only a
+#     comm that does not run, the price of the attached programs and their filters; --raw,
+#     --json -o FILE, --stdout): DD_RUNS paired rounds, with the median and quartiles of each
+#     round's own ratio beside the ratio of medians, each mode's cost above the floor in the
+#     same round, and filtered out over the floor round by round;
 #  2. start-up: from exec of etrace to "Tracing started";
 #  3. the price of process context: the dd storm, --raw and --json -o FILE, with context
 #     records and with --no-ctx (a hidden benchmark knob), runs paired;
@@ -50,7 +51,7 @@ have() { command -v "$1" > /dev/null; }
 echo "machine: $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%d)"
 echo
 
-read -r -a WORKLOADS <<< "${WORKLOADS:-dd storm2 find build filtered}"
+read -r -a WORKLOADS <<< "${WORKLOADS:-dd storm2 find build}"
 declare -A CMD COMM
 CMD[dd]="${DD_SMALL[*]}"; COMM[dd]=dd
 CMD[storm2]="$W/storm2 150000"; COMM[storm2]=storm2
@@ -59,7 +60,6 @@ CMD[find]="find /usr -name *.so"; COMM[find]=find
 # round, which put some modes below untraced
 printf 'for i in 1 2 3 4; do cc -O1 -pthread -w -o %s/battery tests/progs/battery.c || exit 1; done\n' "$W" > "$W/build.sh"
 CMD[build]="sh $W/build.sh"; COMM[build]=
-CMD[filtered]="${DD_SMALL[*]}"; COMM[filtered]=dd
 read -r -a MODES <<< "${MODES:-untraced floor raw json stdout summary strace perf-trace bpftrace-printf bpftrace-count}"
 
 # one run of workload $1 in mode $2: appends its time (us) to $W/$1.$2.t, and for etrace its
@@ -70,11 +70,8 @@ run() {
     export TIMED_OUT=$out.t
     rm -f "$W/o" "$W/err" # a stale "Tracing started" must not start the clock
     sync # the previous run's output is written back now, not while this one is timed
-    if [ "$wl" = filtered ]; then
+    if [ "$mode" = filtered ]; then
         # etrace traces only a comm that never runs; the workload runs beside it, untraced
-        [ "$mode" = untraced ] && { "$TIMED" "${cmd[@]}"; return; }
-        [ "$mode" = floor ] && { "$FLOOR" -- "$TIMED" "${cmd[@]}" 2> /dev/null; return; }
-        [ "$mode" = raw ] || return 0
         "$ETRACE" --comm etrace-nomatch --raw -o "$W/o" -l debug 2> "$W/err" &
         local pid=$!
         until grep -q "Tracing started" "$W/err" 2> /dev/null; do sleep 0.02; done
@@ -157,14 +154,14 @@ echo
 # moves by +-20% from round to round, more than the differences being judged.
 echo "== the dd storm targets: $DD_RUNS paired rounds =="
 CMD[ddt]="${DD_SMALL[*]}"
-DDT_MODES=(untraced floor raw json stdout)
+DDT_MODES=(untraced floor filtered raw json stdout)
 for r in $(seq "$DD_RUNS"); do
     n=${#DDT_MODES[@]}
     for i in $(seq 0 $((n - 1))); do run ddt "${DDT_MODES[$(( (i + r) % n ))]}"; done
 done
 # above the floor: (mode - floor) / untraced, per round, in ratio units
 printf "%-9s %10s %8s %14s %20s %12s %8s\n" mode "time ms" ratio "ratio/round" "quartiles/round" "above floor" lost
-for mode in floor raw json stdout; do
+for mode in floor filtered raw json stdout; do
     f=$W/ddt.$mode
     paste "$W/ddt.untraced.t" "$f.t" | awk '{print $2 / $1}' | sort -g > "$f.r"
     paste "$W/ddt.untraced.t" "$W/ddt.floor.t" "$f.t" | awk '{print ($3 - $2) / $1}' | sort -g > "$f.a"
@@ -175,6 +172,10 @@ for mode in floor raw json stdout; do
             printf "%-9s %10.1f %7.2fx %13.2fx %9.2fx - %.2fx %11.2f %8s\n", m, t / 1000, t / b, md, lo, hi, above, l
         }' "$f.r"
 done
+# filtered out against the floor itself, round by round (the target: within 10%)
+paste "$W/ddt.floor.t" "$W/ddt.filtered.t" | awk '{print $2 / $1}' | sort -g |
+    awk '{a[NR] = $1} END {printf "filtered / floor, per round: median %.3f (q1 %.3f, q3 %.3f) over %d rounds\n",
+        (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2, a[int((NR + 3) / 4)], a[int((3 * NR + 3) / 4)], NR}'
 
 echo
 echo "== start-up: exec of etrace to \"Tracing started\" (median of 15) =="
