@@ -212,11 +212,16 @@ fn json_str(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
     }
 }
 
-/// Append a value: an integer straight through itoa, anything else through serde_json.
+/// Append a value: an integer straight through itoa, a string or buffer through json_str
+/// (as JsonBytes writes it), anything else through serde_json.
 fn json_value(out: &mut Vec<u8>, v: &Value) -> io::Result<()> {
     match v {
         Value::Int(i) => num(out, *i),
         Value::UInt(u) | Value::Ptr(u) => num(out, *u),
+        Value::Str { bytes, .. } | Value::Bytes { bytes, .. } => match std::str::from_utf8(bytes) {
+            Ok(text) => return json_str(out, text),
+            Err(_) => return json(out, &JsonBytes(bytes)),
+        },
         _ => return json(out, &JsonValue(v)),
     }
     Ok(())
@@ -295,6 +300,10 @@ pub struct Repeats {
     /// syscall number -> its name and the line's opening (at most NAMES_KEPT: a dump can
     /// give any number)
     names: rustc_hash::FxHashMap<u32, (Box<str>, Box<[u8]>)>,
+    /// syscall number -> its arguments' keys as the last line had them: each name (its
+    /// address and length: the schema's, so a name seen again is the same string) and
+    /// `"name":`, with the comma before it after the first (at most NAMES_KEPT)
+    arg_keys: rustc_hash::FxHashMap<u32, Vec<ArgKey>>,
     /// whose the last line was (pid, tid, ppid, comm), and its keys for them
     who: Option<(Whose, Vec<u8>)>,
     ctx_lines: CtxLines,
@@ -307,6 +316,9 @@ const SHOWN_KEPT: usize = 1 << 16;
 
 /// pid, tid, ppid, comm.
 type Whose = (u32, u32, Option<u32>, Comm);
+
+/// An argument's name (where it is, how long) and its rendered key.
+type ArgKey = ((usize, usize), Box<[u8]>);
 
 const NAMES_KEPT: usize = 4096;
 
@@ -353,6 +365,37 @@ impl Repeats {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// `,"args":{"name":value,...}` of a syscall's arguments, each key as the last line of
+    /// the same syscall rendered it when it is the same name.
+    fn args(&mut self, out: &mut Vec<u8>, nr: u32, args: &[(&str, Value)]) -> io::Result<()> {
+        let kept = self.arg_keys.len() < NAMES_KEPT || self.arg_keys.contains_key(&nr);
+        if !kept {
+            return named_values(out, b",\"args\":{", args);
+        }
+        let keys = self.arg_keys.entry(nr).or_default();
+        out.extend_from_slice(b",\"args\":{");
+        for (i, (k, v)) in args.iter().enumerate() {
+            let id = (k.as_ptr() as usize, k.len());
+            match keys.get(i) {
+                Some((seen, bytes)) if *seen == id => out.extend_from_slice(bytes),
+                _ => {
+                    let start = out.len();
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_str(out, k)?;
+                    out.push(b':');
+                    let key = (id, out[start..].into());
+                    keys.truncate(i);
+                    keys.push(key);
+                }
+            }
+            json_value(out, v)?;
+        }
+        out.push(b'}');
         Ok(())
     }
 
@@ -420,7 +463,7 @@ pub fn append(out: &mut Vec<u8>, repeats: &mut Repeats, e: &Event<'_>) -> io::Re
         out.extend_from_slice(b",\"ctx_exit\":");
         ctx_json(out, c);
     }
-    named_values(out, b",\"args\":{", &e.args)?;
+    repeats.args(out, e.nr, &e.args)?;
     out.extend_from_slice(b",\"sym\":");
     if !sym_object(out, &e.args, e.ret_sym.as_deref())? {
         out.truncate(out.len() - b",\"sym\":".len());
@@ -700,6 +743,51 @@ mod tests {
             r.shows_ctx(tid, Some(&root));
         }
         assert!(r.shown.len() <= SHOWN_KEPT);
+    }
+
+    #[test]
+    fn argument_keys_kept_from_the_last_line_are_only_used_for_the_same_names() {
+        fn event<'a>(args: Vec<(&'a str, Value)>) -> Event<'a> {
+            Event {
+                syscall: Cow::Borrowed("x"),
+                nr: 7,
+                args,
+                ..Default::default()
+            }
+        }
+        // names at other addresses than the static ones ("a" below): one that changes at the
+        // same position must not take the key kept for the last one
+        let (a2, quoted) = (String::from("a"), String::from("q\"\n"));
+        let lines = [
+            event(vec![("a", Value::Int(1)), ("b", Value::Int(2))]),
+            event(vec![("a", Value::Int(3)), ("c", Value::Int(4))]),
+            event(vec![(a2.as_str(), Value::Int(5))]),
+            event(vec![
+                ("a", Value::Int(6)),
+                ("b", Value::Int(7)),
+                ("d", Value::Int(8)),
+            ]),
+            event(vec![(quoted.as_str(), Value::Int(9))]),
+            event(vec![("a", Value::Int(6)), ("b", Value::Int(7))]),
+        ];
+        let mut repeats = Repeats::default();
+        for e in &lines {
+            let mut kept = Vec::new();
+            append(&mut kept, &mut repeats, e).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&kept).unwrap();
+            let want: serde_json::Map<String, serde_json::Value> = e
+                .args
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::Int(n) => (k.to_string(), serde_json::json!(n)),
+                    _ => unreachable!("the lines above have integers"),
+                })
+                .collect();
+            assert_eq!(v["args"], serde_json::Value::Object(want), "{v}");
+            let mut fresh = Vec::new();
+            write(&mut fresh, e).unwrap();
+            assert_eq!(kept, fresh);
+        }
     }
 
     #[test]
