@@ -148,6 +148,9 @@ fn explain_load_error(e: &libbpf_rs::Error, cfg: &Config) -> String {
     )
 }
 
+/// Set (to anything): the verifier's statistics for each program in the -l debug log.
+pub const VERIFIER_STATS_ENV: &str = "ETRACE_VERIFIER_STATS";
+
 /// Open, configure and load the skeleton; attach nothing yet.
 pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<EtraceSkel<'o>> {
     libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, libbpf_print)));
@@ -212,6 +215,23 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
     ] {
         p.set_autoattach(false);
         p.set_autoload(cfg.emit_events);
+    }
+    // the verifier's statistics (instructions processed, time) in the -l debug log: what a
+    // change to the programs does to the start-up
+    if std::env::var_os(VERIFIER_STATS_ENV).is_some() {
+        for p in [
+            &mut open.progs.sys_enter,
+            &mut open.progs.sys_exit,
+            &mut open.progs.sched_process_exec,
+            &mut open.progs.sched_process_fork,
+            &mut open.progs.sched_process_exit,
+            &mut open.progs.signal_deliver,
+            &mut open.progs.iter_attach,
+            &mut open.progs.iter_pending,
+            &mut open.progs.iter_stop,
+        ] {
+            p.set_log_level(4); // BPF_LOG_STATS
+        }
     }
     open.maps
         .events
