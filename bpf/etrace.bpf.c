@@ -232,12 +232,6 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
-/*
- * A successful exec: the exec record (for a traced process), then, when an input read of the
- * exec call faulted at entry, the re-read. The old address space is gone, so that read cannot
- * be retried at exit; here, before the syscall returns, the kernel's copy of the filename and
- * the new image's argv/envp area are still at hand.
- */
 /* What an exec's re-read copies from: the kernel's filename, the new image's argv and envp. */
 struct exec_areas {
 	__u64 filename;
@@ -267,6 +261,12 @@ __noinline int exec_reread_arg(struct inflight *fl, const struct exec_areas *a, 
 			     a->env_start, a->env_end - a->env_start, ETRACE_ARG_MAX);
 }
 
+/*
+ * A successful exec: the exec record (for a traced process), then, when an input read of the
+ * exec call faulted at entry, the re-read. The old address space is gone, so that read cannot
+ * be retried at exit; here, before the syscall returns, the kernel's copy of the filename and
+ * the new image's argv/envp area are still at hand.
+ */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
 {
