@@ -219,17 +219,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
     // the verifier's statistics (instructions processed, time) in the -l debug log: what a
     // change to the programs does to the start-up
     if std::env::var_os(VERIFIER_STATS_ENV).is_some() {
-        for p in [
-            &mut open.progs.sys_enter,
-            &mut open.progs.sys_exit,
-            &mut open.progs.sched_process_exec,
-            &mut open.progs.sched_process_fork,
-            &mut open.progs.sched_process_exit,
-            &mut open.progs.signal_deliver,
-            &mut open.progs.iter_attach,
-            &mut open.progs.iter_pending,
-            &mut open.progs.iter_stop,
-        ] {
+        for mut p in open.open_object_mut().progs_mut() {
             p.set_log_level(4); // BPF_LOG_STATS
         }
     }

@@ -242,14 +242,20 @@ fn opt_num<I: itoa::Integer>(out: &mut Vec<u8>, v: Option<I>) {
 fn named_values(out: &mut Vec<u8>, open: &[u8], values: &[(&str, Value)]) -> io::Result<()> {
     out.extend_from_slice(open);
     for (i, (k, v)) in values.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        json_str(out, k)?;
-        out.push(b':');
+        key(out, i, k)?;
         json_value(out, v)?;
     }
     out.push(b'}');
+    Ok(())
+}
+
+/// The `i`th key of an object: `"name":`, after a comma but for the first.
+fn key(out: &mut Vec<u8>, i: usize, name: &str) -> io::Result<()> {
+    if i > 0 {
+        out.push(b',');
+    }
+    json_str(out, name)?;
+    out.push(b':');
     Ok(())
 }
 
@@ -383,14 +389,9 @@ impl Repeats {
                 Some((seen, bytes)) if *seen == id => out.extend_from_slice(bytes),
                 _ => {
                     let start = out.len();
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    json_str(out, k)?;
-                    out.push(b':');
-                    let key = (id, out[start..].into());
+                    key(out, i, k)?;
                     keys.truncate(i);
-                    keys.push(key);
+                    keys.push((id, out[start..].into()));
                 }
             }
             json_value(out, v)?;

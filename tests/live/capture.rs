@@ -132,26 +132,32 @@ fn no_durations_records_the_calls_without_their_exit_time() {
     assert!(!both.status.success());
 }
 
-#[test]
-fn a_buffer_unreadable_at_entry_is_read_again_at_exit() {
-    require_root();
-    let tmp = tempfile::tempdir().unwrap();
-    let prog = compile_prog(tmp.path(), "fault");
-    let file = tmp.path().join("written");
-    let out = tmp.path().join("out.json");
+/// tests/progs/NAME.c, compiled into dir and run with `arg` under `etrace --json -s SYSCALLS`,
+/// which must succeed: its syscall events and etrace's standard error.
+fn trace_prog(dir: &Path, name: &str, syscalls: &str, arg: &str) -> (Vec<Value>, String) {
+    let prog = compile_prog(dir, name);
+    let out = dir.join("out.json");
     let o = run(&[
         "--json",
         "-o",
         out.to_str().unwrap(),
         "-s",
-        "write",
+        syscalls,
         "--",
         prog.to_str().unwrap(),
-        file.to_str().unwrap(),
+        arg,
     ]);
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "etrace failed: {stderr}");
-    let evs = json_lines(&out);
+    (json_lines(&out), stderr)
+}
+
+#[test]
+fn a_buffer_unreadable_at_entry_is_read_again_at_exit() {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("written");
+    let (evs, stderr) = trace_prog(tmp.path(), "fault", "write", file.to_str().unwrap());
     let writes = find(&evs, |e| is(e, "write"));
     assert_eq!(writes.len(), 2, "{evs:?}");
     // the untouched page: the entry read faulted, the exit read got what the kernel wrote
@@ -174,21 +180,12 @@ fn a_buffer_unreadable_at_entry_is_read_again_at_exit() {
 fn exec_strings_unreadable_at_entry_are_read_again_at_the_exec() {
     require_root();
     let tmp = tempfile::tempdir().unwrap();
-    let prog = compile_prog(tmp.path(), "execfault");
-    let out = tmp.path().join("out.json");
-    let o = run(&[
-        "--json",
-        "-o",
-        out.to_str().unwrap(),
-        "-s",
+    let (evs, stderr) = trace_prog(
+        tmp.path(),
+        "execfault",
         "execve",
-        "--",
-        prog.to_str().unwrap(),
         tmp.path().to_str().unwrap(),
-    ]);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "etrace failed: {stderr}");
-    let evs = json_lines(&out);
+    );
     let execs = find(&evs, |e| is(e, "execve"));
     assert_eq!(execs.len(), 2, "{evs:?}");
     // the second execve's strings were in a page not mapped yet: read at the exec instead
