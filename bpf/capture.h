@@ -595,9 +595,8 @@ static __always_inline void capture_exit(struct inflight *fl, const struct etrac
 }
 
 /*
- * Wake the consumer once wakeup_bytes are waiting. While it lags that far behind, every record
- * wakes it: the interrupts that costs slow the traced tasks down to the consumer's pace, which
- * is what keeps a storm from overrunning the buffer.
+ * Wake the consumer once wakeup_bytes are waiting: for the records that come few at a time
+ * (contexts, lifecycle, fds, signals). The syscall records' throttle is rb_flags_metered's.
  */
 static __always_inline long rb_flags(void)
 {
@@ -608,9 +607,12 @@ static __always_inline long rb_flags(void)
 
 /*
  * rb_flags for the syscall records, the hot path: the query reads the consumer's position, a
- * cache line the consumer keeps writing (2% of a traced dd's time). While the consumer keeps
- * up, each CPU asks once per RB_METER_SHIFT-th of wakeup_bytes it has written; once it lags,
- * at every record, as rb_flags does.
+ * cache line the consumer keeps writing (2% of a traced dd's time). Each CPU asks once per
+ * RB_METER_SHIFT-th of wakeup_bytes it has written, and wakes the consumer when wakeup_bytes
+ * wait: a consumer asleep is woken, one that is running already is not interrupted on every
+ * record. Once pace_bytes wait, every record asks and wakes it: the interrupts that costs slow
+ * the traced tasks down to the consumer's pace, the throttle that keeps a storm from overrunning
+ * the buffer. A burst that fits below pace_bytes runs at its own speed, drained after it.
  */
 #define RB_METER_SHIFT 5
 
@@ -618,7 +620,7 @@ static __always_inline long rb_flags_metered(__u32 size)
 {
 	__u32 zero = 0;
 	struct rb_meter *m = bpf_map_lookup_elem(&rb_meter, &zero);
-	long flags;
+	__u64 avail;
 
 	if (m && !m->lagging) {
 		m->bytes += size;
@@ -626,10 +628,10 @@ static __always_inline long rb_flags_metered(__u32 size)
 			return BPF_RB_NO_WAKEUP;
 		m->bytes = 0;
 	}
-	flags = rb_flags();
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	if (m)
-		m->lagging = flags == BPF_RB_FORCE_WAKEUP;
-	return flags;
+		m->lagging = avail >= pace_bytes;
+	return avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void emit(struct inflight *fl)

@@ -35,14 +35,26 @@ const CTX_TYPE: u16 = etrace_rec_type::ETRACE_T_CTX.0 as u16;
 const SYSCALL_TYPE: u16 = etrace_rec_type::ETRACE_T_SYSCALL.0 as u16;
 
 const WAKEUP_BYTES: u64 = 2 << 20;
+/// Room the throttle keeps free, for what the producers write before it takes hold: with 1 MiB
+/// rings a two-thread storm overran 512 and 768 KiB at times; 1 MiB of a 2 MiB ring held.
+const PACE_ROOM: u64 = 4 << 20;
+
+/// From how much waiting on every syscall record wakes the consumer, slowing the traced tasks
+/// to its pace: half the ring, so that a burst shorter than that runs at its own speed, with at
+/// least PACE_ROOM left above it (a smaller ring throttles from the wake-up mark, as before).
+fn pace_bytes(ring: u32) -> u64 {
+    let ring = u64::from(ring);
+    ring.saturating_sub((ring / 2).max(PACE_ROOM))
+}
+
 /// How long the consumer waits for a wake-up while the ring buffer is quiet.
 const POLL: Duration = Duration::from_millis(50);
 /*
  * While records keep coming, the consumer looks again after this long instead of waiting to
- * be woken: the kernel side wakes it only once WAKEUP_BYTES are waiting, and then on every
- * record (an interrupt on the traced task's CPU) until it has caught up. Draining every
- * millisecond keeps a consumer that can keep up below that mark, so the traced tasks pay no
- * wake-ups at all.
+ * be woken: the kernel side wakes it only once WAKEUP_BYTES are waiting (each CPU once per
+ * 1/32 of that it writes), and once half the ring is taken on every record (an interrupt on the
+ * traced task's CPU) until it has caught up. Draining every millisecond keeps a consumer that
+ * can keep up below that mark, so the traced tasks pay no wake-ups at all.
  */
 const BUSY_POLL: Duration = Duration::from_millis(1);
 
@@ -338,6 +350,7 @@ fn config(cli: &Cli, formats: &Formats, ring: u32) -> Result<Config> {
         ringbuf_bytes: ring,
         // wake the consumer well before the buffer fills
         wakeup_bytes: WAKEUP_BYTES.min(u64::from(ring) / 4),
+        pace_bytes: pace_bytes(ring),
         failed_only: cli.failed,
         exit_time: !cli.no_durations,
         uids: cli.uid.clone(),
@@ -798,4 +811,20 @@ fn leave_command(cli: &Cli, child: &mut Option<std::process::Child>, traced: &[u
         );
     }
     format!("; the command (pid {pid}) goes on running untraced")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_throttle_starts_at_half_a_large_ring_and_leaves_a_small_one_at_the_wakeup_mark() {
+        const MIB: u32 = 1 << 20;
+        assert_eq!(pace_bytes(16 * MIB), 8 << 20);
+        assert_eq!(pace_bytes(64 * MIB), 32 << 20);
+        assert_eq!(pace_bytes(8 * MIB), 4 << 20);
+        // at most 4 MiB above the throttle: 0, which the program raises to wakeup_bytes
+        assert_eq!(pace_bytes(4 * MIB), 0);
+        assert_eq!(pace_bytes(4096), 0);
+    }
 }
