@@ -39,12 +39,17 @@ const WAKEUP_BYTES: u64 = 2 << 20;
 /// rings a two-thread storm overran 512 and 768 KiB at times; 1 MiB of a 2 MiB ring held.
 const PACE_ROOM: u64 = 4 << 20;
 
-/// From how much waiting on every syscall record wakes the consumer, slowing the traced tasks
-/// to its pace: half the ring, so that a burst shorter than that runs at its own speed, with at
-/// least PACE_ROOM left above it (a smaller ring throttles from the wake-up mark, as before).
-fn pace_bytes(ring: u32) -> u64 {
+/// The ring's two marks: from how much waiting the consumer is woken (a quarter of the ring, at
+/// most WAKEUP_BYTES), and from how much on every syscall record wakes it, slowing the traced
+/// tasks to its pace: half the ring, so that a burst shorter than that runs at its own speed,
+/// with at least PACE_ROOM left above it (a smaller ring throttles from the wake-up mark).
+fn ring_marks(ring: u32) -> (u64, u64) {
     let ring = u64::from(ring);
-    ring.saturating_sub((ring / 2).max(PACE_ROOM))
+    let wakeup = WAKEUP_BYTES.min(ring / 4);
+    (
+        wakeup,
+        ring.saturating_sub((ring / 2).max(PACE_ROOM)).max(wakeup),
+    )
 }
 
 /// How long the consumer waits for a wake-up while the ring buffer is quiet.
@@ -343,14 +348,14 @@ fn config(cli: &Cli, formats: &Formats, ring: u32) -> Result<Config> {
             .find(|(_, n)| *n == name)
             .map(|(nr, _)| *nr)
     };
+    let (wakeup_bytes, pace_bytes) = ring_marks(ring);
     Ok(Config {
         self_tgid: std::process::id(),
         filter_pids: !cli.command.is_empty() || !cli.pid.is_empty(),
         comms: cli.comm.clone(),
         ringbuf_bytes: ring,
-        // wake the consumer well before the buffer fills
-        wakeup_bytes: WAKEUP_BYTES.min(u64::from(ring) / 4),
-        pace_bytes: pace_bytes(ring),
+        wakeup_bytes,
+        pace_bytes,
         failed_only: cli.failed,
         exit_time: !cli.no_durations,
         uids: cli.uid.clone(),
@@ -820,11 +825,11 @@ mod tests {
     #[test]
     fn the_throttle_starts_at_half_a_large_ring_and_leaves_a_small_one_at_the_wakeup_mark() {
         const MIB: u32 = 1 << 20;
-        assert_eq!(pace_bytes(16 * MIB), 8 << 20);
-        assert_eq!(pace_bytes(64 * MIB), 32 << 20);
-        assert_eq!(pace_bytes(8 * MIB), 4 << 20);
-        // at most 4 MiB above the throttle: 0, which the program raises to wakeup_bytes
-        assert_eq!(pace_bytes(4 * MIB), 0);
-        assert_eq!(pace_bytes(4096), 0);
+        assert_eq!(ring_marks(16 * MIB), (2 << 20, 8 << 20));
+        assert_eq!(ring_marks(64 * MIB), (2 << 20, 32 << 20));
+        assert_eq!(ring_marks(8 * MIB), (2 << 20, 4 << 20));
+        // at most 4 MiB above half the ring: the throttle starts at the wake-up mark
+        assert_eq!(ring_marks(4 * MIB), (1 << 20, 1 << 20));
+        assert_eq!(ring_marks(4096), (1024, 1024));
     }
 }

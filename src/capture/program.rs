@@ -32,8 +32,8 @@ pub struct Config {
     pub ringbuf_bytes: u32,
     /// Wake the consumer once this much data waits; below it the consumer polls.
     pub wakeup_bytes: u64,
-    /// From this much waiting on, every record wakes the consumer (the throttle); between
-    /// wakeup_bytes and this, one record in many does.
+    /// From this much waiting on (at least wakeup_bytes), every record wakes the consumer (the
+    /// throttle); between wakeup_bytes and this, one record in many does.
     pub pace_bytes: u64,
     /// Only syscalls that returned an error.
     pub failed_only: bool,
@@ -176,7 +176,7 @@ pub fn load<'o>(obj: &'o mut MaybeUninit<OpenObject>, cfg: &Config) -> Result<Et
         ro.filter_pids = u8::from(cfg.filter_pids);
         ro.filter_comms = u8::from(!cfg.comms.is_empty());
         ro.wakeup_bytes = cfg.wakeup_bytes;
-        ro.pace_bytes = cfg.pace_bytes.max(cfg.wakeup_bytes);
+        ro.pace_bytes = cfg.pace_bytes;
         ro.failed_only = u8::from(cfg.failed_only);
         ro.exit_time = u8::from(cfg.exit_time);
         ro.filter_uids = u8::from(!cfg.uids.is_empty());
