@@ -596,7 +596,8 @@ static __always_inline void capture_exit(struct inflight *fl, const struct etrac
 
 /*
  * Wake the consumer once wakeup_bytes are waiting: for the records that come few at a time
- * (contexts, lifecycle, fds, signals). The syscall records' throttle is rb_flags_metered's.
+ * (contexts, lifecycle, fds, signals). The syscall records' are rb_flags_metered's and
+ * rb_throttle's.
  */
 static __always_inline long rb_flags(void)
 {
@@ -610,13 +611,12 @@ static __always_inline long rb_flags(void)
  * cache line the consumer keeps writing (2% of a traced dd's time). Each CPU asks once per
  * RB_METER_SHIFT-th of wakeup_bytes it has written, and wakes the consumer when wakeup_bytes
  * wait: a consumer asleep is woken, one that is running already is not interrupted on every
- * record. Once pace_bytes wait, every record asks and wakes it: the interrupts that costs slow
- * the traced tasks down to the consumer's pace, the throttle that keeps a storm from overrunning
- * the buffer. A burst that fits below pace_bytes runs at its own speed, drained after it.
+ * record. Once pace_bytes wait, every record asks and wakes it (*m is then the CPU's meter, for
+ * rb_throttle). A burst that fits below pace_bytes runs at its own speed, drained after it.
  */
 #define RB_METER_SHIFT 5
 
-static __always_inline long rb_flags_metered(__u32 size)
+static __always_inline long rb_flags_metered(__u32 size, struct rb_meter **lagging)
 {
 	__u32 zero = 0;
 	struct rb_meter *m = bpf_map_lookup_elem(&rb_meter, &zero);
@@ -629,9 +629,74 @@ static __always_inline long rb_flags_metered(__u32 size)
 		m->bytes = 0;
 	}
 	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (m)
+	if (m) {
 		m->lagging = avail >= pace_bytes;
+		if (m->lagging)
+			*lagging = m;
+	}
 	return avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+/*
+ * Queries of the ring rb_wait makes at most: ~2 us while the ring's cache lines stay put (a
+ * stopped consumer), more while the consumer moves its position.
+ */
+#define RB_WAIT_QUERIES 1024
+#define RB_WAIT_UNROLLED 256
+/* a consumer whose position has not moved for this long is stopped, not slow: not waited for */
+#define RB_STALL_NS (100ULL * 1000 * 1000)
+
+/* bpf_loop's callback: 1 (the end of the wait) once fewer than pace_bytes wait */
+static long rb_wait_step(__u32 i, void *data)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < pace_bytes;
+}
+
+/*
+ * Without bpf_loop (5.15, 5.16): RB_WAIT_UNROLLED queries; 1 once fewer than pace_bytes wait.
+ * A global function: the verifier walks its loop once, query by query, not at each call.
+ */
+__noinline int rb_wait_unrolled(void)
+{
+	for (int i = 0; i < RB_WAIT_UNROLLED; i++)
+		if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < pace_bytes)
+			return 1;
+	return 0;
+}
+
+/* Wait, bounded (RB_WAIT_QUERIES queries), until fewer than pace_bytes wait in the ring. */
+static __always_inline void rb_wait(void)
+{
+	if (have_bpf_loop) {
+		bpf_loop(RB_WAIT_QUERIES, rb_wait_step, NULL, 0);
+		return;
+	}
+	for (int i = 0; i < RB_WAIT_QUERIES / RB_WAIT_UNROLLED; i++)
+		if (rb_wait_unrolled())
+			return;
+}
+
+/*
+ * The throttle, after a syscall record was written with pace_bytes or more waiting (m: this
+ * CPU's meter): the thread waits, bounded, for the consumer it has just woken to bring the ring
+ * below that mark, so that a storm runs at the consumer's pace instead of overrunning the ring
+ * (where a wake-up is cheap, the wake-ups alone did not slow a two-thread storm enough: 500k of
+ * 3M events lost). A consumer that is stopped (^Z, a debugger) is not waited for: once its
+ * position has stayed put for RB_STALL_NS, records are lost, and counted, as without the wait.
+ */
+static __always_inline void rb_throttle(struct rb_meter *m)
+{
+	__u64 cons = bpf_ringbuf_query(&events, BPF_RB_CONS_POS);
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	if (cons != m->cons_pos || !m->cons_moved) {
+		m->cons_pos = cons;
+		m->cons_moved = now;
+	}
+	if (now - m->cons_moved >= RB_STALL_NS)
+		return;
+	rb_wait();
+	stat_inc(ETRACE_ST_WAITED);
 }
 
 static __always_inline void emit(struct inflight *fl)
@@ -639,12 +704,13 @@ static __always_inline void emit(struct inflight *fl)
 	__u32 nr = fl->rec.nr;
 	__u32 len = fl->rec.data_len;
 	struct etrace_counts *cnt;
+	struct rb_meter *lagging = NULL;
 	long err;
 
 	if (len > ETRACE_DATA_MAX)
 		len = ETRACE_DATA_MAX;
 	err = bpf_ringbuf_output(&events, &fl->rec, sizeof(fl->rec) + len,
-				 rb_flags_metered(sizeof(fl->rec) + len));
+				 rb_flags_metered(sizeof(fl->rec) + len, &lagging));
 	cnt = bpf_map_lookup_elem(&counts, &nr);
 	if (cnt) {
 		if (err)
@@ -652,6 +718,8 @@ static __always_inline void emit(struct inflight *fl)
 		else
 			cnt->sent++;
 	}
+	if (lagging)
+		rb_throttle(lagging);
 }
 
 #endif /* ETRACE_CAPTURE_H */

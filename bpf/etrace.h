@@ -375,6 +375,7 @@ enum etrace_stat {
 	ETRACE_ST_SIGNAL_LOST = 12, /* signal records the ring buffer had no room for */
 	ETRACE_ST_FD_SENT = 13, /* fd records sent (-y) */
 	ETRACE_ST_FD_LOST = 14, /* fd records the ring buffer had no room for */
+	ETRACE_ST_WAITED = 15, /* syscall records after which the thread waited for the consumer */
 	ETRACE_ST_MAX = 16,
 };
 

@@ -329,6 +329,8 @@ struct {
 struct rb_meter {
 	__u64 bytes;
 	__u64 lagging; /* the last query found the consumer pace_bytes behind */
+	__u64 cons_pos; /* the consumer's position when this CPU last saw it move */
+	__u64 cons_moved; /* ... and when that was (boot clock, ns) */
 };
 
 struct {

@@ -725,6 +725,12 @@ fn finish(
     if c.malformed > 0 {
         log::warn!("{} malformed records skipped", c.malformed);
     }
+    if let Ok(n @ 1..) = program::throttle_waits(skel) {
+        log::info!(
+            "the ring buffer was half full: traced threads waited for etrace after {n} calls \
+             (a syscall storm ran at etrace's pace)"
+        );
+    }
     if let Some(p) = c.printer.as_ref().filter(|p| p.failed > 0) {
         log::warn!(
             "{} records could not be decoded (an etrace bug) and were skipped",

@@ -731,6 +731,11 @@ pub fn scan_counts(skel: &EtraceSkel<'_>) -> Result<(u64, u64)> {
     ))
 }
 
+/// How many syscall records the throttle made their thread wait after (rb_throttle).
+pub fn throttle_waits(skel: &EtraceSkel<'_>) -> Result<u64> {
+    stat(skel, etrace_stat::ETRACE_ST_WAITED)
+}
+
 pub fn read_stats(skel: &EtraceSkel<'_>) -> Result<KernelStats> {
     let get = |idx: etrace_stat| stat(skel, idx);
     Ok(KernelStats {
