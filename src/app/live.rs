@@ -38,6 +38,10 @@ const WAKEUP_BYTES: u64 = 2 << 20;
 /// Room the throttle keeps free, for what the producers write before it takes hold: with 1 MiB
 /// rings a two-thread storm overran 512 and 768 KiB at times; 1 MiB of a 2 MiB ring held.
 const PACE_ROOM: u64 = 4 << 20;
+/// Rings smaller than this lost events to a two-thread storm even with the throttle's wait
+/// (`storm2 1500000 --json -o F`, 3M events: 512 KiB lost 1,944 to 9,907 in three runs, 256 KiB
+/// 117,341; 1 MiB and larger lost none): --buffer-size warns.
+const SMALL_RING: u32 = 1 << 20;
 
 /// The ring's two marks: from how much waiting the consumer is woken (a quarter of the ring, at
 /// most WAKEUP_BYTES), and from how much on every syscall record wakes it, slowing the traced
@@ -331,6 +335,13 @@ fn check(cli: &Cli) -> Result<Checked> {
     let ring = cli.ring_bytes();
     if !ring.is_power_of_two() {
         bail!("--buffer-size must be a power of two (4096, 8192, ...)");
+    }
+    if ring < SMALL_RING {
+        log::warn!(
+            "--buffer-size {ring} is under {} MiB: a syscall storm on several CPUs can overrun it \
+             and lose events (the Lost column counts them)",
+            SMALL_RING >> 20
+        );
     }
     Ok(Checked {
         run_as,
