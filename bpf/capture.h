@@ -680,8 +680,8 @@ static __always_inline void rb_wait(void)
  * The throttle, after a syscall record was written with pace_bytes or more waiting (m: this
  * CPU's meter): the thread waits, bounded, for the consumer it has just woken to bring the ring
  * below that mark, so that a storm runs at the consumer's pace instead of overrunning the ring
- * (where a wake-up is cheap, the wake-ups alone did not slow a two-thread storm enough: 500k of
- * 3M events lost). A consumer that is stopped (^Z, a debugger) is not waited for: once its
+ * (where a wake-up is cheap, the wake-ups alone did not slow a two-thread storm enough: up to
+ * 700k of 3M events lost). A consumer that is stopped (^Z, a debugger) is not waited for: once its
  * position has stayed put for RB_STALL_NS, records are lost, and counted, as without the wait.
  */
 static __always_inline void rb_throttle(struct rb_meter *m)

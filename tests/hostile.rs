@@ -420,7 +420,8 @@ fn an_unprivileged_two_thread_storm_cannot_make_a_root_tracer_lose_events() {
     // two threads reading /dev/zero a byte at a time on both cores, 1.5M times each, as nobody,
     // while etrace writes JSON to a file: 3M records of ~120 bytes through a 16 MiB ring, and
     // 1.3 GB of JSON whose writes stall the consumer for milliseconds at a time. Before the
-    // throttle waited for the consumer, 76k to 500k of these were lost in three runs of five.
+    // throttle waited for the consumer, such storms lost up to 700k of their 3M events (nine
+    // runs of sixteen), and this test failed one run in three.
     let tmp = tempfile::tempdir().unwrap();
     let storm = tmp.path().join("storm2");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/storm2.c");

@@ -731,7 +731,7 @@ pub fn scan_counts(skel: &EtraceSkel<'_>) -> Result<(u64, u64)> {
     ))
 }
 
-/// How many syscall records the throttle made their thread wait after (rb_throttle).
+/// After how many syscall records the throttle made the calling thread wait (rb_throttle).
 pub fn throttle_waits(skel: &EtraceSkel<'_>) -> Result<u64> {
     stat(skel, etrace_stat::ETRACE_ST_WAITED)
 }
