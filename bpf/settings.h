@@ -26,7 +26,7 @@ const volatile __u8 filter_cgroup = 0; /* --cgroup: only tasks in cgroups[0] or 
 const volatile __u8 summarize = 0; /* --summary: count every kept call in the summary map */
 const volatile __u8 emit_events = 1; /* 0: summary only, no per-event records */
 const volatile __u64 wakeup_bytes = 1 << 20;
-/* from this much waiting on, every syscall record wakes the consumer: the throttle */
+/* from this much waiting on, a syscall record wakes the consumer and waits for it (rb_throttle) */
 const volatile __u64 pace_bytes = 1 << 21;
 const volatile __u8 failed_only = 0; /* --failed: only calls that returned an error */
 /* 0 (--no-durations): no clock read at exit, ts_exit stays 0, unless the summary times calls */

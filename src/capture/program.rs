@@ -32,8 +32,9 @@ pub struct Config {
     pub ringbuf_bytes: u32,
     /// Wake the consumer once this much data waits; below it the consumer polls.
     pub wakeup_bytes: u64,
-    /// From this much waiting on (at least wakeup_bytes), every record wakes the consumer (the
-    /// throttle); between wakeup_bytes and this, one record in many does.
+    /// From this much waiting on (at least wakeup_bytes), every record wakes the consumer and
+    /// its thread waits for it (the throttle); between wakeup_bytes and this, one record in many
+    /// wakes it.
     pub pace_bytes: u64,
     /// Only syscalls that returned an error.
     pub failed_only: bool,
